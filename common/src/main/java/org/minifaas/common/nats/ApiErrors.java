@@ -1,0 +1,27 @@
+package org.minifaas.common.nats;
+
+import io.nats.client.JetStreamApiException;
+
+/** JetStream API error codes the project reacts to. */
+final class ApiErrors {
+    static final int STREAM_NOT_FOUND = 10059;
+    static final int STREAM_NAME_IN_USE = 10058;
+    static final int CONSUMER_NOT_FOUND = 10014;
+    /** A stream limit (messages, bytes) refused a new message under discard policy New. */
+    static final int MAXIMUM_EXCEEDED = 10077;
+    /** Also returned for byte limits by some server versions. */
+    static final int MAXIMUM_BYTES_EXCEEDED = 10047;
+    static final int WRONG_LAST_SEQUENCE = 10071;
+
+    private ApiErrors() {
+    }
+
+    static boolean is(JetStreamApiException e, int code) {
+        return e.getApiErrorCode() == code;
+    }
+
+    static boolean isLimit(JetStreamApiException e) {
+        return is(e, MAXIMUM_EXCEEDED) || is(e, MAXIMUM_BYTES_EXCEEDED) || e.getErrorCode() == 503
+                && e.getMessage() != null && e.getMessage().contains("maximum");
+    }
+}

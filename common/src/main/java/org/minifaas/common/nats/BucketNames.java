@@ -1,0 +1,50 @@
+package org.minifaas.common.nats;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.UUID;
+
+/**
+ * Names of the JetStream buckets. User ids can be anything the identity provider sends (emails,
+ * long numeric ids, unicode), while bucket names allow only {@code [A-Za-z0-9_-]}: a user's bucket
+ * is named after a hash of the id under a prefix that no system bucket uses, so no user id can
+ * collide with another user's bucket or with a system bucket.
+ */
+public final class BucketNames {
+    /** Prefix reserved for per-user task buckets. */
+    public static final String USER_PREFIX = "tasks-";
+    /** Prefix reserved for per-task result object stores. */
+    public static final String RESULT_PREFIX = "results-";
+    public static final String OBSERVER_BUCKET = "observer";
+    public static final String WORKERS_BUCKET = "workers";
+    public static final String INJECTOR_BUCKET = "injector_bucket";
+
+    private BucketNames() {
+    }
+
+    public static String forUser(String userId) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(userId.getBytes(StandardCharsets.UTF_8));
+            // 160 bits of the hash: collisions are out of reach, the name stays short.
+            return USER_PREFIX + HexFormat.of().formatHex(digest, 0, 20);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
+    }
+
+    public static String forResults(UUID taskId) {
+        return RESULT_PREFIX + taskId;
+    }
+
+    /** The stream that backs an object store bucket (JetStream's own naming). */
+    public static String objectStream(String bucket) {
+        return "OBJ_" + bucket;
+    }
+
+    /** The stream that backs a key-value bucket (JetStream's own naming). */
+    public static String kvStream(String bucket) {
+        return "KV_" + bucket;
+    }
+}

@@ -1,0 +1,193 @@
+package org.minifaas.common.nats;
+
+import io.nats.client.Connection;
+import io.nats.client.ConnectionListener;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamInfo;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.minifaas.common.config.NatsSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one entry point to NATS for every service: a named connection that reconnects forever, and
+ * accessors for each queue and bucket of the system. Buckets are created on first use through
+ * {@link #ensureStream}, the single get-or-create helper.
+ */
+public final class NatsLayer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NatsLayer.class);
+    /** Bound on the cache of opened per-user buckets; cleared wholesale when full. */
+    private static final int USER_CACHE_LIMIT = 10_000;
+
+    private final Connection connection;
+    private final JetStream js;
+    private final JetStreamManagement jsm;
+    private final NatsSettings settings;
+    private final TaskQueue taskQueue;
+    private final Map<String, UserTasks> userBuckets = new ConcurrentHashMap<>();
+
+    private NatsLayer(Connection connection, NatsSettings settings) throws IOException {
+        this.connection = connection;
+        this.settings = settings;
+        this.js = connection.jetStream();
+        this.jsm = connection.jetStreamManagement();
+        this.taskQueue = new TaskQueue(this);
+    }
+
+    /**
+     * Connects, retrying the first connection until the server answers (services may start before
+     * NATS does), then reconnecting forever after any later loss.
+     */
+    public static NatsLayer connect(NatsSettings settings, String serviceName) throws InterruptedException {
+        Options options = new Options.Builder()
+                .server(settings.serverUrl())
+                .connectionName(serviceName)
+                .maxReconnects(-1)
+                .reconnectWait(Duration.ofSeconds(1))
+                .connectionTimeout(Duration.ofSeconds(5))
+                .connectionListener((conn, event) -> {
+                    if (event == ConnectionListener.Events.DISCONNECTED
+                            || event == ConnectionListener.Events.RECONNECTED) {
+                        log.warn("NATS {} ({})", event.name().toLowerCase(), serviceName);
+                    }
+                })
+                .build();
+        long delayMs = 250;
+        while (true) {
+            try {
+                NatsLayer layer = new NatsLayer(Nats.connect(options), settings);
+                log.info("connected to NATS at {} as {}", settings.serverUrl(), serviceName);
+                return layer;
+            } catch (IOException e) {
+                log.warn("NATS at {} not reachable yet ({}); retrying", settings.serverUrl(), e.getMessage());
+                Thread.sleep(delayMs);
+                delayMs = Math.min(delayMs * 2, 5_000);
+            }
+        }
+    }
+
+    public NatsSettings settings() {
+        return settings;
+    }
+
+    public Connection connection() {
+        return connection;
+    }
+
+    JetStream js() {
+        return js;
+    }
+
+    JetStreamManagement jsm() {
+        return jsm;
+    }
+
+    /** The durable work queue of tasks shared by all workers. */
+    public TaskQueue taskQueue() {
+        return taskQueue;
+    }
+
+    /** The task-status bucket of a user, created (with the quota) when missing. */
+    public UserTasks userTasks(String userId) throws IOException, JetStreamApiException {
+        String bucket = BucketNames.forUser(userId);
+        UserTasks cached = userBuckets.get(bucket);
+        if (cached != null) {
+            return cached;
+        }
+        UserTasks opened = UserTasks.open(this, bucket);
+        if (userBuckets.size() >= USER_CACHE_LIMIT) {
+            userBuckets.clear();
+        }
+        userBuckets.put(bucket, opened);
+        return opened;
+    }
+
+    /** The task-status bucket of a user if it exists; nothing is created. */
+    public Optional<UserTasks> existingUserTasks(String userId) throws IOException, JetStreamApiException {
+        String bucket = BucketNames.forUser(userId);
+        if (userBuckets.containsKey(bucket)) {
+            return Optional.of(userBuckets.get(bucket));
+        }
+        if (streamInfo(BucketNames.kvStream(bucket)).isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(userTasks(userId));
+    }
+
+    /** The result files of one task. */
+    public ResultStore results(UUID taskId) {
+        return new ResultStore(this, taskId);
+    }
+
+    /** Stream info, or empty when the stream does not exist. */
+    Optional<StreamInfo> streamInfo(String stream) throws IOException, JetStreamApiException {
+        try {
+            return Optional.of(jsm.getStreamInfo(stream));
+        } catch (JetStreamApiException e) {
+            if (ApiErrors.is(e, ApiErrors.STREAM_NOT_FOUND)) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The single get-or-create helper: creates the stream when missing, and brings an existing
+     * stream to the wanted configuration when they differ (a changed quota or retention). Safe when
+     * several processes race to create the same stream.
+     */
+    StreamInfo ensureStream(StreamConfiguration wanted) throws IOException, JetStreamApiException {
+        Optional<StreamInfo> existing = streamInfo(wanted.getName());
+        if (existing.isEmpty()) {
+            try {
+                return jsm.addStream(wanted);
+            } catch (JetStreamApiException e) {
+                if (!ApiErrors.is(e, ApiErrors.STREAM_NAME_IN_USE)) {
+                    throw e;
+                }
+                existing = streamInfo(wanted.getName());
+                if (existing.isEmpty()) {
+                    throw e;
+                }
+            }
+        }
+        StreamConfiguration have = existing.get().getConfiguration();
+        if (have.getMaxMsgs() != wanted.getMaxMsgs() || !have.getMaxAge().equals(wanted.getMaxAge())
+                || have.getMaxBytes() != wanted.getMaxBytes()) {
+            log.info("updating stream {} limits", wanted.getName());
+            return jsm.updateStream(StreamConfiguration.builder(have)
+                    .maxMessages(wanted.getMaxMsgs())
+                    .maxAge(wanted.getMaxAge())
+                    .maxBytes(wanted.getMaxBytes())
+                    .build());
+        }
+        return existing.get();
+    }
+
+    /** Deletes a stream; true when it existed. */
+    boolean deleteStream(String stream) throws IOException, JetStreamApiException {
+        try {
+            return jsm.deleteStream(stream);
+        } catch (JetStreamApiException e) {
+            if (ApiErrors.is(e, ApiErrors.STREAM_NOT_FOUND)) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        connection.close();
+    }
+}

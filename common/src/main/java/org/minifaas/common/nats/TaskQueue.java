@@ -1,0 +1,94 @@
+package org.minifaas.common.nats;
+
+import io.nats.client.ConsumerContext;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.Message;
+import io.nats.client.PublishOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.ConsumerInfo;
+import io.nats.client.api.RetentionPolicy;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamInfo;
+import java.io.IOException;
+import java.time.Duration;
+import org.minifaas.common.Json;
+import org.minifaas.common.model.Task;
+
+/**
+ * The task queue: a work-queue stream on subject {@code task_queue} with one durable pull consumer
+ * shared by all workers. A task stays in the stream until a worker acknowledges it, so tasks
+ * published while no worker runs wait for the first one, and a task whose worker died is
+ * redelivered after the ack wait. Entries older than the retention are dropped by the stream:
+ * their status and quota slot are gone by then anyway.
+ */
+public final class TaskQueue {
+    public static final String STREAM = "TASKS";
+    public static final String SUBJECT = "task_queue";
+    public static final String CONSUMER = "workers";
+
+    private final NatsLayer layer;
+    private volatile boolean ensured;
+
+    TaskQueue(NatsLayer layer) {
+        this.layer = layer;
+    }
+
+    /** Creates the stream and the shared consumer when missing (idempotent). */
+    public void ensure() throws IOException, JetStreamApiException {
+        if (ensured) {
+            return;
+        }
+        layer.ensureStream(StreamConfiguration.builder()
+                .name(STREAM)
+                .subjects(SUBJECT)
+                .retentionPolicy(RetentionPolicy.WorkQueue)
+                .storageType(StorageType.File)
+                .maxAge(layer.settings().retention())
+                .duplicateWindow(Duration.ofMinutes(2))
+                .build());
+        // Deliveries are counted by the worker itself (see TASK_MAX_DELIVERIES), so the server never
+        // parks a message it gave up on: a task always ends with a final status and an ack.
+        layer.jsm().addOrUpdateConsumer(STREAM, ConsumerConfiguration.builder()
+                .durable(CONSUMER)
+                .filterSubject(SUBJECT)
+                .ackPolicy(AckPolicy.Explicit)
+                .ackWait(layer.settings().ackWait())
+                .maxDeliver(-1)
+                .build());
+        ensured = true;
+    }
+
+    /** Enqueues a task durably; the task id doubles as the de-duplication id. */
+    public void publish(Task task) throws IOException, JetStreamApiException {
+        ensure();
+        layer.js().publish(SUBJECT, Json.toBytes(task), PublishOptions.builder()
+                .messageId(task.taskId().toString())
+                .expectedStream(STREAM)
+                .build());
+    }
+
+    /** The shared durable consumer, for workers. */
+    public ConsumerContext consumer() throws IOException, JetStreamApiException {
+        ensure();
+        return layer.js().getConsumerContext(STREAM, CONSUMER);
+    }
+
+    public static Task decode(Message message) {
+        return Json.fromBytes(message.getData(), Task.class);
+    }
+
+    /** Tasks enqueued but not yet acknowledged (waiting plus in flight). */
+    public long backlog() throws IOException, JetStreamApiException {
+        ensure();
+        ConsumerInfo info = layer.jsm().getConsumerInfo(STREAM, CONSUMER);
+        return info.getNumPending() + info.getNumAckPending();
+    }
+
+    /** The queue stream's state: messages held and total ever enqueued. */
+    public StreamInfo streamInfo() throws IOException, JetStreamApiException {
+        ensure();
+        return layer.jsm().getStreamInfo(STREAM);
+    }
+}

@@ -1,0 +1,95 @@
+package org.minifaas.common.nats;
+
+import io.nats.client.JetStreamApiException;
+import io.nats.client.KeyValue;
+import io.nats.client.api.KeyValueConfiguration;
+import io.nats.client.api.KeyValueEntry;
+import io.nats.client.api.KeyValueOperation;
+import io.nats.client.PurgeOptions;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.minifaas.common.model.TaskStatus;
+
+/**
+ * One user's task statuses: a key-value bucket keyed by task id, whose entries expire after the
+ * retention. The bucket's backing stream is capped at the quota with discard policy New, so the
+ * server itself refuses the key beyond the limit: exact under any concurrency, no counters.
+ * Status updates of an existing key still succeed (one message per key is kept).
+ */
+public final class UserTasks {
+    private final NatsLayer layer;
+    private final String bucket;
+    private final KeyValue kv;
+
+    private UserTasks(NatsLayer layer, String bucket, KeyValue kv) {
+        this.layer = layer;
+        this.bucket = bucket;
+        this.kv = kv;
+    }
+
+    static UserTasks open(NatsLayer layer, String bucket) throws IOException, JetStreamApiException {
+        KeyValueConfiguration kvc = KeyValueConfiguration.builder()
+                .name(bucket)
+                .maxHistoryPerKey(1)
+                .ttl(layer.settings().retention())
+                .storageType(StorageType.File)
+                .build();
+        StreamConfiguration backing = StreamConfiguration.builder(kvc.getBackingConfig())
+                .maxMessages(layer.settings().maxActiveTasks())
+                .build();
+        layer.ensureStream(backing);
+        return new UserTasks(layer, bucket, layer.connection().keyValue(bucket));
+    }
+
+    public String bucket() {
+        return bucket;
+    }
+
+    /** Records a new task as PENDING, or refuses it when the user is at the quota. */
+    public void createPending(UUID taskId) throws IOException, JetStreamApiException, QuotaExceededException {
+        try {
+            kv.create(taskId.toString(), encode(TaskStatus.PENDING));
+        } catch (JetStreamApiException e) {
+            if (ApiErrors.isLimit(e)) {
+                throw new QuotaExceededException(layer.settings().maxActiveTasks());
+            }
+            throw e;
+        }
+    }
+
+    public void setStatus(UUID taskId, TaskStatus status) throws IOException, JetStreamApiException {
+        kv.put(taskId.toString(), encode(status));
+    }
+
+    /** The status of a task of this user, or empty when unknown or expired. */
+    public Optional<TaskStatus> status(UUID taskId) throws IOException, JetStreamApiException {
+        KeyValueEntry entry = kv.get(taskId.toString());
+        if (entry == null || entry.getOperation() != KeyValueOperation.PUT || entry.getValue() == null) {
+            return Optional.empty();
+        }
+        return Optional.of(TaskStatus.valueOf(new String(entry.getValue(), StandardCharsets.UTF_8)));
+    }
+
+    /** Ids of the user's active tasks. */
+    public List<String> taskIds() throws IOException, JetStreamApiException, InterruptedException {
+        return kv.keys();
+    }
+
+    /**
+     * Removes a task's entry without leaving a delete marker (a marker would keep using a quota
+     * slot): used when a task could not be enqueued after its status was stored.
+     */
+    public void forget(UUID taskId) throws IOException, JetStreamApiException {
+        layer.jsm().purgeStream(BucketNames.kvStream(bucket),
+                PurgeOptions.subject("$KV." + bucket + "." + taskId));
+    }
+
+    private static byte[] encode(TaskStatus status) {
+        return status.name().getBytes(StandardCharsets.UTF_8);
+    }
+}
