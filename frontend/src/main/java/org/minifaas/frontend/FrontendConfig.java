@@ -1,0 +1,43 @@
+package org.minifaas.frontend;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.minifaas.common.config.Env;
+import org.minifaas.common.config.NatsSettings;
+
+/**
+ * The frontend's configuration, read once at start.
+ *
+ * @param port            FRONTEND_PORT
+ * @param allowedSchemes  ALLOWED_REPO_SCHEMES: URL schemes a repository may use
+ * @param adminEmails     ADMIN_USERS: e-mail addresses (lower-case) allowed to use the admin endpoints
+ * @param maxBodyBytes    MAX_REQUEST_BYTES: largest JSON body accepted
+ */
+public record FrontendConfig(NatsSettings nats, int port, Set<String> allowedSchemes, Set<String> adminEmails,
+                             int maxBodyBytes) {
+
+    static final Set<String> KNOWN_SCHEMES = Set.of("https", "http", "git", "ssh", "file");
+
+    public static FrontendConfig fromEnv(Env env) {
+        NatsSettings nats = NatsSettings.fromEnv(env);
+        int port = env.intValue("FRONTEND_PORT", 8080, 1, 65535);
+        Set<String> schemes = env.choices("ALLOWED_REPO_SCHEMES", "https,http", KNOWN_SCHEMES);
+        if (schemes.isEmpty()) {
+            env.problem("ALLOWED_REPO_SCHEMES must name at least one scheme");
+        }
+        Set<String> admins = new LinkedHashSet<>();
+        for (String email : env.list("ADMIN_USERS", "")) {
+            admins.add(email.toLowerCase(Locale.ROOT));
+        }
+        int maxBody = env.intValue("MAX_REQUEST_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024);
+        env.validate();
+        return new FrontendConfig(nats, port, schemes, Set.copyOf(admins), maxBody);
+    }
+
+    public static FrontendConfig forTests(NatsSettings nats, List<String> admins) {
+        return new FrontendConfig(nats, 0, Set.of("https", "http"),
+                Set.copyOf(admins.stream().map(a -> a.toLowerCase(Locale.ROOT)).toList()), 64 * 1024);
+    }
+}

@@ -1,0 +1,44 @@
+package org.minifaas.frontend;
+
+import io.javalin.Javalin;
+import org.minifaas.common.config.ConfigException;
+import org.minifaas.common.config.Env;
+import org.minifaas.common.nats.NatsLayer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Starts the REST frontend. */
+public final class FrontendMain {
+    private static final Logger log = LoggerFactory.getLogger(FrontendMain.class);
+
+    private FrontendMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Env env = Env.system();
+        FrontendConfig config;
+        try {
+            config = FrontendConfig.fromEnv(env);
+        } catch (ConfigException e) {
+            log.error("frontend not started: {}", e.getMessage());
+            System.exit(2);
+            return;
+        }
+        log.info("frontend config: {}", env.summary());
+        if (config.adminEmails().isEmpty()) {
+            log.warn("ADMIN_USERS is empty: the admin endpoints will refuse everyone");
+        }
+        NatsLayer nats = NatsLayer.connect(config.nats(), "frontend");
+        nats.taskQueue().ensure();
+        Javalin app = FrontendApp.create(config, new TaskService(nats)).start(config.port());
+        log.info("frontend listening on port {}", app.port());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.stop();
+            try {
+                nats.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "shutdown"));
+    }
+}

@@ -1,0 +1,276 @@
+package org.minifaas.frontend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.Javalin;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.Json;
+import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.nats.BucketNames;
+import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.nats.TaskQueue;
+import org.minifaas.common.testing.NatsTestServer;
+
+/** The task API over HTTP, on a real nats-server. */
+class FrontendIT {
+    static NatsTestServer server;
+    static NatsLayer nats;
+    static Javalin app;
+    static HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static String base;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = NatsTestServer.start();
+        nats = NatsLayer.connect(server.settings(), "frontend-test");
+        app = FrontendApp.create(FrontendConfig.forTests(server.settings(), List.of("admin@example.com")),
+                new TaskService(nats)).start("127.0.0.1", 0);
+        base = "http://127.0.0.1:" + app.port();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        app.stop();
+        nats.close();
+        server.close();
+    }
+
+    static String newUser() {
+        return "user-" + UUID.randomUUID();
+    }
+
+    static HttpResponse<byte[]> get(String user, String path) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).GET();
+        if (user != null) {
+            b.header("X-Forwarded-User", user);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    static HttpResponse<byte[]> post(String user, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/createTask"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (user != null) {
+            b.header("X-Forwarded-User", user);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    static JsonNode json(HttpResponse<byte[]> r) throws Exception {
+        return Json.MAPPER.readTree(r.body());
+    }
+
+    static UUID create(String user) throws Exception {
+        HttpResponse<byte[]> r = post(user, "{\"url\":\"https://example.com/fn.git\",\"parameters\":[\"a\"]}");
+        assertEquals(201, r.statusCode(), new String(r.body()));
+        return UUID.fromString(json(r).get("data").asText());
+    }
+
+    static long queued() throws Exception {
+        return nats.taskQueue().streamInfo().getStreamState().getMsgCount();
+    }
+
+    @Test
+    void createdTaskIsPendingListedAndQueued() throws Exception {
+        String user = newUser();
+        long before = queued();
+        HttpResponse<byte[]> r = post(user,
+                "{\"url\":\"https://example.com/fn.git\",\"parameters\":[\"x y\",\"$(id)\"]}");
+        assertEquals(201, r.statusCode());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        String id = json(r).get("data").asText();
+
+        JsonNode status = json(get(user, "/getTaskStatus?taskId=" + id));
+        assertEquals("PENDING", status.get("data").asText());
+        assertEquals(100, status.get("code").asInt());
+
+        JsonNode all = json(get(user, "/getAllTasks"));
+        assertEquals(List.of(id), Json.MAPPER.convertValue(all.get("data"), List.class));
+        assertEquals(before + 1, queued());
+
+        // the queued message is the task, parameters intact
+        var message = nats.connection().jetStreamManagement().getMessage(TaskQueue.STREAM,
+                nats.taskQueue().streamInfo().getStreamState().getLastSequence());
+        var task = Json.fromBytes(message.getData(), org.minifaas.common.model.Task.class);
+        assertEquals(List.of("x y", "$(id)"), task.parameters());
+        assertEquals(user, task.userId());
+    }
+
+    @Test
+    void newUserHasNoTasks() throws Exception {
+        HttpResponse<byte[]> r = get(newUser(), "/getAllTasks");
+        assertEquals(200, r.statusCode());
+        assertEquals("[]", json(r).get("data").toString());
+    }
+
+    @Test
+    void missingIdentityIs401Everywhere() throws Exception {
+        for (String path : List.of("/getAllTasks", "/getTaskStatus?taskId=" + UUID.randomUUID(),
+                "/getTaskResult?taskId=" + UUID.randomUUID())) {
+            HttpResponse<byte[]> r = get(null, path);
+            assertEquals(401, r.statusCode(), path);
+            assertTrue(json(r).get("error").asText().contains("X-Forwarded-User"));
+        }
+        long before = queued();
+        assertEquals(401, post(null, "{\"url\":\"https://example.com/a.git\"}").statusCode());
+        assertEquals(401, post(" ", "{\"url\":\"https://example.com/a.git\"}").statusCode());
+        assertEquals(before, queued());
+        assertEquals(200, get(null, "/healthz").statusCode());
+    }
+
+    @Test
+    void badRequestsAre400AndStoreNothing() throws Exception {
+        String user = newUser();
+        long before = queued();
+        Map<String, String> bodies = new LinkedHashMap<>();
+        bodies.put("{not json", "Malformed JSON");
+        bodies.put("[]", "JSON object");
+        bodies.put("{\"parameters\":[]}", "'url' is required");
+        bodies.put("{\"url\":\"\"}", "'url' is required");
+        bodies.put("{\"url\":42}", "'url' is required");
+        bodies.put("{\"url\":\"https://example.com/a.git\",\"parameters\":\"a b\"}", "list of strings");
+        bodies.put("{\"url\":\"https://example.com/a.git\",\"parameters\":[1,2]}", "list of strings");
+        bodies.put("{\"url\":\"file:///etc\"}", "schemes");
+        bodies.put("{\"url\":\"ssh://git@example.com/a.git\"}", "schemes");
+        bodies.put("{\"url\":\"example.com/a.git\"}", "schemes");
+        bodies.put("{\"url\":\"https://user:pw@example.com/a.git\"}", "credentials");
+        for (Map.Entry<String, String> c : bodies.entrySet()) {
+            HttpResponse<byte[]> r = post(user, c.getKey());
+            assertEquals(400, r.statusCode(), c.getKey());
+            assertTrue(json(r).get("error").asText().contains(c.getValue()),
+                    c.getKey() + " -> " + new String(r.body()));
+        }
+        assertEquals(400, get(user, "/getTaskStatus").statusCode());
+        assertEquals(400, get(user, "/getTaskStatus?taskId=").statusCode());
+        assertEquals(400, get(user, "/getTaskStatus?taskId=not-a-uuid").statusCode());
+        assertEquals(400, get(user, "/getTaskResult").statusCode());
+
+        assertEquals(before, queued());
+        assertEquals("[]", json(get(user, "/getAllTasks")).get("data").toString());
+        assertTrue(nats.existingUserTasks(user).isEmpty(), "no bucket for a user whose requests all failed");
+    }
+
+    @Test
+    void oversizedBodyIs413() throws Exception {
+        String user = newUser();
+        long before = queued();
+        String big = "{\"url\":\"https://example.com/a.git\",\"parameters\":[\"" + "x".repeat(70 * 1024) + "\"]}";
+        HttpResponse<byte[]> r = post(user, big);
+        assertEquals(413, r.statusCode());
+        assertTrue(json(r).get("error").asText().contains("too large"));
+        assertEquals(before, queued());
+    }
+
+    @Test
+    void unknownAndForeignTasksAreTheSame404() throws Exception {
+        String owner = newUser();
+        UUID id = create(owner);
+        String other = newUser();
+        create(other); // the other user has a bucket too
+        for (String path : List.of("/getTaskStatus?taskId=", "/getTaskResult?taskId=")) {
+            HttpResponse<byte[]> foreign = get(other, path + id);
+            HttpResponse<byte[]> unknown = get(other, path + UUID.randomUUID());
+            HttpResponse<byte[]> noBucket = get(newUser(), path + id);
+            assertEquals(404, foreign.statusCode());
+            assertEquals(404, unknown.statusCode());
+            assertEquals(404, noBucket.statusCode());
+            assertTrue(json(foreign).get("error").asText().contains("not found"));
+        }
+        assertEquals(200, get(owner, "/getTaskStatus?taskId=" + id).statusCode());
+    }
+
+    @Test
+    void quotaIsExactUnder100ConcurrentCreates() throws Exception {
+        String user = newUser();
+        long before = queued();
+        List<CompletableFuture<HttpResponse<byte[]>>> calls = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/createTask"))
+                    .header("X-Forwarded-User", user)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://example.com/a.git\"}"))
+                    .build();
+            calls.add(http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        int created = 0;
+        int refused = 0;
+        for (var call : calls) {
+            HttpResponse<byte[]> r = call.get();
+            if (r.statusCode() == 201) {
+                created++;
+            } else if (r.statusCode() == 429) {
+                refused++;
+                assertTrue(json(r).get("error").asText().contains("80"));
+            }
+        }
+        assertEquals(80, created);
+        assertEquals(20, refused);
+        assertEquals(80, json(get(user, "/getAllTasks")).get("data").size());
+        assertEquals(before + 80, queued());
+    }
+
+    @Test
+    void emailsAndSystemBucketNamesWorkAsUserIds() throws Exception {
+        for (String user : List.of("Jane.Doe+faas@example.com", BucketNames.OBSERVER_BUCKET,
+                BucketNames.INJECTOR_BUCKET, "KV_" + BucketNames.OBSERVER_BUCKET, "109876543210987654321", "long-" + "x".repeat(400))) {
+            UUID id = create(user);
+            assertEquals("PENDING", json(get(user, "/getTaskStatus?taskId=" + id)).get("data").asText());
+            assertEquals(1, json(get(user, "/getAllTasks")).get("data").size(), user);
+        }
+    }
+
+    @Test
+    void resultIsNotReadyThenAFlatZip() throws Exception {
+        String user = newUser();
+        UUID id = create(user);
+        HttpResponse<byte[]> pending = get(user, "/getTaskResult?taskId=" + id);
+        assertEquals(200, pending.statusCode());
+        assertEquals("Given task has not finished yet.", json(pending).get("data").asText());
+
+        nats.results(id).write(Map.of(
+                "stdout.txt", "hello\n".getBytes(StandardCharsets.UTF_8),
+                "stderr.txt", new byte[0],
+                "error.txt", "exit code 3\n".getBytes(StandardCharsets.UTF_8)));
+        nats.userTasks(user).setStatus(id, TaskStatus.FINISHED_WITH_ERRORS);
+
+        HttpResponse<byte[]> done = get(user, "/getTaskResult?taskId=" + id);
+        assertEquals(200, done.statusCode());
+        assertEquals("application/zip", done.headers().firstValue("Content-Type").orElse(""));
+        assertEquals("attachment; filename=\"" + id + "_results.zip\"",
+                done.headers().firstValue("Content-Disposition").orElse(""));
+        Map<String, String> entries = unzip(done.body());
+        assertEquals(List.of("stdout.txt", "stderr.txt", "error.txt"), new ArrayList<>(entries.keySet()));
+        assertEquals("hello\n", entries.get("stdout.txt"));
+        assertEquals("exit code 3\n", entries.get("error.txt"));
+    }
+
+    static Map<String, String> unzip(byte[] zip) throws Exception {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
+            ZipEntry e;
+            while ((e = in.getNextEntry()) != null) {
+                out.put(e.getName(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+}
