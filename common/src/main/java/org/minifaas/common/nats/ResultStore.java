@@ -73,7 +73,12 @@ public final class ResultStore {
                 if (info.isDeleted()) {
                     continue;
                 }
-                ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.max(0, info.getSize()));
+                if (info.getSize() == 0) {
+                    // an empty object has no chunks: reading it would only wait for the client's timeout
+                    files.put(info.getObjectName(), new byte[0]);
+                    continue;
+                }
+                ByteArrayOutputStream out = new ByteArrayOutputStream((int) info.getSize());
                 store.get(info.getObjectName(), out);
                 files.put(info.getObjectName(), out.toByteArray());
             }

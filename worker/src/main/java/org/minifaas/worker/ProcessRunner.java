@@ -1,0 +1,136 @@
+package org.minifaas.worker;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs one command of a task: never through a shell (each argument reaches the program as is), in
+ * a session and process group of its own, optionally as the low-privilege account, with a time
+ * limit and capped output. When the command ends or its time is up, every process left in its
+ * group, and every descendant still known, is killed: nothing of the task survives it.
+ */
+public final class ProcessRunner {
+    private final Optional<RunAccount> account;
+
+    public ProcessRunner(Optional<RunAccount> account) {
+        this.account = account;
+    }
+
+    /** How a command ended and what it printed. */
+    public record Outcome(int exitCode, boolean timedOut, byte[] stdout, byte[] stderr, Duration elapsed) {
+    }
+
+    public Outcome run(List<String> command, Path dir, Map<String, String> env, Duration timeout, long outputCap)
+            throws IOException, InterruptedException {
+        List<String> full = new ArrayList<>();
+        // setsid: the command leads a new process group, so one signal to the group reaches its children.
+        full.add("setsid");
+        account.ifPresent(a -> full.addAll(List.of("setpriv", "--reuid=" + a.uid(), "--regid=" + a.gid(),
+                "--clear-groups", "--")));
+        full.addAll(command);
+        ProcessBuilder pb = new ProcessBuilder(full).directory(dir.toFile());
+        pb.environment().clear();
+        pb.environment().putAll(env);
+
+        long start = System.nanoTime();
+        Process process = pb.start();
+        process.getOutputStream().close();
+        Capture out = Capture.start(process.getInputStream(), outputCap, "stdout");
+        Capture err = Capture.start(process.getErrorStream(), outputCap, "stderr");
+        boolean finished;
+        try {
+            finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } finally {
+            killGroup(process);
+        }
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        int exit = finished ? process.exitValue() : -1;
+        return new Outcome(exit, !finished, out.finish(), err.finish(), elapsed);
+    }
+
+    /** Kills the command's process group and any descendant that left it, then waits until they are gone. */
+    static void killGroup(Process process) throws InterruptedException {
+        List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
+        try {
+            // the shell's builtin kill signals the whole group (negative pid); no external kill needed
+            new ProcessBuilder("sh", "-c", "kill -KILL -- -\"$1\" 2>/dev/null", "sh", Long.toString(process.pid()))
+                    .redirectErrorStream(true).start().waitFor(5, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            // fall through: the handles below are still killed one by one
+        }
+        tree.forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline && (process.isAlive() || tree.stream().anyMatch(ProcessHandle::isAlive))) {
+            Thread.sleep(10);
+        }
+        process.waitFor(1, TimeUnit.SECONDS);
+    }
+
+    /** Reads a stream to its end, keeping at most {@code cap} bytes and counting the rest. */
+    private static final class Capture {
+        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        private final Thread thread;
+        private final InputStream in;
+        private final long cap;
+        private long dropped;
+
+        private Capture(InputStream in, long cap, String name) {
+            this.in = in;
+            this.cap = cap;
+            this.thread = new Thread(this::pump, "capture-" + name);
+            this.thread.setDaemon(true);
+        }
+
+        static Capture start(InputStream in, long cap, String name) {
+            Capture c = new Capture(in, cap, name);
+            c.thread.start();
+            return c;
+        }
+
+        private void pump() {
+            byte[] buf = new byte[8192];
+            try {
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    synchronized (this) {
+                        int keep = (int) Math.max(0, Math.min(n, cap - kept.size()));
+                        kept.write(buf, 0, keep);
+                        dropped += n - keep;
+                    }
+                }
+            } catch (IOException e) {
+                // stream closed under us: keep what was read
+            }
+        }
+
+        byte[] finish() throws InterruptedException {
+            thread.join(5_000);
+            if (thread.isAlive()) {
+                // a process outside our reach still holds the pipe: stop reading
+                try {
+                    in.close();
+                } catch (IOException ignored) {
+                    // nothing more to do
+                }
+                thread.join(1_000);
+            }
+            synchronized (this) {
+                if (dropped > 0) {
+                    kept.writeBytes(("\n[output truncated: " + dropped + " more bytes over the limit of "
+                            + cap + " bytes]\n").getBytes(StandardCharsets.UTF_8));
+                }
+                return kept.toByteArray();
+            }
+        }
+    }
+}

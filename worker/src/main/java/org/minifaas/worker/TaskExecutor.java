@@ -1,0 +1,296 @@
+package org.minifaas.worker;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.lib.EmptyProgressMonitor;
+import org.minifaas.common.model.Task;
+import org.minifaas.common.model.TaskStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one task from repository to result files: shallow clone, {@code go mod download} (when the
+ * repository has a go.mod), compile {@code main.go}, run it with the task's parameters. Every step
+ * that fails ends the task as FINISHED_WITH_ERRORS with a one-line reason in {@code error.txt}; the
+ * task's directory is removed in every case.
+ */
+public final class TaskExecutor {
+    private static final Logger log = LoggerFactory.getLogger(TaskExecutor.class);
+    static final Set<String> CLONE_SCHEMES = Set.of("http", "https", "git");
+    /** Environment variables handed through from the worker to the Go tool (proxies, module settings). */
+    private static final List<String> PASSED_ENV = List.of("GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE",
+            "GONOPROXY", "GOFLAGS", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy");
+
+    private final WorkerConfig config;
+    private final Optional<RunAccount> account;
+    private final ProcessRunner runner;
+    private final Path tasksDir;
+    private final Path cacheDir;
+
+    /** The end of a task: its final status and the files to store. */
+    public record Execution(TaskStatus status, Map<String, byte[]> files, String reason) {
+    }
+
+    public TaskExecutor(WorkerConfig config, Optional<RunAccount> account) throws IOException {
+        this.config = config;
+        this.account = account;
+        this.runner = new ProcessRunner(account);
+        this.tasksDir = config.workDir().resolve("tasks");
+        this.cacheDir = config.workDir().resolve("cache");
+        Files.createDirectories(tasksDir);
+        Files.createDirectories(cacheDir);
+        // others may traverse into their own task directory but not list anyone else's
+        Files.setPosixFilePermissions(config.workDir(), PosixFilePermissions.fromString("rwx--x--x"));
+        Files.setPosixFilePermissions(tasksDir, PosixFilePermissions.fromString("rwx--x--x"));
+        chown(cacheDir);
+        if (account.isPresent()) {
+            requireTraversable(config.workDir().toAbsolutePath());
+        }
+    }
+
+    /** The run account must be able to reach its task directories through every parent directory. */
+    private static void requireTraversable(Path dir) throws IOException {
+        for (Path p = dir.getParent(); p != null; p = p.getParent()) {
+            if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                throw new IllegalStateException("WORKER_WORK_DIR=" + dir + " is not reachable by RUN_AS_USER: "
+                        + p + " is not searchable by others (chmod o+x " + p + ", or choose another directory)");
+            }
+        }
+    }
+
+    /** The directory a task runs in; exposed for the tests' leak checks. */
+    public Path tasksDir() {
+        return tasksDir;
+    }
+
+    public Execution execute(Task task) throws InterruptedException {
+        Path dir = tasksDir.resolve(task.taskId().toString());
+        try {
+            return executeIn(task, dir);
+        } catch (IOException e) {
+            log.warn("task {} failed in the worker: {}", task.taskId(), e.toString());
+            return failed("", "", "worker error: " + e.getMessage());
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private Execution executeIn(Task task, Path dir) throws IOException, InterruptedException {
+        deleteTree(dir); // leftovers of an earlier attempt of the same task
+        Path repo = dir.resolve("repo");
+        Path home = dir.resolve("home");
+        Path tmp = dir.resolve("tmp");
+        Files.createDirectories(repo);
+        Files.createDirectories(home);
+        Files.createDirectories(tmp);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+
+        String cloneError = clone(task.repoUrl(), repo);
+        if (cloneError != null) {
+            return failed("", "", "clone failed: " + cloneError);
+        }
+        chown(dir);
+        if (!Files.isRegularFile(repo.resolve("main.go"), LinkOption.NOFOLLOW_LINKS)) {
+            return failed("", "", "no main.go in the repository root");
+        }
+        Map<String, String> env = environment(home, tmp);
+        StringBuilder buildLog = new StringBuilder();
+        if (Files.isRegularFile(repo.resolve("go.mod"), LinkOption.NOFOLLOW_LINKS)) {
+            ProcessRunner.Outcome download = runner.run(List.of(config.goBinary(), "mod", "download"), repo, env,
+                    config.buildTimeout(), config.outputCapBytes());
+            buildLog.append(text(download.stderr()));
+            if (download.timedOut()) {
+                return failed("", buildLog.toString(),
+                        "go mod download timed out after " + config.buildTimeout().toSeconds() + " s");
+            }
+            if (download.exitCode() != 0) {
+                return failed(text(download.stdout()), buildLog.toString(),
+                        "go mod download failed with exit code " + download.exitCode());
+            }
+        }
+        // Compiling first and then running the binary is what `go run main.go` does internally; doing the
+        // two steps ourselves gives the function's own exit code and leaves no `go` process in between.
+        Path binary = dir.resolve("bin").resolve("function");
+        ProcessRunner.Outcome build = runner.run(
+                List.of(config.goBinary(), "build", "-o", binary.toString(), "main.go"), repo, env,
+                config.buildTimeout(), config.outputCapBytes());
+        buildLog.append(text(build.stderr()));
+        if (build.timedOut()) {
+            return failed("", buildLog.toString(),
+                    "compilation timed out after " + config.buildTimeout().toSeconds() + " s");
+        }
+        if (build.exitCode() != 0) {
+            return failed(text(build.stdout()), buildLog.toString(),
+                    "compilation failed with exit code " + build.exitCode());
+        }
+
+        List<String> command = new ArrayList<>();
+        command.add(binary.toString());
+        command.addAll(task.parameters());
+        ProcessRunner.Outcome run = runner.run(command, repo, env, config.runTimeout(), config.outputCapBytes());
+        log.info("task {} ran in {} ms (exit {}, timed out {})", task.taskId(), run.elapsed().toMillis(),
+                run.exitCode(), run.timedOut());
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("stdout.txt", run.stdout());
+        files.put("stderr.txt", run.stderr());
+        if (run.timedOut()) {
+            files.put("error.txt", line("timed out after " + config.runTimeout().toSeconds() + " s"));
+            return new Execution(TaskStatus.FINISHED_WITH_ERRORS, files, "timed out");
+        }
+        if (run.exitCode() != 0) {
+            files.put("error.txt", line("exit code " + run.exitCode()));
+            return new Execution(TaskStatus.FINISHED_WITH_ERRORS, files, "exit code " + run.exitCode());
+        }
+        return new Execution(TaskStatus.FINISHED, files, "exit code 0");
+    }
+
+    /** Shallow clone of the default branch; returns the reason of a failure, or null. */
+    private String clone(String url, Path into) throws InterruptedException {
+        String scheme;
+        try {
+            scheme = String.valueOf(URI.create(url).getScheme()).toLowerCase(Locale.ROOT);
+        } catch (IllegalArgumentException e) {
+            return "invalid repository URL";
+        }
+        if (!CLONE_SCHEMES.contains(scheme)) {
+            return "repository URL scheme '" + scheme + "' is not allowed";
+        }
+        long deadline = System.nanoTime() + config.cloneTimeout().toNanos();
+        try (Git ignored = Git.cloneRepository()
+                .setURI(url)
+                .setDirectory(into.toFile())
+                .setDepth(1)
+                .setCloneAllBranches(false)
+                .setNoTags()
+                .setTimeout((int) Math.max(1, config.cloneTimeout().toSeconds()))
+                .setProgressMonitor(new EmptyProgressMonitor() {
+                    @Override
+                    public boolean isCancelled() {
+                        return System.nanoTime() > deadline || Thread.currentThread().isInterrupted();
+                    }
+                })
+                .call()) {
+            return null;
+        } catch (Exception e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptedException("clone interrupted");
+            }
+            if (System.nanoTime() > deadline) {
+                return "timed out after " + config.cloneTimeout().toSeconds() + " s";
+            }
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            return message.replaceAll("\\s+", " ");
+        }
+    }
+
+    private Map<String, String> environment(Path home, Path tmp) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String name : PASSED_ENV) {
+            String v = System.getenv(name);
+            if (v != null) {
+                env.put(name, v);
+            }
+        }
+        env.put("PATH", "/usr/local/go/bin:/usr/lib/go/bin:/usr/local/bin:/usr/bin:/bin");
+        env.put("HOME", home.toString());
+        env.put("TMPDIR", tmp.toString());
+        env.put("GOTMPDIR", tmp.toString());
+        env.put("GOPATH", cacheDir.resolve("gopath").toString());
+        env.put("GOCACHE", cacheDir.resolve("gocache").toString());
+        env.put("GOMODCACHE", cacheDir.resolve("gomodcache").toString());
+        env.put("GOTOOLCHAIN", "local");
+        env.put("GOTELEMETRY", "off");
+        env.put("LANG", "C.UTF-8");
+        return env;
+    }
+
+    /** Hands a directory tree to the run account (symbolic links themselves, never their targets). */
+    private void chown(Path root) throws IOException {
+        if (account.isEmpty()) {
+            return;
+        }
+        int uid = account.get().uid();
+        int gid = account.get().gid();
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
+                own(d);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+                own(f);
+                return FileVisitResult.CONTINUE;
+            }
+
+            private void own(Path p) throws IOException {
+                Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(p, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+            }
+        });
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+                    d.toFile().setWritable(true, true);
+                    d.toFile().setExecutable(true, true);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(f);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                    Files.deleteIfExists(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            log.warn("could not remove {}: {}", root, e.toString());
+        }
+    }
+
+    private static Execution failed(String stdout, String stderr, String reason) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("stdout.txt", stdout.getBytes(StandardCharsets.UTF_8));
+        files.put("stderr.txt", stderr.getBytes(StandardCharsets.UTF_8));
+        files.put("error.txt", line(reason));
+        return new Execution(TaskStatus.FINISHED_WITH_ERRORS, files, reason);
+    }
+
+    private static byte[] line(String s) {
+        return (s + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String text(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

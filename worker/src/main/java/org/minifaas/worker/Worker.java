@@ -1,0 +1,193 @@
+package org.minifaas.worker;
+
+import io.nats.client.ConsumerContext;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.Message;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.minifaas.common.model.Task;
+import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.nats.ResultStore;
+import org.minifaas.common.nats.TaskQueue;
+import org.minifaas.common.nats.UserTasks;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes tasks from the shared durable queue, {@code concurrency} at a time, and runs them. A message
+ * is acknowledged only after the task's results and final status are stored; while a task runs, an
+ * in-progress signal keeps its message from being redelivered. A message delivered more often than
+ * TASK_MAX_DELIVERIES (its workers died) is given up: UNEXPECTED_ERROR, then acknowledged.
+ */
+public final class Worker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+    private static final Duration POLL = Duration.ofSeconds(1);
+
+    private final NatsLayer nats;
+    private final TaskExecutor executor;
+    private final int concurrency;
+    private final List<Thread> loops = new ArrayList<>();
+    private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ack-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile boolean running;
+
+    public Worker(NatsLayer nats, TaskExecutor executor, int concurrency) {
+        this.nats = nats;
+        this.executor = executor;
+        this.concurrency = concurrency;
+    }
+
+    public synchronized void start() throws IOException, JetStreamApiException {
+        nats.taskQueue().ensure();
+        running = true;
+        for (int i = 0; i < concurrency; i++) {
+            Thread t = new Thread(this::loop, "worker-" + i);
+            loops.add(t);
+            t.start();
+        }
+        log.info("worker started: {} task(s) at a time", concurrency);
+    }
+
+    private void loop() {
+        ConsumerContext consumer = null;
+        while (running) {
+            try {
+                if (consumer == null) {
+                    consumer = nats.taskQueue().consumer();
+                }
+                Message message = consumer.next(POLL);
+                if (message != null) {
+                    handle(message);
+                }
+            } catch (InterruptedException e) {
+                break;
+            } catch (Exception e) {
+                // NATS unavailable or the consumer is being recreated: back off and retry
+                log.warn("taking tasks failed: {}", e.toString());
+                consumer = null;
+                try {
+                    Thread.sleep(1_000);
+                } catch (InterruptedException ie) {
+                    break;
+                }
+            }
+        }
+    }
+
+    void handle(Message message) throws InterruptedException {
+        Task task;
+        try {
+            task = TaskQueue.decode(message);
+        } catch (RuntimeException e) {
+            log.error("dropping an unreadable task message: {}", e.toString());
+            message.term();
+            return;
+        }
+        long delivered = message.metaData().deliveredCount();
+        if (delivered > nats.settings().maxDeliveries()) {
+            giveUp(message, task, delivered);
+            return;
+        }
+        long ackEveryMs = Math.max(500, nats.settings().ackWait().toMillis() / 3);
+        ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(message::inProgress,
+                ackEveryMs, ackEveryMs, TimeUnit.MILLISECONDS);
+        try {
+            UserTasks status = nats.userTasks(task.userId());
+            status.setStatus(task.taskId(), TaskStatus.EXECUTING);
+            log.info("task {} started (delivery {})", task.taskId(), delivered);
+            TaskExecutor.Execution execution = executor.execute(task);
+            TaskStatus finalStatus = store(task, execution);
+            status.setStatus(task.taskId(), finalStatus);
+            heartbeat.cancel(false);
+            message.ackSync(Duration.ofSeconds(5));
+            log.info("task {} {}: {}", task.taskId(), finalStatus, execution.reason());
+        } catch (InterruptedException e) {
+            // shutting down mid-task: hand it back for another worker
+            heartbeat.cancel(false);
+            try {
+                nats.userTasks(task.userId()).setStatus(task.taskId(), TaskStatus.PENDING);
+            } catch (IOException | JetStreamApiException | RuntimeException ignored) {
+                // the next worker sets EXECUTING anyway
+            }
+            message.nak();
+            log.info("task {} handed back", task.taskId());
+            throw e;
+        } catch (Exception e) {
+            // NATS failed while recording: leave the message unacknowledged, it is redelivered
+            heartbeat.cancel(false);
+            log.error("task {} could not be recorded; it will be redelivered: {}", task.taskId(), e.toString());
+        } finally {
+            heartbeat.cancel(false);
+        }
+    }
+
+    /** Stores the result files; a result that cannot be stored turns the task into UNEXPECTED_ERROR. */
+    private TaskStatus store(Task task, TaskExecutor.Execution execution) throws IOException, JetStreamApiException {
+        ResultStore results = nats.results(task.taskId());
+        try {
+            results.write(execution.files());
+            return execution.status();
+        } catch (ResultStore.ResultTooLargeException | IOException | JetStreamApiException e) {
+            log.error("task {}: results could not be stored: {}", task.taskId(), e.toString());
+            try {
+                results.write(Map.of("error.txt", ("results could not be stored: " + e.getMessage() + "\n")
+                        .getBytes(StandardCharsets.UTF_8)));
+            } catch (ResultStore.ResultTooLargeException | IOException | JetStreamApiException again) {
+                log.error("task {}: not even the error could be stored: {}", task.taskId(), again.toString());
+            }
+            return TaskStatus.UNEXPECTED_ERROR;
+        }
+    }
+
+    private void giveUp(Message message, Task task, long delivered) {
+        String reason = "given up after " + (delivered - 1) + " deliveries: the workers running it stopped "
+                + "before finishing (crashed or killed)";
+        try {
+            nats.results(task.taskId()).write(Map.of("error.txt", (reason + "\n").getBytes(StandardCharsets.UTF_8)));
+            nats.userTasks(task.userId()).setStatus(task.taskId(), TaskStatus.UNEXPECTED_ERROR);
+            message.ackSync(Duration.ofSeconds(5));
+            log.warn("task {} UNEXPECTED_ERROR: {}", task.taskId(), reason);
+        } catch (Exception e) {
+            log.error("task {} could not be given up; it will be redelivered: {}", task.taskId(), e.toString());
+        }
+    }
+
+    /**
+     * Stops taking tasks, lets the running ones finish within {@code grace}, then interrupts them:
+     * their processes are killed and their messages handed back for redelivery.
+     */
+    @Override
+    public void close() throws InterruptedException {
+        close(Duration.ofSeconds(25));
+    }
+
+    public synchronized void close(Duration grace) throws InterruptedException {
+        running = false;
+        long deadline = System.nanoTime() + grace.toNanos();
+        for (Thread t : loops) {
+            t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+        }
+        for (Thread t : loops) {
+            if (t.isAlive()) {
+                t.interrupt();
+            }
+        }
+        for (Thread t : loops) {
+            t.join(10_000);
+        }
+        heartbeats.shutdownNow();
+        log.info("worker stopped");
+    }
+}

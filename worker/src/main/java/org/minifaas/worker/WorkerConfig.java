@@ -1,0 +1,45 @@
+package org.minifaas.worker;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.minifaas.common.config.Env;
+import org.minifaas.common.config.NatsSettings;
+
+/**
+ * The worker's configuration, read once at start.
+ *
+ * @param concurrency      WORKER_CONCURRENCY: tasks run at once by this process
+ * @param runAsUser        RUN_AS_USER: the low-privilege user functions run as; empty = the worker's own user
+ * @param runTimeout       MAX_SECONDS_EXECUTION_PER_REQUEST: limit on the function's run
+ * @param cloneTimeout     CLONE_TIMEOUT_SECONDS: limit on the clone
+ * @param buildTimeout     BUILD_TIMEOUT_SECONDS: limit on {@code go mod download} and on compiling, each
+ * @param workDir          WORKER_WORK_DIR: where task directories and the Go caches live
+ * @param goBinary         GO_BINARY: the go command
+ * @param shutdownGrace    WORKER_SHUTDOWN_SECONDS: on SIGTERM, how long running tasks may take to finish
+ */
+public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser, Duration runTimeout,
+                           Duration cloneTimeout, Duration buildTimeout, Path workDir, String goBinary,
+                           Duration shutdownGrace) {
+
+    public static WorkerConfig fromEnv(Env env) {
+        NatsSettings nats = NatsSettings.fromEnv(env);
+        WorkerConfig config = new WorkerConfig(
+                nats,
+                env.intValue("WORKER_CONCURRENCY", 1, 1, 64),
+                env.string("RUN_AS_USER", "client"),
+                env.seconds("MAX_SECONDS_EXECUTION_PER_REQUEST", 20, 1, 3600),
+                env.seconds("CLONE_TIMEOUT_SECONDS", 60, 1, 3600),
+                env.seconds("BUILD_TIMEOUT_SECONDS", 120, 1, 3600),
+                Path.of(env.string("WORKER_WORK_DIR",
+                        Path.of(System.getProperty("java.io.tmpdir"), "minifaas-worker").toString())),
+                env.string("GO_BINARY", "go"),
+                env.seconds("WORKER_SHUTDOWN_SECONDS", 25, 0, 3600));
+        env.validate();
+        return config;
+    }
+
+    /** Cap of each captured stream: four fit in one result store with room to spare. */
+    public long outputCapBytes() {
+        return nats.maxResultBytes() / 4;
+    }
+}

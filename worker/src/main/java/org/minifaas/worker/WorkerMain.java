@@ -1,0 +1,49 @@
+package org.minifaas.worker;
+
+import java.util.Optional;
+import org.minifaas.common.config.ConfigException;
+import org.minifaas.common.config.Env;
+import org.minifaas.common.nats.NatsLayer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Starts a worker process. */
+public final class WorkerMain {
+    private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
+
+    private WorkerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Env env = Env.system();
+        WorkerConfig config;
+        Optional<RunAccount> account;
+        TaskExecutor executor;
+        try {
+            config = WorkerConfig.fromEnv(env);
+            account = RunAccount.resolve(config.runAsUser());
+            executor = new TaskExecutor(config, account);
+        } catch (ConfigException | IllegalStateException e) {
+            log.error("worker not started: {}", e.getMessage());
+            System.exit(2);
+            return;
+        }
+        log.info("worker config: {}", env.summary());
+        if (account.isEmpty()) {
+            log.warn("RUN_AS_USER is empty: functions run as the worker's own user and can read what it can");
+        } else {
+            log.info("functions run as {} (uid {})", account.get().name(), account.get().uid());
+        }
+        NatsLayer nats = NatsLayer.connect(config.nats(), "worker");
+        Worker worker = new Worker(nats, executor, config.concurrency());
+        worker.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                worker.close(config.shutdownGrace());
+                nats.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "shutdown"));
+    }
+}

@@ -1,0 +1,113 @@
+package org.minifaas.worker;
+
+import java.util.Map;
+
+/** Go functions used by the tests: no module dependencies, so no module proxy is needed. */
+final class Functions {
+    private Functions() {
+    }
+
+    static final String GO_MOD = "module example.com/fn\n\ngo 1.19\n";
+
+    static Map<String, String> program(String main) {
+        return Map.of("go.mod", GO_MOD, "main.go", main);
+    }
+
+    /** Prints each argument on its own line as index:value. */
+    static final Map<String, String> ECHO = program("""
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            )
+
+            func main() {
+            \tfor i, a := range os.Args[1:] {
+            \t\tfmt.Printf("%d:%s\\n", i, a)
+            \t}
+            }
+            """);
+
+    static final Map<String, String> EXIT_3 = program("""
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            )
+
+            func main() {
+            \tfmt.Println("before the failure")
+            \tfmt.Fprintln(os.Stderr, "something went wrong")
+            \tos.Exit(3)
+            }
+            """);
+
+    /** Starts `sleep <arg>` as a child, prints both pids, then never ends. */
+    static final Map<String, String> ENDLESS_WITH_CHILD = program("""
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            \t"os/exec"
+            \t"time"
+            )
+
+            func main() {
+            \tchild := exec.Command("sleep", os.Args[1])
+            \tif err := child.Start(); err != nil {
+            \t\tfmt.Println("no child:", err)
+            \t\tos.Exit(1)
+            \t}
+            \tfmt.Println(os.Getpid(), child.Process.Pid)
+            \tfor {
+            \t\ttime.Sleep(100 * time.Millisecond)
+            \t}
+            }
+            """);
+
+    /** Prints its uid and HOME, and whether it could read the file named by its argument. */
+    static final Map<String, String> WHOAMI = program("""
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            )
+
+            func main() {
+            \tfmt.Printf("uid=%d\\n", os.Getuid())
+            \tfmt.Printf("home=%s\\n", os.Getenv("HOME"))
+            \tfmt.Printf("nats=%s\\n", os.Getenv("NATS_SERVER_ADDRESS"))
+            \tif _, err := os.ReadFile(os.Args[1]); err != nil {
+            \t\tfmt.Println("secret=denied")
+            \t} else {
+            \t\tfmt.Println("secret=READ")
+            \t}
+            }
+            """);
+
+    /** Sleeps for the seconds of its argument, then prints done. */
+    static final Map<String, String> SLOW = program("""
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            \t"strconv"
+            \t"time"
+            )
+
+            func main() {
+            \tn, _ := strconv.Atoi(os.Args[1])
+            \ttime.Sleep(time.Duration(n) * time.Second)
+            \tfmt.Println("done")
+            }
+            """);
+
+    static final Map<String, String> NO_MAIN = Map.of("go.mod", GO_MOD, "README.md", "nothing to run\n");
+
+    static final Map<String, String> DOES_NOT_COMPILE = program("package main\n\nfunc main() { undefined() }\n");
+}

@@ -1,0 +1,176 @@
+package org.minifaas.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.minifaas.worker.Fixture.awaitFinal;
+import static org.minifaas.worker.Fixture.results;
+import static org.minifaas.worker.Fixture.submit;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.testing.GitHttpServer;
+import org.minifaas.common.testing.NatsTestServer;
+import org.minifaas.common.testing.TestFiles;
+
+/** Real tasks: real nats-server, real Git over loopback HTTP, real go, the real low-privilege user. */
+class WorkerIT {
+    static final Duration LIMIT = Duration.ofSeconds(3);
+    static final Duration WAIT = Duration.ofSeconds(90);
+    static NatsTestServer server;
+    static GitHttpServer git;
+    static NatsLayer nats;
+    static Worker worker;
+    static TaskExecutor executor;
+    static Path workDir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = NatsTestServer.start();
+        git = GitHttpServer.start();
+        nats = NatsLayer.connect(server.settings(), "worker-test");
+        workDir = Files.createTempDirectory("minifaas-worker-test-");
+        WorkerConfig config = Fixture.config(server.settings(), workDir, LIMIT);
+        executor = new TaskExecutor(config, RunAccount.resolve(config.runAsUser()));
+        worker = new Worker(nats, executor, 2);
+        worker.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        worker.close(Duration.ofSeconds(5));
+        nats.close();
+        git.close();
+        server.close();
+        TestFiles.deleteTree(workDir);
+    }
+
+    @AfterEach
+    void noTaskDirectoryIsLeft() throws Exception {
+        assertEquals(List.of(), Fixture.leftovers(executor.tasksDir()));
+    }
+
+    @Test
+    void argumentsArePrintedAndTheZipHoldsThem() throws Exception {
+        String url = git.createRepo("echo-" + UUID.randomUUID(), Functions.ECHO);
+        UUID id = submit(nats, url, "hello", "world");
+        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+        Map<String, String> files = results(nats, id);
+        assertEquals("0:hello\n1:world\n", files.get("stdout.txt"));
+        assertEquals("", files.get("stderr.txt"));
+        assertFalse(files.containsKey("error.txt"));
+    }
+
+    @Test
+    void shellMetacharactersArriveLiterallyAndRunNothing() throws Exception {
+        Path marker = Files.createTempDirectory("minifaas-marker-").resolve("pwned");
+        String url = git.createRepo("meta-" + UUID.randomUUID(), Functions.ECHO);
+        List<String> params = List.of("; touch " + marker, "$(touch " + marker + ")", "`touch " + marker + "`",
+                "a b", "\"quoted\"", "'single'", "*", "", "| cat /etc/passwd", "&& echo x", "\\n");
+        UUID id = submit(nats, url, params.toArray(String[]::new));
+        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+        StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < params.size(); i++) {
+            expected.append(i).append(':').append(params.get(i)).append('\n');
+        }
+        assertEquals(expected.toString(), results(nats, id).get("stdout.txt"));
+        assertFalse(Files.exists(marker), "a parameter was executed by a shell");
+        TestFiles.deleteTree(marker.getParent());
+    }
+
+    @Test
+    void nonZeroExitKeepsStderrAndReportsTheCode() throws Exception {
+        String url = git.createRepo("exit3-" + UUID.randomUUID(), Functions.EXIT_3);
+        UUID id = submit(nats, url);
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, id, WAIT));
+        Map<String, String> files = results(nats, id);
+        assertEquals("before the failure\n", files.get("stdout.txt"));
+        assertEquals("something went wrong\n", files.get("stderr.txt"));
+        assertEquals("exit code 3\n", files.get("error.txt"));
+    }
+
+    @Test
+    void endlessFunctionIsKilledWithItsChildren() throws Exception {
+        String marker = Long.toString(400_000 + (long) (Math.random() * 500_000));
+        String url = git.createRepo("endless-" + UUID.randomUUID(), Functions.ENDLESS_WITH_CHILD);
+        UUID id = submit(nats, url, marker);
+        long start = System.nanoTime();
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, id, WAIT));
+        Map<String, String> files = results(nats, id);
+        assertEquals("timed out after 3 s\n", files.get("error.txt"));
+        String[] pids = files.get("stdout.txt").trim().split(" ");
+        assertEquals(2, pids.length, files.get("stdout.txt"));
+        for (String pid : pids) {
+            Optional<ProcessHandle> p = ProcessHandle.of(Long.parseLong(pid));
+            assertTrue(p.isEmpty() || !p.get().isAlive(), "process " + pid + " survived the time limit");
+        }
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").contains(marker)),
+                "the function's child `sleep " + marker + "` survived");
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(LIMIT) >= 0);
+    }
+
+    @Test
+    void functionRunsAsTheLowPrivilegeUserAndCannotReadRootFiles() throws Exception {
+        assumeTrue(Fixture.isRoot(), "switching users needs root (CI runs as root)");
+        Path secretDir = Files.createTempDirectory("minifaas-secret-");
+        Files.setPosixFilePermissions(secretDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path secret = Files.writeString(secretDir.resolve("secret"), "root only");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        try {
+            String url = git.createRepo("whoami-" + UUID.randomUUID(), Functions.WHOAMI);
+            UUID id = submit(nats, url, secret.toString());
+            assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+            String out = results(nats, id).get("stdout.txt");
+            int clientUid = RunAccount.resolve("client").orElseThrow().uid();
+            assertTrue(out.contains("uid=" + clientUid + "\n"), out);
+            assertTrue(out.contains("secret=denied\n"), out);
+            assertTrue(out.contains("nats=\n"), "the worker's environment leaked: " + out);
+            assertTrue(out.contains("home=" + executor.tasksDir().resolve(id.toString()).resolve("home")), out);
+        } finally {
+            TestFiles.deleteTree(secretDir);
+        }
+    }
+
+    @Test
+    void unreachableRepositoryFailsWithTheReason() throws Exception {
+        UUID id = submit(nats, "http://127.0.0.1:9/nothing-here.git");
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, id, WAIT));
+        String error = results(nats, id).get("error.txt");
+        assertTrue(error.startsWith("clone failed: "), error);
+        assertEquals(1, error.lines().count());
+    }
+
+    @Test
+    void missingRepositoryMainGoAndCompileErrorsAreReported() throws Exception {
+        UUID missing = submit(nats, git.url("no-such-repo-" + UUID.randomUUID()));
+        UUID noMain = submit(nats, git.createRepo("nomain-" + UUID.randomUUID(), Functions.NO_MAIN));
+        UUID broken = submit(nats, git.createRepo("broken-" + UUID.randomUUID(), Functions.DOES_NOT_COMPILE));
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, missing, WAIT));
+        assertTrue(results(nats, missing).get("error.txt").startsWith("clone failed: "));
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, noMain, WAIT));
+        assertEquals("no main.go in the repository root\n", results(nats, noMain).get("error.txt"));
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, broken, WAIT));
+        assertTrue(results(nats, broken).get("error.txt").startsWith("compilation failed with exit code "));
+        assertTrue(results(nats, broken).get("stderr.txt").contains("undefined"));
+    }
+
+    @Test
+    void otherSchemesAreRefusedByTheWorkerToo() throws Exception {
+        UUID id = submit(nats, "file:///etc");
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, id, WAIT));
+        assertEquals("clone failed: repository URL scheme 'file' is not allowed\n", results(nats, id).get("error.txt"));
+    }
+}

@@ -1,0 +1,171 @@
+package org.minifaas.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.minifaas.worker.Fixture.awaitFinal;
+import static org.minifaas.worker.Fixture.awaitStatus;
+import static org.minifaas.worker.Fixture.results;
+import static org.minifaas.worker.Fixture.submit;
+
+import io.nats.client.ConsumerContext;
+import io.nats.client.Message;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.config.NatsSettings;
+import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.testing.GitHttpServer;
+import org.minifaas.common.testing.NatsTestServer;
+import org.minifaas.common.testing.TestFiles;
+
+/** Durability of the queue: no worker yet, a worker killed mid-task, a task nobody can finish. */
+class WorkerRecoveryIT {
+    static final Duration ACK_WAIT = Duration.ofSeconds(2);
+    static final Duration WAIT = Duration.ofSeconds(90);
+    NatsTestServer server;
+    GitHttpServer git;
+    NatsLayer nats;
+    NatsSettings settings;
+    Path workDir;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = NatsTestServer.start();
+        git = GitHttpServer.start();
+        settings = server.settings().withAckWait(ACK_WAIT);
+        nats = NatsLayer.connect(settings, "recovery-test");
+        workDir = Files.createTempDirectory("minifaas-recovery-");
+        // the run account must be able to reach the worker directories below it
+        Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwx--x--x"));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        nats.close();
+        git.close();
+        server.close();
+        TestFiles.deleteTree(workDir);
+    }
+
+    Worker worker(NatsSettings s, String dir) throws Exception {
+        WorkerConfig config = Fixture.config(s, workDir.resolve(dir), Duration.ofSeconds(20));
+        Worker w = new Worker(nats, new TaskExecutor(config, RunAccount.resolve(config.runAsUser())), 1);
+        w.start();
+        return w;
+    }
+
+    @Test
+    void taskCreatedBeforeAnyWorkerRunsOnceOneStarts() throws Exception {
+        String url = git.createRepo("echo", Functions.ECHO);
+        UUID id = submit(nats, url, "queued");
+        assertEquals(1, nats.taskQueue().streamInfo().getStreamState().getMsgCount());
+        assertEquals(TaskStatus.PENDING, Fixture.status(nats, id).orElseThrow());
+        try (Worker w = worker(settings, "w")) {
+            assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+            assertEquals("0:queued\n", results(nats, id).get("stdout.txt"));
+        }
+        assertEquals(0, nats.taskQueue().streamInfo().getStreamState().getMsgCount());
+    }
+
+    @Test
+    void taskOfAWorkerKilledWithSigkillIsFinishedByAnother() throws Exception {
+        String url = git.createRepo("slow", Functions.SLOW);
+        Process doomed = workerProcess("doomed", Map.of());
+        try {
+            UUID id = submit(nats, url, "3");
+            awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
+            doomed.destroyForcibly(); // SIGKILL: no shutdown hook, no nak
+            assertTrue(doomed.waitFor(10, TimeUnit.SECONDS));
+
+            try (Worker survivor = worker(settings, "survivor")) {
+                assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+                assertEquals("done\n", results(nats, id).get("stdout.txt"));
+            }
+        } finally {
+            doomed.destroyForcibly();
+        }
+    }
+
+    /** A worker in a process of its own, as deployed. */
+    Process workerProcess(String name, Map<String, String> extraEnv) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName())
+                .redirectErrorStream(true)
+                .redirectOutput(workDir.resolve(name + ".log").toFile());
+        pb.environment().putAll(Map.of(
+                "NATS_SERVER_ADDRESS", server.url(),
+                "TASK_ACK_WAIT_SECONDS", Long.toString(ACK_WAIT.toSeconds()),
+                "RUN_AS_USER", Fixture.runAsUser(),
+                "WORKER_WORK_DIR", workDir.resolve(name).toString()));
+        pb.environment().putAll(extraEnv);
+        return pb.start();
+    }
+
+    @Test
+    void sigtermLetsTheRunningTaskFinishThenExits() throws Exception {
+        String url = git.createRepo("slow", Functions.SLOW);
+        Process worker = workerProcess("graceful", Map.of("WORKER_SHUTDOWN_SECONDS", "30"));
+        try {
+            UUID id = submit(nats, url, "2");
+            awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
+            worker.destroy(); // SIGTERM
+            assertTrue(worker.waitFor(30, TimeUnit.SECONDS), "worker did not exit after SIGTERM");
+            // finished by the stopping worker itself: no other worker exists
+            assertEquals(TaskStatus.FINISHED, Fixture.status(nats, id).orElseThrow());
+            assertEquals("done\n", results(nats, id).get("stdout.txt"));
+        } finally {
+            worker.destroyForcibly();
+        }
+    }
+
+    @Test
+    void sigtermPastTheGraceHandsTheTaskBack() throws Exception {
+        String url = git.createRepo("slow", Functions.SLOW);
+        Process worker = workerProcess("impatient", Map.of("WORKER_SHUTDOWN_SECONDS", "1"));
+        try {
+            UUID id = submit(nats, url, "8");
+            awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
+            worker.destroy(); // SIGTERM
+            assertTrue(worker.waitFor(30, TimeUnit.SECONDS), "worker did not exit after SIGTERM");
+            assertEquals(1, nats.taskQueue().backlog(), "the task went back to the queue");
+            assertEquals(TaskStatus.PENDING, Fixture.status(nats, id).orElseThrow());
+            try (Worker next = worker(settings, "next")) {
+                assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+            }
+        } finally {
+            worker.destroyForcibly();
+        }
+    }
+
+    @Test
+    void taskWhoseDeliveriesAreUsedUpEndsAsUnexpectedError() throws Exception {
+        NatsSettings oneDelivery = new NatsSettings(settings.serverUrl(), settings.retention(),
+                settings.maxActiveTasks(), settings.maxResultBytes(), ACK_WAIT, 1);
+        UUID id = submit(nats, git.createRepo("echo", Functions.ECHO), "never");
+        // a worker that takes the task and dies without a word
+        ConsumerContext consumer = nats.taskQueue().consumer();
+        Message taken = consumer.next(Duration.ofSeconds(5));
+        assertNotNull(taken);
+
+        try (NatsLayer layer = NatsLayer.connect(oneDelivery, "limited");
+             Worker w = new Worker(layer, new TaskExecutor(
+                     Fixture.config(oneDelivery, workDir.resolve("w"), Duration.ofSeconds(20)),
+                     RunAccount.resolve(Fixture.runAsUser())), 1)) {
+            w.start();
+            assertEquals(TaskStatus.UNEXPECTED_ERROR, awaitFinal(nats, id, WAIT));
+            String error = results(nats, id).get("error.txt");
+            assertTrue(error.startsWith("given up after 1 deliveries"), error);
+        }
+        assertEquals(0, nats.taskQueue().streamInfo().getStreamState().getMsgCount(), "the task left the queue");
+    }
+}
