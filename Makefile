@@ -1,0 +1,21 @@
+# MiniFaaS — the two everyday commands are `make run` (local stack, no Docker) and `make test`.
+MVN ?= mvn -B -q
+JARS = frontend/target/frontend.jar worker/target/worker.jar observer/target/observer.jar injector/target/injector.jar
+
+.PHONY: build test run clean
+
+## build: compile and package the four service jars (tests skipped)
+build:
+	$(MVN) -DskipTests package
+
+## test: every unit and integration test (needs nats-server, go, git on PATH; see README)
+test:
+	$(MVN) verify
+
+## run: the whole system on this machine without Docker (nats-server, frontend, worker x3, observer, injector)
+run: build
+	scripts/run-local.sh
+
+clean:
+	$(MVN) clean
+	rm -rf .run

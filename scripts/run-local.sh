@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# `make run`: the whole MiniFaaS on this machine, without Docker. Ctrl-C stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+RUN_DIR="$ROOT/.run"
+NATS_PORT="${NATS_PORT:-4222}"
+NATS_MONITOR_PORT="${NATS_MONITOR_PORT:-8222}"
+export FRONTEND_PORT="${FRONTEND_PORT:-8080}"
+export NATS_SERVER_ADDRESS="nats://127.0.0.1:${NATS_PORT}"
+
+need_install=()
+command -v nats-server >/dev/null 2>&1 || need_install+=(nats-server)
+command -v go >/dev/null 2>&1 || need_install+=(golang-go)
+command -v java >/dev/null 2>&1 || need_install+=(default-jre-headless)
+if [ "${#need_install[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing ${need_install[*]} with apt"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" >/dev/null
+  else
+    echo "missing: ${need_install[*]}. Install them with:" >&2
+    echo "  sudo apt-get install -y ${need_install[*]}" >&2
+    exit 1
+  fi
+fi
+
+# Functions run as the low-privilege user `client` when we are root (created if missing);
+# otherwise as the current user, with a warning from the worker.
+if [ "$(id -u)" = 0 ]; then
+  id client >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin client
+  export RUN_AS_USER="${RUN_AS_USER-client}"
+  export WORKER_WORK_DIR="${WORKER_WORK_DIR:-/tmp/minifaas-worker}"
+else
+  export RUN_AS_USER="${RUN_AS_USER-}"
+  export WORKER_WORK_DIR="${WORKER_WORK_DIR:-$RUN_DIR/worker}"
+fi
+
+mkdir -p "$RUN_DIR/nats" "$RUN_DIR/logs"
+[ -f .env ] && { set -a; . ./.env; set +a; }
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping MiniFaaS..."
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  echo "stopped."
+}
+trap cleanup INT TERM EXIT
+
+start() { # name, command...
+  local name=$1; shift
+  "$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
+  pids+=($!)
+  echo "  $name (pid $!, log .run/logs/$name.log)"
+}
+
+echo "starting MiniFaaS:"
+start nats nats-server -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" -js -sd "$RUN_DIR/nats"
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:${NATS_MONITOR_PORT}/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+start frontend java -jar frontend/target/frontend.jar
+WORKER_CONCURRENCY="${WORKER_CONCURRENCY:-3}" start worker java -jar worker/target/worker.jar
+start observer java -jar observer/target/observer.jar
+start injector java -jar injector/target/injector.jar
+
+for _ in $(seq 1 150); do
+  curl -fsS "http://127.0.0.1:${FRONTEND_PORT}/healthz" >/dev/null 2>&1 && break
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "a service exited at start; see .run/logs/" >&2; exit 1; }
+  done
+  sleep 0.2
+done
+
+cat <<MSG
+
+MiniFaaS is running at http://127.0.0.1:${FRONTEND_PORT} (no oauth2-proxy here: send the identity headers yourself)
+
+  curl -s -X POST http://127.0.0.1:${FRONTEND_PORT}/createTask \\
+       -H 'X-Forwarded-User: alice' -H 'Content-Type: application/json' \\
+       -d '{"url": "https://github.com/<you>/<go-function>.git", "parameters": ["hello"]}'
+
+  curl -s 'http://127.0.0.1:${FRONTEND_PORT}/getTaskStatus?taskId=<id>' -H 'X-Forwarded-User: alice'
+
+Press Ctrl-C to stop everything.
+MSG
+
+wait -n "${pids[@]}" || true
+echo "a service stopped; see .run/logs/" >&2
