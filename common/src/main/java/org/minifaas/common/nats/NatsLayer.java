@@ -34,6 +34,10 @@ public final class NatsLayer implements AutoCloseable {
     private final JetStreamManagement jsm;
     private final NatsSettings settings;
     private final TaskQueue taskQueue;
+    private final InjectionQueue injections;
+    private final StreamJanitor janitor;
+    private volatile ObserverStore observer;
+    private volatile WorkerRegistry workers;
     private final Map<String, UserTasks> userBuckets = new ConcurrentHashMap<>();
 
     private NatsLayer(Connection connection, NatsSettings settings) throws IOException {
@@ -42,6 +46,8 @@ public final class NatsLayer implements AutoCloseable {
         this.js = connection.jetStream();
         this.jsm = connection.jetStreamManagement();
         this.taskQueue = new TaskQueue(this);
+        this.injections = new InjectionQueue(this);
+        this.janitor = new StreamJanitor(this);
     }
 
     /**
@@ -95,6 +101,37 @@ public final class NatsLayer implements AutoCloseable {
     /** The durable work queue of tasks shared by all workers. */
     public TaskQueue taskQueue() {
         return taskQueue;
+    }
+
+    /** The injection queue and the injector bucket. */
+    public InjectionQueue injections() {
+        return injections;
+    }
+
+    /** Deletes what retention emptied. */
+    public StreamJanitor janitor() {
+        return janitor;
+    }
+
+    /** The observer's bucket (status, worker count, event log), created when missing. */
+    public ObserverStore observer() throws IOException, JetStreamApiException {
+        if (observer == null) {
+            observer = ObserverStore.open(this);
+        }
+        return observer;
+    }
+
+    /** The registry of live workers, created when missing. */
+    public WorkerRegistry workers() throws IOException, JetStreamApiException {
+        if (workers == null) {
+            workers = WorkerRegistry.open(this);
+        }
+        return workers;
+    }
+
+    /** Forgets a cached user bucket (its stream was deleted by the retention sweep). */
+    void forgetUserBucket(String bucket) {
+        userBuckets.remove(bucket);
     }
 
     /** The task-status bucket of a user, created (with the quota) when missing. */

@@ -25,11 +25,13 @@ public final class UserTasks {
     private final NatsLayer layer;
     private final String bucket;
     private final KeyValue kv;
+    private final StreamConfiguration backing;
 
-    private UserTasks(NatsLayer layer, String bucket, KeyValue kv) {
+    private UserTasks(NatsLayer layer, String bucket, KeyValue kv, StreamConfiguration backing) {
         this.layer = layer;
         this.bucket = bucket;
         this.kv = kv;
+        this.backing = backing;
     }
 
     static UserTasks open(NatsLayer layer, String bucket) throws IOException, JetStreamApiException {
@@ -43,7 +45,7 @@ public final class UserTasks {
                 .maxMessages(layer.settings().maxActiveTasks())
                 .build();
         layer.ensureStream(backing);
-        return new UserTasks(layer, bucket, layer.connection().keyValue(bucket));
+        return new UserTasks(layer, bucket, layer.connection().keyValue(bucket), backing);
     }
 
     public String bucket() {
@@ -53,7 +55,7 @@ public final class UserTasks {
     /** Records a new task as PENDING, or refuses it when the user is at the quota. */
     public void createPending(UUID taskId) throws IOException, JetStreamApiException, QuotaExceededException {
         try {
-            kv.create(taskId.toString(), encode(TaskStatus.PENDING));
+            writing(() -> kv.create(taskId.toString(), encode(TaskStatus.PENDING)));
         } catch (JetStreamApiException e) {
             if (ApiErrors.isLimit(e)) {
                 throw new QuotaExceededException(layer.settings().maxActiveTasks());
@@ -63,12 +65,20 @@ public final class UserTasks {
     }
 
     public void setStatus(UUID taskId, TaskStatus status) throws IOException, JetStreamApiException {
-        kv.put(taskId.toString(), encode(status));
+        writing(() -> kv.put(taskId.toString(), encode(status)));
     }
 
     /** The status of a task of this user, or empty when unknown or expired. */
     public Optional<TaskStatus> status(UUID taskId) throws IOException, JetStreamApiException {
-        KeyValueEntry entry = kv.get(taskId.toString());
+        KeyValueEntry entry;
+        try {
+            entry = kv.get(taskId.toString());
+        } catch (IOException | JetStreamApiException e) {
+            if (isMissingStream(e)) {
+                return Optional.empty();
+            }
+            throw e;
+        }
         if (entry == null || entry.getOperation() != KeyValueOperation.PUT || entry.getValue() == null) {
             return Optional.empty();
         }
@@ -77,7 +87,14 @@ public final class UserTasks {
 
     /** Ids of the user's active tasks. */
     public List<String> taskIds() throws IOException, JetStreamApiException, InterruptedException {
-        return kv.keys();
+        try {
+            return kv.keys();
+        } catch (IOException | JetStreamApiException e) {
+            if (isMissingStream(e)) {
+                return List.of();
+            }
+            throw e;
+        }
     }
 
     /**
@@ -87,6 +104,34 @@ public final class UserTasks {
     public void forget(UUID taskId) throws IOException, JetStreamApiException {
         layer.jsm().purgeStream(BucketNames.kvStream(bucket),
                 PurgeOptions.subject("$KV." + bucket + "." + taskId));
+    }
+
+    private interface Write {
+        Object run() throws IOException, JetStreamApiException;
+    }
+
+    /**
+     * Runs a write; when the bucket's stream is gone (the retention sweep deletes empty buckets),
+     * recreates it and runs the write again.
+     */
+    private void writing(Write write) throws IOException, JetStreamApiException {
+        try {
+            write.run();
+        } catch (IOException | JetStreamApiException e) {
+            if (!isMissingStream(e)) {
+                throw e;
+            }
+            layer.ensureStream(backing);
+            write.run();
+        }
+    }
+
+    static boolean isMissingStream(Exception e) {
+        if (e instanceof JetStreamApiException api) {
+            return ApiErrors.is(api, ApiErrors.STREAM_NOT_FOUND) || api.getErrorCode() == 503;
+        }
+        String message = String.valueOf(e.getMessage());
+        return message.contains("No Responders") || message.contains("503") || message.contains("Timeout or no response");
     }
 
     private static byte[] encode(TaskStatus status) {

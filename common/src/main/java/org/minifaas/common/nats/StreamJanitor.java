@@ -1,0 +1,63 @@
+package org.minifaas.common.nats;
+
+import io.nats.client.JetStreamApiException;
+import io.nats.client.api.StreamInfo;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deletes the streams that retention emptied. JetStream expires the messages of a bucket but never
+ * the bucket itself, so without this every task would leave an empty result stream behind (the
+ * original system reached thousands of them) and every past user an empty status bucket.
+ */
+public final class StreamJanitor {
+    private static final Logger log = LoggerFactory.getLogger(StreamJanitor.class);
+
+    private final NatsLayer layer;
+
+    StreamJanitor(NatsLayer layer) {
+        this.layer = layer;
+    }
+
+    /**
+     * Deletes every per-task result stream and per-user status stream that holds no message and
+     * saw no activity for {@code idle} (the margin that protects a bucket being created right now).
+     *
+     * @return how many streams were deleted
+     */
+    public int sweep(Duration idle) throws IOException, JetStreamApiException {
+        String results = BucketNames.objectStream(BucketNames.RESULT_PREFIX);
+        String users = BucketNames.kvStream(BucketNames.USER_PREFIX);
+        ZonedDateTime cutoff = ZonedDateTime.now().minus(idle);
+        int deleted = 0;
+        for (String name : layer.jsm().getStreamNames()) {
+            if (!name.startsWith(results) && !name.startsWith(users)) {
+                continue;
+            }
+            StreamInfo info = layer.streamInfo(name).orElse(null);
+            if (info == null || info.getStreamState().getMsgCount() > 0) {
+                continue;
+            }
+            ZonedDateTime last = info.getStreamState().getLastTime();
+            ZonedDateTime active = last != null && last.isAfter(info.getCreateTime()) ? last : info.getCreateTime();
+            if (active.isBefore(cutoff) && layer.deleteStream(name)) {
+                deleted++;
+            }
+        }
+        if (deleted > 0) {
+            log.info("retention: deleted {} expired stream(s)", deleted);
+        }
+        return deleted;
+    }
+
+    /** Number of streams of per-task results and per-user statuses, for leak checks. */
+    public long countTaskStreams() throws IOException, JetStreamApiException {
+        String results = BucketNames.objectStream(BucketNames.RESULT_PREFIX);
+        String users = BucketNames.kvStream(BucketNames.USER_PREFIX);
+        return layer.jsm().getStreamNames().stream()
+                .filter(n -> n.startsWith(results) || n.startsWith(users)).count();
+    }
+}

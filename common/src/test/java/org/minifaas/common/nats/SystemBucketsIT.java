@@ -1,0 +1,101 @@
+package org.minifaas.common.nats;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.model.InjectionRequest;
+import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.testing.NatsTestServer;
+import org.minifaas.common.testing.Poll;
+
+/** Observer bucket, worker registry, injection queue and the retention sweep on a real nats-server. */
+class SystemBucketsIT {
+    static final Duration RETENTION = Duration.ofSeconds(2);
+    static NatsTestServer server;
+    static NatsLayer layer;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = NatsTestServer.start();
+        layer = NatsLayer.connect(server.settings().withRetention(RETENTION), "test");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        layer.close();
+        server.close();
+    }
+
+    @Test
+    void observerLogsComeBackOldestFirst() throws Exception {
+        ObserverStore store = layer.observer();
+        store.log(2_000, "second");
+        store.log(1_000, "first");
+        store.log(2_000, "third");
+        store.put(ObserverStore.STATUS, "OK");
+        assertEquals(List.of("first", "second", "third"), store.logs());
+        assertEquals("OK", store.get(ObserverStore.STATUS).orElseThrow());
+        assertTrue(store.get("nothing").isEmpty());
+    }
+
+    @Test
+    void liveWorkersAreCountedAndExpire() throws Exception {
+        WorkerRegistry registry = layer.workers();
+        long before = registry.live();
+        registry.beat("a-1", "{}");
+        registry.beat("b-2", "{}");
+        registry.beat("a-1", "{}");
+        assertEquals(before + 2, registry.live());
+        registry.leave("b-2");
+        assertEquals(before + 1, registry.live());
+        registry.leave("a-1");
+        assertEquals(before, registry.live());
+    }
+
+    @Test
+    void injectedFilesTravelThroughTheQueue() throws Exception {
+        InjectionQueue queue = layer.injections();
+        queue.publish(new InjectionRequest("data.csv", "a,b\n".getBytes(StandardCharsets.UTF_8)));
+        var message = queue.consumer().next(Duration.ofSeconds(5));
+        InjectionRequest request = InjectionQueue.decode(message).orElseThrow();
+        assertEquals("data.csv", request.fileName());
+        queue.store(request);
+        message.ack();
+        assertEquals("a,b\n", new String(queue.read("data.csv").orElseThrow(), StandardCharsets.UTF_8));
+        assertTrue(queue.names().contains("data.csv"));
+    }
+
+    @Test
+    void retentionSweepRemovesEmptiedTaskStreamsAndBucketsComeBack() throws Exception {
+        StreamJanitor janitor = layer.janitor();
+        long baseline = janitor.countTaskStreams();
+        String user = "retained-" + UUID.randomUUID();
+        UUID id = UUID.randomUUID();
+        UserTasks tasks = layer.userTasks(user);
+        tasks.createPending(id);
+        layer.results(id).write(Map.of("stdout.txt", "x".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(baseline + 2, janitor.countTaskStreams());
+        assertEquals(0, janitor.sweep(Duration.ZERO), "streams holding data are kept");
+
+        Poll.until(Duration.ofSeconds(15), () -> tasks.status(id).isEmpty() && layer.results(id).read()
+                .map(Map::isEmpty).orElse(true), done -> done, "entries to expire");
+        Poll.until(Duration.ofSeconds(15), () -> janitor.sweep(Duration.ZERO) >= 0 && janitor.countTaskStreams() == baseline,
+                done -> done, "the emptied streams to be swept");
+        assertTrue(layer.results(id).read().isEmpty());
+        assertTrue(tasks.status(id).isEmpty());
+        assertEquals(List.of(), tasks.taskIds());
+
+        // the user comes back: the (cached) bucket is recreated on the first write
+        UUID again = UUID.randomUUID();
+        tasks.createPending(again);
+        assertEquals(TaskStatus.PENDING, layer.userTasks(user).status(again).orElseThrow());
+    }
+}
