@@ -2,12 +2,11 @@ package org.minifaas.observer;
 
 import org.minifaas.common.config.ConfigException;
 import org.minifaas.common.config.Env;
-import org.minifaas.common.config.NatsSettings;
 import org.minifaas.common.nats.NatsLayer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The observer service (placeholder until its issue lands): connects to NATS and waits. */
+/** Starts the observer. */
 public final class ObserverMain {
     private static final Logger log = LoggerFactory.getLogger(ObserverMain.class);
 
@@ -16,18 +15,30 @@ public final class ObserverMain {
 
     public static void main(String[] args) throws Exception {
         Env env = Env.system();
-        NatsSettings settings;
+        ObserverConfig config;
         try {
-            settings = NatsSettings.fromEnv(env);
-            env.validate();
+            config = ObserverConfig.fromEnv(env);
         } catch (ConfigException e) {
             log.error("observer not started: {}", e.getMessage());
             System.exit(2);
             return;
         }
-        try (NatsLayer nats = NatsLayer.connect(settings, "observer")) {
-            log.info("observer started; nothing to do yet");
-            Thread.currentThread().join();
+        log.info("observer config: {}", env.summary());
+        NatsLayer nats = NatsLayer.connect(config.nats(), "observer");
+        nats.taskQueue().ensure();
+        Scaler scaler = Scaler.NONE;
+        if ("docker".equals(config.scaler())) {
+            log.error("SCALER=docker is not available in this build; recording decisions only");
         }
+        Observer observer = new Observer(nats, config, scaler);
+        observer.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                observer.close();
+                nats.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "shutdown"));
     }
 }

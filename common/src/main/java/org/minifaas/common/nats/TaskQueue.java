@@ -81,9 +81,29 @@ public final class TaskQueue {
 
     /** Tasks enqueued but not yet acknowledged (waiting plus in flight). */
     public long backlog() throws IOException, JetStreamApiException {
+        Counters c = counters();
+        return c.waiting() + c.inFlight();
+    }
+
+    /**
+     * The queue's counters, read from JetStream's own state (exact, no counters of ours to race).
+     *
+     * @param enqueued  tasks ever enqueued (the stream's last sequence)
+     * @param waiting   tasks not yet taken by any worker
+     * @param inFlight  tasks taken and not yet acknowledged
+     */
+    public record Counters(long enqueued, long waiting, long inFlight) {
+        /** Tasks taken by workers so far. */
+        public long taken() {
+            return enqueued - waiting;
+        }
+    }
+
+    public Counters counters() throws IOException, JetStreamApiException {
         ensure();
         ConsumerInfo info = layer.jsm().getConsumerInfo(STREAM, CONSUMER);
-        return info.getNumPending() + info.getNumAckPending();
+        long enqueued = layer.jsm().getStreamInfo(STREAM).getStreamState().getLastSequence();
+        return new Counters(enqueued, info.getNumPending(), info.getNumAckPending());
     }
 
     /** The queue stream's state: messages held and total ever enqueued. */

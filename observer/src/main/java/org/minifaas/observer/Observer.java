@@ -1,0 +1,93 @@
+package org.minifaas.observer;
+
+import io.nats.client.JetStreamApiException;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.nats.ObserverStore;
+import org.minifaas.common.nats.TaskQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches the task queue every interval: measures the backlog from JetStream's own counters,
+ * applies the {@link CongestionRule}, records status, worker count, counters and events in the
+ * observer bucket, and asks the {@link Scaler} to follow. Also runs the retention sweep, being the
+ * one periodic singleton of the system.
+ */
+public final class Observer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Observer.class);
+
+    private final NatsLayer nats;
+    private final ObserverConfig config;
+    private final Scaler scaler;
+    private final CongestionRule rule;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "observer");
+        t.setDaemon(true);
+        return t;
+    });
+    private long lastSweep;
+
+    /** Restores the last recorded status and worker count, so a restart loses neither. */
+    public Observer(NatsLayer nats, ObserverConfig config, Scaler scaler) throws IOException, JetStreamApiException {
+        this.nats = nats;
+        this.config = config;
+        this.scaler = scaler;
+        ObserverStore store = nats.observer();
+        int workers = store.get(ObserverStore.WORKERS).map(Integer::parseInt).orElse(config.minWorkers());
+        String status = store.get(ObserverStore.STATUS).orElse(CongestionRule.OK);
+        this.rule = new CongestionRule(config.congestionLimit(), config.minWorkers(), config.maxWorkers(),
+                workers, status);
+        log.info("observer starts with status {} and {} workers", rule.status(), rule.workers());
+    }
+
+    public void start() {
+        timer.scheduleWithFixedDelay(this::safeCheck, 0, config.interval().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void safeCheck() {
+        try {
+            check();
+        } catch (Exception e) {
+            log.warn("check failed (will retry): {}", e.toString());
+        }
+    }
+
+    /** One check: measure, decide, record, scale; sweep when due. */
+    void check() throws Exception {
+        TaskQueue.Counters queue = nats.taskQueue().counters();
+        long backlog = queue.waiting();
+        int before = rule.workers();
+        List<String> events = rule.check(backlog);
+
+        ObserverStore store = nats.observer();
+        Instant now = Instant.now();
+        for (String event : events) {
+            log.info(event);
+            store.log(now.toEpochMilli(), now + " " + event);
+        }
+        store.put(ObserverStore.STATUS, rule.status());
+        store.put(ObserverStore.WORKERS, Integer.toString(rule.workers()));
+        store.put(ObserverStore.IN_MSGS, Long.toString(queue.enqueued()));
+        store.put(ObserverStore.OUT_MSGS, Long.toString(queue.taken()));
+        store.put(ObserverStore.BACKLOG, Long.toString(backlog));
+        if (rule.workers() != before) {
+            scaler.scaleTo(rule.workers());
+        }
+        if (System.nanoTime() - lastSweep >= config.sweepInterval().toNanos() || lastSweep == 0) {
+            lastSweep = System.nanoTime();
+            nats.janitor().sweep(config.sweepIdle());
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        timer.shutdownNow();
+        timer.awaitTermination(10, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,117 @@
+package org.minifaas.observer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.nats.client.ConsumerContext;
+import io.nats.client.Message;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.model.Task;
+import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.nats.ObserverStore;
+import org.minifaas.common.testing.NatsTestServer;
+import org.minifaas.common.testing.Poll;
+
+/** The observer against a real queue: a burst, one slow consumer, the drain, a restart. */
+class ObserverIT {
+    static final Duration WAIT = Duration.ofSeconds(60);
+    NatsTestServer server;
+    NatsLayer nats;
+    ObserverConfig config;
+    List<Integer> scaled = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        server = NatsTestServer.start();
+        nats = NatsLayer.connect(server.settings(), "observer-test");
+        config = new ObserverConfig(server.settings(), Duration.ofMillis(1000), 3, 3, 6,
+                Duration.ofSeconds(60), Duration.ofSeconds(60), "none");
+        nats.taskQueue().ensure();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        nats.close();
+        server.close();
+    }
+
+    void burst(int n) throws Exception {
+        for (int i = 0; i < n; i++) {
+            nats.taskQueue().publish(new Task(UUID.randomUUID(), "u", "https://example.com/f.git", List.of()));
+        }
+    }
+
+    String state(String key) throws Exception {
+        return nats.observer().get(key).orElse("");
+    }
+
+    /** One worker's worth of consumption: takes a task every {@code pace}, acknowledges it. */
+    Thread slowConsumer(Duration pace, AtomicBoolean stop) {
+        Thread t = new Thread(() -> {
+            try {
+                ConsumerContext consumer = nats.taskQueue().consumer();
+                while (!stop.get()) {
+                    Message m = consumer.next(Duration.ofSeconds(1));
+                    if (m != null) {
+                        Thread.sleep(pace.toMillis());
+                        m.ack();
+                    }
+                }
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        t.start();
+        return t;
+    }
+
+    @Test
+    void burstCongestsAndTheDrainClearsIt() throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        try (Observer observer = new Observer(nats, config, scaled::add)) {
+            observer.start();
+            burst(30);
+            Thread consumer = slowConsumer(Duration.ofMillis(250), stop);
+            Poll.until(WAIT, () -> state(ObserverStore.STATUS), "congested"::equals, "congestion");
+            assertTrue(Integer.parseInt(state(ObserverStore.WORKERS)) >= 4);
+            assertTrue(scaled.contains(4), scaled.toString());
+
+            Poll.until(WAIT, () -> state(ObserverStore.STATUS), "OK"::equals, "congestion to clear");
+            Poll.until(WAIT, () -> state(ObserverStore.WORKERS), "3"::equals, "workers back to the minimum");
+            stop.set(true);
+            consumer.join();
+        }
+        List<String> logs = nats.observer().logs();
+        assertTrue(logs.get(0).contains("getting busy"), logs.toString());
+        assertTrue(logs.stream().anyMatch(l -> l.contains("congested: backlog")), logs.toString());
+        assertTrue(logs.stream().anyMatch(l -> l.contains("congestion over")), logs.toString());
+        assertTrue(logs.get(logs.size() - 1).contains("workers 4 -> 3"), logs.toString());
+        assertEquals("30", state(ObserverStore.IN_MSGS));
+        assertEquals("30", state(ObserverStore.OUT_MSGS));
+    }
+
+    @Test
+    void restartKeepsLogsAndWorkerCount() throws Exception {
+        burst(20); // nobody consumes: congestion stays
+        try (Observer first = new Observer(nats, config, scaled::add)) {
+            first.start();
+            Poll.until(WAIT, () -> state(ObserverStore.WORKERS), "4"::equals, "one more worker");
+        }
+        int logsBefore = nats.observer().logs().size();
+        assertEquals("congested", state(ObserverStore.STATUS));
+
+        try (Observer second = new Observer(nats, config, scaled::add)) {
+            second.check();
+            assertEquals("4", state(ObserverStore.WORKERS), "the restarted observer lost the worker count");
+            assertEquals("congested", state(ObserverStore.STATUS));
+            assertTrue(nats.observer().logs().size() >= logsBefore, "logs lost");
+        }
+    }
+}
