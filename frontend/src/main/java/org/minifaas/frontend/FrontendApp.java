@@ -2,9 +2,12 @@ package org.minifaas.frontend;
 
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.config.SizeUnit;
 import io.javalin.http.HttpResponseException;
+import io.javalin.http.UploadedFile;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -21,10 +24,18 @@ public final class FrontendApp {
     private FrontendApp() {
     }
 
-    public static Javalin create(FrontendConfig config, TaskService tasks) {
+    /** Room for the multipart envelope around an injected file. */
+    static final int MULTIPART_OVERHEAD = 64 * 1024;
+
+    public static Javalin create(FrontendConfig config, TaskService tasks, SystemService system) {
         return Javalin.create(app -> {
             app.startup.showJavalinBanner = false;
-            app.http.maxRequestSize = config.maxBodyBytes();
+            app.http.maxRequestSize = Math.max(config.maxBodyBytes(), config.maxInjectBytes() + MULTIPART_OVERHEAD);
+            app.jetty.multipartConfig.maxFileSize(config.maxInjectBytes() + MULTIPART_OVERHEAD, SizeUnit.BYTES);
+            app.jetty.multipartConfig.maxTotalRequestSize(config.maxInjectBytes() + MULTIPART_OVERHEAD,
+                    SizeUnit.BYTES);
+            app.jetty.multipartConfig.maxInMemoryFileSize(config.maxInjectBytes() + MULTIPART_OVERHEAD,
+                    SizeUnit.BYTES);
 
             app.routes.before(ctx -> {
                 if (!ctx.path().equals("/healthz")) {
@@ -61,6 +72,38 @@ public final class FrontendApp {
                         .result(zip.get());
             });
 
+            app.routes.get("/getSystemStatus", ctx -> {
+                requireAdmin(ctx, config);
+                SystemService.SystemStatus status = system.status();
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("status", status.status());
+                body.put("number_of_workers", status.numberOfWorkers());
+                body.put("live_workers", status.liveWorkers());
+                body.put("backlog", status.backlog());
+                body.put("running", status.running());
+                body.put("data", status.logs());
+                ctx.json(body);
+            });
+
+            app.routes.post("/injectFile", ctx -> {
+                requireAdmin(ctx, config);
+                if (ctx.req().getContentLengthLong() > config.maxInjectBytes() + MULTIPART_OVERHEAD) {
+                    throw new ApiException.PayloadTooLarge(config.maxInjectBytes());
+                }
+                UploadedFile file = uploadedFile(ctx, config.maxInjectBytes());
+                if (file == null) {
+                    throw new ApiException.InvalidRequest("Send the file as multipart/form-data field 'file'.");
+                }
+                if (file.size() > config.maxInjectBytes()) {
+                    throw new ApiException.PayloadTooLarge(config.maxInjectBytes());
+                }
+                byte[] content;
+                try (InputStream in = file.content()) {
+                    content = in.readAllBytes();
+                }
+                ctx.json(Map.of("data", system.inject(file.filename(), content)));
+            });
+
             app.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
             app.routes.exception(QuotaExceededException.class, (e, ctx) -> error(ctx, 429, e.getMessage()));
             app.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
@@ -73,6 +116,29 @@ public final class FrontendApp {
 
     private static void error(Context ctx, int status, String message) {
         ctx.status(status).json(Map.of("error", message));
+    }
+
+    private static void requireAdmin(Context ctx, FrontendConfig config) {
+        if (!identity(ctx).isAdmin(config.adminEmails())) {
+            throw new ApiException.Forbidden();
+        }
+    }
+
+    /** The multipart field 'file'; a body that is not multipart, or is cut short, is a bad request. */
+    private static UploadedFile uploadedFile(Context ctx, long limit) {
+        String type = ctx.contentType();
+        if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/form-data")) {
+            return null;
+        }
+        try {
+            return ctx.uploadedFile("file");
+        } catch (RuntimeException e) {
+            String message = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+            if (message.contains("size") || message.contains("exceed") || message.contains("too large")) {
+                throw new ApiException.PayloadTooLarge(limit);
+            }
+            throw new ApiException.InvalidRequest("Malformed multipart body.");
+        }
     }
 
     private static Identity identity(Context ctx) {

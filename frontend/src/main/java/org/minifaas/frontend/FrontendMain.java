@@ -30,7 +30,8 @@ public final class FrontendMain {
         }
         NatsLayer nats = NatsLayer.connect(config.nats(), "frontend");
         nats.taskQueue().ensure();
-        Javalin app = FrontendApp.create(config, new TaskService(nats)).start(config.port());
+        nats.injections().ensure();
+        Javalin app = FrontendApp.create(config, new TaskService(nats), new SystemService(nats)).start(config.port());
         log.info("frontend listening on port {}", app.port());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.stop();

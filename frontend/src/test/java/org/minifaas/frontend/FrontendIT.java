@@ -43,7 +43,7 @@ class FrontendIT {
         server = NatsTestServer.start();
         nats = NatsLayer.connect(server.settings(), "frontend-test");
         app = FrontendApp.create(FrontendConfig.forTests(server.settings(), List.of("admin@example.com")),
-                new TaskService(nats)).start("127.0.0.1", 0);
+                new TaskService(nats), new SystemService(nats)).start("127.0.0.1", 0);
         base = "http://127.0.0.1:" + app.port();
     }
 

@@ -7,7 +7,7 @@ import org.minifaas.common.nats.NatsLayer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The injector service (placeholder until its issue lands): connects to NATS and waits. */
+/** Starts the injector. */
 public final class InjectorMain {
     private static final Logger log = LoggerFactory.getLogger(InjectorMain.class);
 
@@ -25,9 +25,17 @@ public final class InjectorMain {
             System.exit(2);
             return;
         }
-        try (NatsLayer nats = NatsLayer.connect(settings, "injector")) {
-            log.info("injector started; nothing to do yet");
-            Thread.currentThread().join();
-        }
+        log.info("injector config: {}", env.summary());
+        NatsLayer nats = NatsLayer.connect(settings, "injector");
+        Injector injector = new Injector(nats);
+        injector.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                injector.close();
+                nats.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "shutdown"));
     }
 }

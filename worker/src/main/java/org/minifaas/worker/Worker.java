@@ -13,12 +13,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.minifaas.common.model.Task;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.ResultStore;
 import org.minifaas.common.nats.TaskQueue;
 import org.minifaas.common.nats.UserTasks;
+import org.minifaas.common.nats.WorkerRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +43,8 @@ public final class Worker implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    private final String workerId = WorkerRegistry.processId(System.getenv("HOSTNAME"));
+    private final AtomicInteger busy = new AtomicInteger();
     private volatile boolean running;
 
     public Worker(NatsLayer nats, TaskExecutor executor, int concurrency) {
@@ -57,7 +61,21 @@ public final class Worker implements AutoCloseable {
             loops.add(t);
             t.start();
         }
-        log.info("worker started: {} task(s) at a time", concurrency);
+        heartbeats.scheduleAtFixedRate(this::beat, 0, WorkerRegistry.HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+        log.info("worker {} started: {} task(s) at a time", workerId, concurrency);
+    }
+
+    /** Tells the system this worker is alive (the registry counts live workers). */
+    private void beat() {
+        try {
+            nats.workers().beat(workerId, "{\"concurrency\":" + concurrency + ",\"busy\":" + busy.get() + "}");
+        } catch (Exception e) {
+            log.warn("heartbeat failed: {}", e.toString());
+        }
+    }
+
+    public String workerId() {
+        return workerId;
     }
 
     private void loop() {
@@ -69,7 +87,12 @@ public final class Worker implements AutoCloseable {
                 }
                 Message message = consumer.next(POLL);
                 if (message != null) {
-                    handle(message);
+                    busy.incrementAndGet();
+                    try {
+                        handle(message);
+                    } finally {
+                        busy.decrementAndGet();
+                    }
                 }
             } catch (InterruptedException e) {
                 break;
@@ -188,6 +211,11 @@ public final class Worker implements AutoCloseable {
             t.join(10_000);
         }
         heartbeats.shutdownNow();
+        try {
+            nats.workers().leave(workerId);
+        } catch (Exception e) {
+            log.warn("could not deregister (the entry expires by itself): {}", e.toString());
+        }
         log.info("worker stopped");
     }
 }

@@ -25,6 +25,7 @@ import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.testing.GitHttpServer;
 import org.minifaas.common.testing.NatsTestServer;
+import org.minifaas.common.testing.Poll;
 import org.minifaas.common.testing.TestFiles;
 
 /** Durability of the queue: no worker yet, a worker killed mid-task, a task nobody can finish. */
@@ -69,11 +70,14 @@ class WorkerRecoveryIT {
         UUID id = submit(nats, url, "queued");
         assertEquals(1, nats.taskQueue().streamInfo().getStreamState().getMsgCount());
         assertEquals(TaskStatus.PENDING, Fixture.status(nats, id).orElseThrow());
+        assertEquals(0, nats.workers().live());
         try (Worker w = worker(settings, "w")) {
+            Poll.until(Duration.ofSeconds(10), () -> nats.workers().live(), n -> n == 1, "the worker to register");
             assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
             assertEquals("0:queued\n", results(nats, id).get("stdout.txt"));
         }
         assertEquals(0, nats.taskQueue().streamInfo().getStreamState().getMsgCount());
+        assertEquals(0, nats.workers().live(), "a stopped worker leaves the registry");
     }
 
     @Test

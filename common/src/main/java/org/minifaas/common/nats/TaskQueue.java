@@ -46,7 +46,7 @@ public final class TaskQueue {
                 .retentionPolicy(RetentionPolicy.WorkQueue)
                 .storageType(StorageType.File)
                 .maxAge(layer.settings().retention())
-                .duplicateWindow(Duration.ofMinutes(2))
+                .duplicateWindow(min(Duration.ofMinutes(2), layer.settings().retention()))
                 .build());
         // Deliveries are counted by the worker itself (see TASK_MAX_DELIVERIES), so the server never
         // parks a message it gave up on: a task always ends with a final status and an ack.
@@ -73,6 +73,11 @@ public final class TaskQueue {
     public ConsumerContext consumer() throws IOException, JetStreamApiException {
         ensure();
         return layer.js().getConsumerContext(STREAM, CONSUMER);
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        // JetStream refuses a de-duplication window longer than the stream's max age
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     public static Task decode(Message message) {

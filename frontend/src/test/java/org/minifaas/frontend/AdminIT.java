@@ -1,0 +1,172 @@
+package org.minifaas.frontend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.Javalin;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.Json;
+import org.minifaas.common.nats.InjectionQueue;
+import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.nats.ObserverStore;
+import org.minifaas.common.testing.NatsTestServer;
+
+/** The admin endpoints over HTTP, on a real nats-server. */
+class AdminIT {
+    static final String ADMIN = "admin@example.com";
+    static NatsTestServer server;
+    static NatsLayer nats;
+    static Javalin app;
+    static HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static String base;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = NatsTestServer.start();
+        nats = NatsLayer.connect(server.settings(), "admin-test");
+        app = FrontendApp.create(FrontendConfig.forTests(server.settings(), List.of(ADMIN, "ops@example.org")),
+                new TaskService(nats), new SystemService(nats)).start("127.0.0.1", 0);
+        base = "http://127.0.0.1:" + app.port();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        app.stop();
+        nats.close();
+        server.close();
+    }
+
+    static HttpResponse<byte[]> status(String email) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/getSystemStatus"))
+                .header("X-Forwarded-User", "someone");
+        if (email != null) {
+            b.header("X-Forwarded-Email", email);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    static HttpResponse<byte[]> inject(String email, String fileName, byte[] content) throws Exception {
+        String boundary = "----minifaas" + System.nanoTime();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if (fileName != null) {
+            body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
+                    + fileName + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            body.writeBytes(content);
+            body.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+        } else {
+            body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        body.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/injectFile"))
+                .header("X-Forwarded-User", "someone")
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()));
+        if (email != null) {
+            b.header("X-Forwarded-Email", email);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    static JsonNode json(HttpResponse<byte[]> r) throws Exception {
+        return Json.MAPPER.readTree(r.body());
+    }
+
+    static long queued() throws Exception {
+        nats.injections().ensure();
+        return nats.connection().jetStreamManagement().getStreamInfo(InjectionQueue.STREAM).getStreamState().getMsgCount();
+    }
+
+    @Test
+    void onlyExactAdminAddressesMayReadTheSystemStatus() throws Exception {
+        for (String email : Arrays.asList(null, "", " ", "admin@example", "dmin@example.com", "admin@example.com.evil.org",
+                "admin@example.comx", "user@example.com", "admin@example.com,ops@example.org")) {
+            HttpResponse<byte[]> r = status(email);
+            assertEquals(403, r.statusCode(), "email " + email);
+            assertTrue(json(r).get("error").asText().contains("administrators"));
+        }
+        assertEquals(200, status("Admin@Example.COM").statusCode());
+        assertEquals(200, status("ops@example.org").statusCode());
+    }
+
+    @Test
+    void systemStatusShowsTheObserversStateAndLogsOldestFirst() throws Exception {
+        ObserverStore store = nats.observer();
+        store.put(ObserverStore.STATUS, "congested");
+        store.put(ObserverStore.WORKERS, "4");
+        store.log(1_000, "first event");
+        store.log(2_000, "second event");
+        nats.workers().beat("w-1", "{}");
+        HttpResponse<byte[]> r = status(ADMIN);
+        assertEquals(200, r.statusCode());
+        JsonNode body = json(r);
+        assertEquals("congested", body.get("status").asText());
+        assertEquals("4", body.get("number_of_workers").asText());
+        assertTrue(body.get("number_of_workers").isTextual());
+        assertEquals(1, body.get("live_workers").asInt());
+        assertEquals(0, body.get("backlog").asInt());
+        List<String> logs = new ArrayList<>();
+        body.get("data").forEach(n -> logs.add(n.asText()));
+        assertEquals(List.of("first event", "second event"), logs);
+        nats.workers().leave("w-1");
+    }
+
+    @Test
+    void injectedFileIsQueuedUnderItsSafeBaseName() throws Exception {
+        long before = queued();
+        byte[] content = "k=v\n".getBytes(StandardCharsets.UTF_8);
+        HttpResponse<byte[]> r = inject(ADMIN, "../../etc/settings.conf", content);
+        assertEquals(200, r.statusCode(), new String(r.body()));
+        assertEquals("settings.conf", json(r).get("data").asText());
+        assertEquals(before + 1, queued());
+        var message = nats.connection().jetStreamManagement().getLastMessage(InjectionQueue.STREAM,
+                InjectionQueue.SUBJECT);
+        assertEquals("settings.conf", message.getHeaders().getFirst(InjectionQueue.NAME_HEADER));
+        assertArrayEquals(content, message.getData());
+        assertEquals("evil.sh", json(inject(ADMIN, "C:\\\\temp\\\\evil.sh", content)).get("data").asText());
+    }
+
+    @Test
+    void badInjectionsAreRefusedAndQueueNothing() throws Exception {
+        long before = queued();
+        assertEquals(403, inject("user@example.com", "a.txt", new byte[1]).statusCode());
+        assertEquals(403, inject(null, "a.txt", new byte[1]).statusCode());
+        HttpResponse<byte[]> noFile = inject(ADMIN, null, null);
+        assertEquals(400, noFile.statusCode());
+        assertTrue(json(noFile).get("error").asText().contains("'file'"));
+        assertEquals(400, inject(ADMIN, "..", new byte[1]).statusCode());
+        HttpResponse<byte[]> big = inject(ADMIN, "big.bin", new byte[FrontendConfig.DEFAULT_MAX_INJECT_BYTES + 1]);
+        assertEquals(413, big.statusCode());
+        assertTrue(json(big).get("error").asText().contains("too large"));
+        HttpResponse<byte[]> notMultipart = http.send(HttpRequest.newBuilder(URI.create(base + "/injectFile"))
+                .header("X-Forwarded-User", "someone").header("X-Forwarded-Email", ADMIN)
+                .POST(HttpRequest.BodyPublishers.ofString("plain")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(400, notMultipart.statusCode());
+        assertEquals(before, queued());
+    }
+
+    @Test
+    void theLargestAllowedFileFitsInOneNatsMessage() throws Exception {
+        byte[] content = new byte[FrontendConfig.DEFAULT_MAX_INJECT_BYTES];
+        HttpResponse<byte[]> r = inject(ADMIN, "max.bin", content);
+        assertEquals(200, r.statusCode(), new String(r.body()));
+        var message = nats.connection().jetStreamManagement()
+                .getLastMessage(InjectionQueue.STREAM, InjectionQueue.SUBJECT);
+        assertEquals("max.bin", message.getHeaders().getFirst(InjectionQueue.NAME_HEADER));
+        assertEquals(content.length, message.getData().length);
+    }
+}

@@ -1,0 +1,84 @@
+package org.minifaas.frontend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.javalin.Javalin;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.Json;
+import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.testing.NatsTestServer;
+import org.minifaas.common.testing.Poll;
+
+/** With a short retention, a finished task leaves nothing behind once the retention sweep has run. */
+class RetentionIT {
+    static NatsTestServer server;
+    static NatsLayer nats;
+    static Javalin app;
+    static HttpClient http = HttpClient.newHttpClient();
+    static String base;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = NatsTestServer.start();
+        nats = NatsLayer.connect(server.settings().withRetention(Duration.ofSeconds(2)), "retention-test");
+        app = FrontendApp.create(FrontendConfig.forTests(nats.settings(), List.of()), new TaskService(nats),
+                new SystemService(nats)).start("127.0.0.1", 0);
+        base = "http://127.0.0.1:" + app.port();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        app.stop();
+        nats.close();
+        server.close();
+    }
+
+    static int get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(base + path)).header("X-Forwarded-User", "eve").build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    static long streams() throws Exception {
+        return nats.connection().jetStreamManagement().getStreamNames().size();
+    }
+
+    @Test
+    void statusResultAndStreamsAreGoneAfterRetention() throws Exception {
+        nats.taskQueue().ensure();
+        long baseline = streams();
+        HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(base + "/createTask"))
+                .header("X-Forwarded-User", "eve")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://example.com/f.git\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        UUID id = UUID.fromString(Json.MAPPER.readTree(created.body()).get("data").asText());
+        // what a worker does at the end of the task
+        nats.results(id).write(Map.of("stdout.txt", "out".getBytes(StandardCharsets.UTF_8)));
+        nats.userTasks("eve").setStatus(id, TaskStatus.FINISHED);
+        assertEquals(200, get("/getTaskResult?taskId=" + id));
+        assertEquals(baseline + 2, streams(), "a status bucket and a result store");
+
+        Poll.until(Duration.ofSeconds(20), () -> get("/getTaskStatus?taskId=" + id), s -> s == 404, "status to expire");
+        assertEquals(404, get("/getTaskResult?taskId=" + id));
+        assertEquals("[]", Json.MAPPER.readTree(http.send(HttpRequest.newBuilder(URI.create(base + "/getAllTasks"))
+                .header("X-Forwarded-User", "eve").build(), HttpResponse.BodyHandlers.ofString()).body())
+                .get("data").toString());
+
+        // the observer's periodic sweep
+        Poll.until(Duration.ofSeconds(20), () -> {
+            nats.janitor().sweep(Duration.ZERO);
+            return streams();
+        }, n -> n == baseline, "the stream count to return to its baseline");
+    }
+}
