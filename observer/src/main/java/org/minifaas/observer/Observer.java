@@ -56,9 +56,14 @@ public final class Observer implements AutoCloseable {
         } catch (Exception e) {
             log.warn("check failed (will retry): {}", e.toString());
         }
+        try {
+            sweepWhenDue();
+        } catch (Exception e) {
+            log.warn("retention sweep failed (will retry): {}", e.toString());
+        }
     }
 
-    /** One check: measure, decide, record, scale; sweep when due. */
+    /** One check: measure, decide, record, scale. */
     void check() throws Exception {
         TaskQueue.Counters queue = nats.taskQueue().counters();
         long backlog = queue.waiting();
@@ -79,7 +84,11 @@ public final class Observer implements AutoCloseable {
         if (rule.workers() != before) {
             scaler.scaleTo(rule.workers());
         }
-        if (System.nanoTime() - lastSweep >= config.sweepInterval().toNanos() || lastSweep == 0) {
+    }
+
+    /** Deletes the streams retention emptied, every RETENTION_SWEEP_SECONDS. */
+    void sweepWhenDue() throws Exception {
+        if (lastSweep == 0 || System.nanoTime() - lastSweep >= config.sweepInterval().toNanos()) {
             lastSweep = System.nanoTime();
             nats.janitor().sweep(config.sweepIdle());
         }

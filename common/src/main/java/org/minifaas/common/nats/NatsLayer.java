@@ -200,12 +200,14 @@ public final class NatsLayer implements AutoCloseable {
         }
         StreamConfiguration have = existing.get().getConfiguration();
         if (have.getMaxMsgs() != wanted.getMaxMsgs() || !have.getMaxAge().equals(wanted.getMaxAge())
-                || have.getMaxBytes() != wanted.getMaxBytes()) {
+                || have.getMaxBytes() != wanted.getMaxBytes()
+                || !have.getDuplicateWindow().equals(wanted.getDuplicateWindow())) {
             log.info("updating stream {} limits", wanted.getName());
             return jsm.updateStream(StreamConfiguration.builder(have)
                     .maxMessages(wanted.getMaxMsgs())
                     .maxAge(wanted.getMaxAge())
                     .maxBytes(wanted.getMaxBytes())
+                    .duplicateWindow(wanted.getDuplicateWindow())
                     .build());
         }
         return existing.get();
