@@ -47,7 +47,8 @@ cleanup() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   echo "stopped."
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap "exit 130" INT TERM
 
 start() { # name, command...
   local name=$1; shift
