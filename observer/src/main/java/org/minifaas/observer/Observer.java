@@ -47,6 +47,11 @@ public final class Observer implements AutoCloseable {
     }
 
     public void start() {
+        try {
+            scaler.scaleTo(rule.workers()); // after a restart, bring the workers back to the recorded count
+        } catch (Exception e) {
+            log.warn("initial scaling failed: {}", e.toString());
+        }
         timer.scheduleWithFixedDelay(this::safeCheck, 0, config.interval().toMillis(), TimeUnit.MILLISECONDS);
     }
 

@@ -16,8 +16,12 @@ public final class ObserverMain {
     public static void main(String[] args) throws Exception {
         Env env = Env.system();
         ObserverConfig config;
+        DockerScaler.Settings dockerSettings;
         try {
             config = ObserverConfig.fromEnv(env);
+            dockerSettings = "docker".equals(config.scaler())
+                    ? DockerScaler.Settings.fromEnv(env, System.getenv()) : null;
+            env.validate();
         } catch (ConfigException e) {
             log.error("observer not started: {}", e.getMessage());
             System.exit(2);
@@ -27,8 +31,11 @@ public final class ObserverMain {
         NatsLayer nats = NatsLayer.connect(config.nats(), "observer");
         nats.taskQueue().ensure();
         Scaler scaler = Scaler.NONE;
-        if ("docker".equals(config.scaler())) {
-            log.error("SCALER=docker is not available in this build; recording decisions only");
+        if (dockerSettings != null) {
+            DockerScaler docker = new DockerScaler(dockerSettings);
+            docker.check();
+            scaler = docker;
+            log.info("SCALER=docker: worker containers of image {} follow the observer", dockerSettings.image());
         }
         Observer observer = new Observer(nats, config, scaler);
         observer.start();
