@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The measuring half of scripts/bench: latency, throughput and the raw baseline. Prints one JSON object."""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+BASE = os.environ["BENCH_BASE"]
+REPO = os.environ["BENCH_REPO"]
+
+
+def call(method, path, user, body=None):
+    req = urllib.request.Request(BASE + path, method=method, data=body,
+                                 headers={"X-Forwarded-User": user, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status, json.loads(r.read() or b"null")
+
+
+def create(user, params):
+    status, body = call("POST", "/createTask", user, json.dumps({"url": REPO, "parameters": params}).encode())
+    assert status == 201, (status, body)
+    return body["data"]
+
+
+def status_of(user, task_id):
+    return call("GET", "/getTaskStatus?taskId=" + task_id, user)[1]["data"]
+
+
+def wait_final(user, task_id, timeout=120, every=0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        s = status_of(user, task_id)
+        if s in ("FINISHED", "FINISHED_WITH_ERRORS", "UNEXPECTED_ERROR"):
+            return s
+        time.sleep(every)
+    return "TIMEOUT"
+
+
+def latency(n=11):
+    times = []
+    for i in range(n):
+        t0 = time.monotonic()
+        tid = create("bench-latency", [str(i)])
+        final = wait_final("bench-latency", tid)
+        if final != "FINISHED":
+            with urllib.request.urlopen(urllib.request.Request(BASE + "/getTaskResult?taskId=" + tid,
+                                        headers={"X-Forwarded-User": "bench-latency"})) as r:
+                sys.exit(f"task {tid} ended {final}; result: {r.read()[:2000]!r}")
+        times.append(time.monotonic() - t0)
+    return {"cold_s": times[0], "median_warm_s": statistics.median(times[1:]), "all_s": times}
+
+
+def throughput(n=60, users=3):
+    t0 = time.monotonic()
+    ids = [(f"bench-burst-{i % users}", create(f"bench-burst-{i % users}", [str(i)])) for i in range(n)]
+    results = {}
+    lock = threading.Lock()
+
+    def watch(chunk):
+        for user, tid in chunk:
+            s = wait_final(user, tid, timeout=300, every=0.05)
+            with lock:
+                results[tid] = s
+
+    threads = [threading.Thread(target=watch, args=(ids[k::6],)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    wrong = sum(1 for s in results.values() if s != "FINISHED")
+    return {"tasks": n, "users": users, "all_finished_s": elapsed, "lost": n - len(results), "wrong_status": wrong}
+
+
+def baseline(n=5):
+    times = []
+    for _ in range(n):
+        with tempfile.TemporaryDirectory() as d:
+            t0 = time.monotonic()
+            subprocess.run(["git", "clone", "-q", "--depth", "1", REPO, d + "/fn"], check=True)
+            subprocess.run(["go", "run", "main.go", "x"], cwd=d + "/fn", check=True, capture_output=True)
+            times.append(time.monotonic() - t0)
+    return {"median_s": statistics.median(times), "all_s": times}
+
+
+if __name__ == "__main__":
+    what = sys.argv[1]
+    print(json.dumps({"latency": latency, "throughput": throughput, "baseline": baseline}[what]()))
