@@ -102,7 +102,9 @@ public final class TaskExecutor {
         Files.createDirectories(tmp);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
 
+        long cloneStart = System.nanoTime();
         String cloneError = clone(task.repoUrl(), repo);
+        long cloneMs = (System.nanoTime() - cloneStart) / 1_000_000;
         if (cloneError != null) {
             return failed("", "", "clone failed: " + cloneError);
         }
@@ -112,10 +114,12 @@ public final class TaskExecutor {
         }
         Map<String, String> env = environment(home, tmp);
         StringBuilder buildLog = new StringBuilder();
+        long downloadMs = 0;
         if (Files.isRegularFile(repo.resolve("go.mod"), LinkOption.NOFOLLOW_LINKS)) {
             ProcessRunner.Outcome download = runner.run(List.of(config.goBinary(), "mod", "download"), repo, env,
                     config.buildTimeout(), config.outputCapBytes());
             buildLog.append(text(download.stderr()));
+            downloadMs = download.elapsed().toMillis();
             if (download.timedOut()) {
                 return failed("", buildLog.toString(),
                         "go mod download timed out after " + config.buildTimeout().toSeconds() + " s");
@@ -145,7 +149,8 @@ public final class TaskExecutor {
         command.add(binary.toString());
         command.addAll(task.parameters());
         ProcessRunner.Outcome run = runner.run(command, repo, env, config.runTimeout(), config.outputCapBytes());
-        log.info("task {} ran in {} ms (exit {}, timed out {})", task.taskId(), run.elapsed().toMillis(),
+        log.info("task {} timings: clone {} ms, download {} ms, build {} ms, run {} ms (exit {}, timed out {})",
+                task.taskId(), cloneMs, downloadMs, build.elapsed().toMillis(), run.elapsed().toMillis(),
                 run.exitCode(), run.timedOut());
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("stdout.txt", run.stdout());
