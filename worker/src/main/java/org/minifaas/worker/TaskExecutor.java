@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.lib.EmptyProgressMonitor;
+import org.eclipse.jgit.lib.ObjectId;
 import org.minifaas.common.model.Task;
 import org.minifaas.common.model.TaskStatus;
 import org.slf4j.Logger;
@@ -43,6 +44,7 @@ public final class TaskExecutor {
     private final ProcessRunner runner;
     private final Path tasksDir;
     private final Path cacheDir;
+    private final BinaryCache binaries;
 
     /** The end of a task: its final status and the files to store. */
     public record Execution(TaskStatus status, Map<String, byte[]> files, String reason) {
@@ -60,6 +62,7 @@ public final class TaskExecutor {
         Files.setPosixFilePermissions(config.workDir(), PosixFilePermissions.fromString("rwx--x--x"));
         Files.setPosixFilePermissions(tasksDir, PosixFilePermissions.fromString("rwx--x--x"));
         chown(cacheDir);
+        this.binaries = new BinaryCache(config.workDir().resolve("binaries"), config.binaryCacheEntries());
         if (account.isPresent()) {
             requireTraversable(config.workDir().toAbsolutePath());
         }
@@ -103,54 +106,37 @@ public final class TaskExecutor {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
 
         long cloneStart = System.nanoTime();
-        String cloneError = clone(task.repoUrl(), repo);
+        Cloned cloned = clone(task.repoUrl(), repo);
         long cloneMs = (System.nanoTime() - cloneStart) / 1_000_000;
-        if (cloneError != null) {
-            return failed("", "", "clone failed: " + cloneError);
+        if (cloned.error() != null) {
+            return failed("", "", "clone failed: " + cloned.error());
         }
         chown(dir);
         if (!Files.isRegularFile(repo.resolve("main.go"), LinkOption.NOFOLLOW_LINKS)) {
             return failed("", "", "no main.go in the repository root");
         }
         Map<String, String> env = environment(home, tmp);
-        StringBuilder buildLog = new StringBuilder();
-        long downloadMs = 0;
-        if (Files.isRegularFile(repo.resolve("go.mod"), LinkOption.NOFOLLOW_LINKS)) {
-            ProcessRunner.Outcome download = runner.run(List.of(config.goBinary(), "mod", "download"), repo, env,
-                    config.buildTimeout(), config.outputCapBytes());
-            buildLog.append(text(download.stderr()));
-            downloadMs = download.elapsed().toMillis();
-            if (download.timedOut()) {
-                return failed("", buildLog.toString(),
-                        "go mod download timed out after " + config.buildTimeout().toSeconds() + " s");
+        long buildStart = System.nanoTime();
+        Optional<Path> cached = binaries.get(cloned.treeId());
+        Path binary;
+        if (cached.isPresent()) {
+            binary = cached.get();
+        } else {
+            binary = dir.resolve("bin").resolve("function");
+            Execution buildFailure = build(repo, binary, env);
+            if (buildFailure != null) {
+                return buildFailure;
             }
-            if (download.exitCode() != 0) {
-                return failed(text(download.stdout()), buildLog.toString(),
-                        "go mod download failed with exit code " + download.exitCode());
-            }
+            binaries.put(cloned.treeId(), binary);
         }
-        // Compiling first and then running the binary is what `go run main.go` does internally; doing the
-        // two steps ourselves gives the function's own exit code and leaves no `go` process in between.
-        Path binary = dir.resolve("bin").resolve("function");
-        ProcessRunner.Outcome build = runner.run(
-                List.of(config.goBinary(), "build", "-o", binary.toString(), "main.go"), repo, env,
-                config.buildTimeout(), config.outputCapBytes());
-        buildLog.append(text(build.stderr()));
-        if (build.timedOut()) {
-            return failed("", buildLog.toString(),
-                    "compilation timed out after " + config.buildTimeout().toSeconds() + " s");
-        }
-        if (build.exitCode() != 0) {
-            return failed(text(build.stdout()), buildLog.toString(),
-                    "compilation failed with exit code " + build.exitCode());
-        }
+        long buildMs = (System.nanoTime() - buildStart) / 1_000_000;
 
         List<String> command = new ArrayList<>();
         command.add(binary.toString());
         command.addAll(task.parameters());
         ProcessRunner.Outcome run = runner.run(command, repo, env, config.runTimeout(), config.outputCapBytes());
-        log.info("task {} timings: clone {} ms, download {} ms, build {} ms, run {} ms (exit {}, timed out {})",
-                task.taskId(), cloneMs, downloadMs, build.elapsed().toMillis(), run.elapsed().toMillis(),
+        log.info("task {} timings: clone {} ms, build {} ms{}, run {} ms (exit {}, timed out {})",
+                task.taskId(), cloneMs, buildMs, cached.isPresent() ? " (cached)" : "", run.elapsed().toMillis(),
                 run.exitCode(), run.timedOut());
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("stdout.txt", run.stdout());
@@ -166,19 +152,63 @@ public final class TaskExecutor {
         return new Execution(TaskStatus.FINISHED, files, "exit code 0");
     }
 
-    /** Shallow clone of the default branch; returns the reason of a failure, or null. */
-    private String clone(String url, Path into) throws InterruptedException {
+    /**
+     * {@code go mod download} (with a go.mod) and {@code go build}, as the run account. Compiling first and
+     * then running the binary is what {@code go run main.go} does internally; doing the two steps ourselves
+     * gives the function's own exit code and leaves no {@code go} process in between.
+     *
+     * @return the failure, or null when the binary was built
+     */
+    private Execution build(Path repo, Path binary, Map<String, String> env) throws IOException, InterruptedException {
+        StringBuilder buildLog = new StringBuilder();
+        if (Files.isRegularFile(repo.resolve("go.mod"), LinkOption.NOFOLLOW_LINKS)) {
+            ProcessRunner.Outcome download = runner.run(List.of(config.goBinary(), "mod", "download"), repo, env,
+                    config.buildTimeout(), config.outputCapBytes());
+            buildLog.append(text(download.stderr()));
+            if (download.timedOut()) {
+                return failed("", buildLog.toString(),
+                        "go mod download timed out after " + config.buildTimeout().toSeconds() + " s");
+            }
+            if (download.exitCode() != 0) {
+                return failed(text(download.stdout()), buildLog.toString(),
+                        "go mod download failed with exit code " + download.exitCode());
+            }
+        }
+        ProcessRunner.Outcome build = runner.run(
+                List.of(config.goBinary(), "build", "-o", binary.toString(), "main.go"), repo, env,
+                config.buildTimeout(), config.outputCapBytes());
+        buildLog.append(text(build.stderr()));
+        if (build.timedOut()) {
+            return failed("", buildLog.toString(),
+                    "compilation timed out after " + config.buildTimeout().toSeconds() + " s");
+        }
+        if (build.exitCode() != 0) {
+            return failed(text(build.stdout()), buildLog.toString(),
+                    "compilation failed with exit code " + build.exitCode());
+        }
+        return null;
+    }
+
+    /** A clone's outcome: the tree id of the checked-out commit, or the reason it failed. */
+    private record Cloned(String treeId, String error) {
+        static Cloned failure(String error) {
+            return new Cloned(null, error);
+        }
+    }
+
+    /** Shallow clone of the default branch. */
+    private Cloned clone(String url, Path into) throws InterruptedException {
         String scheme;
         try {
             scheme = String.valueOf(URI.create(url).getScheme()).toLowerCase(Locale.ROOT);
         } catch (IllegalArgumentException e) {
-            return "invalid repository URL";
+            return Cloned.failure("invalid repository URL");
         }
         if (!CLONE_SCHEMES.contains(scheme)) {
-            return "repository URL scheme '" + scheme + "' is not allowed";
+            return Cloned.failure("repository URL scheme '" + scheme + "' is not allowed");
         }
         long deadline = System.nanoTime() + config.cloneTimeout().toNanos();
-        try (Git ignored = Git.cloneRepository()
+        try (Git git = Git.cloneRepository()
                 .setURI(url)
                 .setDirectory(into.toFile())
                 .setDepth(1)
@@ -192,16 +222,17 @@ public final class TaskExecutor {
                     }
                 })
                 .call()) {
-            return null;
+            ObjectId tree = git.getRepository().resolve("HEAD^{tree}");
+            return new Cloned(tree == null ? "" : tree.name(), null);
         } catch (Exception e) {
             if (Thread.currentThread().isInterrupted()) {
                 throw new InterruptedException("clone interrupted");
             }
             if (System.nanoTime() > deadline) {
-                return "timed out after " + config.cloneTimeout().toSeconds() + " s";
+                return Cloned.failure("timed out after " + config.cloneTimeout().toSeconds() + " s");
             }
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            return message.replaceAll("\\s+", " ");
+            return Cloned.failure(message.replaceAll("\\s+", " "));
         }
     }
 

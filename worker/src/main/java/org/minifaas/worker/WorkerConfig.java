@@ -16,10 +16,11 @@ import org.minifaas.common.config.NatsSettings;
  * @param workDir          WORKER_WORK_DIR: where task directories and the Go caches live
  * @param goBinary         GO_BINARY: the go command
  * @param shutdownGrace    WORKER_SHUTDOWN_SECONDS: on SIGTERM, how long running tasks may take to finish
+ * @param binaryCacheEntries BINARY_CACHE_ENTRIES: compiled functions kept by source tree (0 = no cache)
  */
 public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser, Duration runTimeout,
                            Duration cloneTimeout, Duration buildTimeout, Path workDir, String goBinary,
-                           Duration shutdownGrace) {
+                           Duration shutdownGrace, int binaryCacheEntries) {
 
     public static WorkerConfig fromEnv(Env env) {
         NatsSettings nats = NatsSettings.fromEnv(env);
@@ -33,7 +34,8 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
                 Path.of(env.string("WORKER_WORK_DIR",
                         Path.of(System.getProperty("java.io.tmpdir"), "minifaas-worker").toString())),
                 env.string("GO_BINARY", "go"),
-                env.seconds("WORKER_SHUTDOWN_SECONDS", 25, 0, 3600));
+                env.seconds("WORKER_SHUTDOWN_SECONDS", 25, 0, 3600),
+                env.intValue("BINARY_CACHE_ENTRIES", 256, 0, 100_000));
         env.validate();
         return config;
     }

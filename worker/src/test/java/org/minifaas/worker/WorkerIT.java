@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.minifaas.common.model.Task;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.testing.GitHttpServer;
@@ -72,6 +73,31 @@ class WorkerIT {
         assertEquals("0:hello\n1:world\n", files.get("stdout.txt"));
         assertEquals("", files.get("stderr.txt"));
         assertFalse(files.containsKey("error.txt"));
+    }
+
+    @Test
+    void aSourceTreeIsCompiledOnlyOnce() throws Exception {
+        String url = git.createRepo("cached-" + UUID.randomUUID(), Functions.ECHO);
+        UUID first = submit(nats, url, "first");
+        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, first, WAIT));
+
+        // an executor without a Go toolchain still runs the tree compiled before...
+        WorkerConfig base = Fixture.config(server.settings(), workDir, LIMIT);
+        WorkerConfig noGo = new WorkerConfig(base.nats(), 1, base.runAsUser(), LIMIT, base.cloneTimeout(),
+                base.buildTimeout(), workDir, "/nonexistent/go", base.shutdownGrace(), 256);
+        TaskExecutor withoutGo = new TaskExecutor(noGo, RunAccount.resolve(noGo.runAsUser()));
+        TaskExecutor.Execution again = withoutGo.execute(
+                new Task(UUID.randomUUID(), Fixture.USER, url, List.of("second")));
+        assertEquals(TaskStatus.FINISHED, again.status(), new String(again.files().get("error.txt") == null
+                ? new byte[0] : again.files().get("error.txt")));
+        assertEquals("0:second\n", new String(again.files().get("stdout.txt")));
+
+        // ...but a different tree needs compiling
+        Map<String, String> changed = new java.util.HashMap<>(Functions.ECHO);
+        changed.put("README.md", "changed\n");
+        String other = git.createRepo("uncached-" + UUID.randomUUID(), changed);
+        TaskExecutor.Execution fresh = withoutGo.execute(new Task(UUID.randomUUID(), Fixture.USER, other, List.of()));
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, fresh.status());
     }
 
     @Test
