@@ -1,7 +1,6 @@
 package org.minifaas.frontend;
 
 import io.javalin.Javalin;
-import org.minifaas.common.config.ConfigException;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.nats.NatsLayer;
 import org.slf4j.Logger;
@@ -15,16 +14,7 @@ public final class FrontendMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Env env = Env.system();
-        FrontendConfig config;
-        try {
-            config = FrontendConfig.fromEnv(env);
-        } catch (ConfigException e) {
-            log.error("frontend not started: {}", e.getMessage());
-            System.exit(2);
-            return;
-        }
-        log.info("frontend config: {}", env.summary());
+        FrontendConfig config = Env.loadOrExit("frontend", FrontendConfig::fromEnv);
         if (config.adminEmails().isEmpty()) {
             log.warn("ADMIN_USERS is empty: the admin endpoints will refuse everyone");
         }

@@ -1,6 +1,5 @@
 package org.minifaas.injector;
 
-import org.minifaas.common.config.ConfigException;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
 import org.minifaas.common.nats.NatsLayer;
@@ -15,17 +14,7 @@ public final class InjectorMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Env env = Env.system();
-        NatsSettings settings;
-        try {
-            settings = NatsSettings.fromEnv(env);
-            env.validate();
-        } catch (ConfigException e) {
-            log.error("injector not started: {}", e.getMessage());
-            System.exit(2);
-            return;
-        }
-        log.info("injector config: {}", env.summary());
+        NatsSettings settings = Env.loadOrExit("injector", NatsSettings::fromEnv);
         NatsLayer nats = NatsLayer.connect(settings, "injector");
         Injector injector = new Injector(nats);
         injector.start();

@@ -1,6 +1,5 @@
 package org.minifaas.observer;
 
-import org.minifaas.common.config.ConfigException;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.nats.NatsLayer;
 import org.slf4j.Logger;
@@ -14,20 +13,9 @@ public final class ObserverMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Env env = Env.system();
-        ObserverConfig config;
-        DockerScaler.Settings dockerSettings;
-        try {
-            config = ObserverConfig.fromEnv(env);
-            dockerSettings = "docker".equals(config.scaler())
-                    ? DockerScaler.Settings.fromEnv(env, System.getenv()) : null;
-            env.validate();
-        } catch (ConfigException e) {
-            log.error("observer not started: {}", e.getMessage());
-            System.exit(2);
-            return;
-        }
-        log.info("observer config: {}", env.summary());
+        ObserverConfig config = Env.loadOrExit("observer", ObserverConfig::fromEnv);
+        DockerScaler.Settings dockerSettings = "docker".equals(config.scaler())
+                ? Env.loadOrExit("docker scaler", env -> DockerScaler.Settings.fromEnv(env, System.getenv())) : null;
         NatsLayer nats = NatsLayer.connect(config.nats(), "observer");
         nats.taskQueue().ensure();
         Scaler scaler = Scaler.NONE;

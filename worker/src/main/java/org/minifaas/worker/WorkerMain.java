@@ -1,7 +1,6 @@
 package org.minifaas.worker;
 
 import java.util.Optional;
-import org.minifaas.common.config.ConfigException;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.nats.NatsLayer;
 import org.slf4j.Logger;
@@ -15,20 +14,17 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Env env = Env.system();
-        WorkerConfig config;
+        WorkerConfig config = Env.loadOrExit("worker", WorkerConfig::fromEnv);
         Optional<RunAccount> account;
         TaskExecutor executor;
         try {
-            config = WorkerConfig.fromEnv(env);
             account = RunAccount.resolve(config.runAsUser());
             executor = new TaskExecutor(config, account);
-        } catch (ConfigException | IllegalStateException e) {
+        } catch (IllegalStateException e) {
             log.error("worker not started: {}", e.getMessage());
             System.exit(2);
             return;
         }
-        log.info("worker config: {}", env.summary());
         if (account.isEmpty()) {
             log.warn("RUN_AS_USER is empty: functions run as the worker's own user and can read what it can");
         } else {

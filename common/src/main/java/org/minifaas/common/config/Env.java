@@ -8,7 +8,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads configuration from environment variables. Every read records the effective value (for the
@@ -16,6 +19,7 @@ import java.util.stream.Collectors;
  * in one error instead of failing on the first.
  */
 public final class Env {
+    private static final Logger log = LoggerFactory.getLogger(Env.class);
     private final Map<String, String> source;
     private final List<String> problems = new ArrayList<>();
     private final Map<String, String> effective = new LinkedHashMap<>();
@@ -26,6 +30,24 @@ public final class Env {
 
     public static Env system() {
         return new Env(System.getenv());
+    }
+
+    /**
+     * A service's start: reads its configuration from the environment and prints the effective values
+     * once; on bad values, logs one error naming every bad variable and exits with status 2.
+     */
+    public static <T> T loadOrExit(String service, Function<Env, T> read) {
+        Env env = system();
+        try {
+            T config = read.apply(env);
+            env.validate();
+            log.info("{} config: {}", service, env.summary());
+            return config;
+        } catch (ConfigException e) {
+            log.error("{} not started: {}", service, e.getMessage());
+            System.exit(2);
+            throw e;
+        }
     }
 
     private String raw(String name) {

@@ -4,13 +4,9 @@ import io.nats.client.ConsumerContext;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
 import io.nats.client.ObjectStore;
-import io.nats.client.api.AckPolicy;
-import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ObjectInfo;
 import io.nats.client.api.ObjectStoreConfiguration;
-import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.StorageType;
-import io.nats.client.api.StreamConfiguration;
 import io.nats.client.impl.Headers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -42,18 +38,7 @@ public final class InjectionQueue {
         if (ensured) {
             return;
         }
-        layer.ensureStream(StreamConfiguration.builder()
-                .name(STREAM)
-                .subjects(SUBJECT)
-                .retentionPolicy(RetentionPolicy.WorkQueue)
-                .storageType(StorageType.File)
-                .build());
-        layer.jsm().addOrUpdateConsumer(STREAM, ConsumerConfiguration.builder()
-                .durable(CONSUMER)
-                .filterSubject(SUBJECT)
-                .ackPolicy(AckPolicy.Explicit)
-                .ackWait(Duration.ofSeconds(30))
-                .build());
+        layer.ensureWorkQueue(STREAM, SUBJECT, CONSUMER, Duration.ZERO, Duration.ofSeconds(30));
         ensured = true;
     }
 

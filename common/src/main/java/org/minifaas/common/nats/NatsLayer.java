@@ -7,6 +7,10 @@ import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
 import io.nats.client.Options;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.RetentionPolicy;
+import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamInfo;
 import java.io.IOException;
@@ -211,6 +215,35 @@ public final class NatsLayer implements AutoCloseable {
                     .build());
         }
         return existing.get();
+    }
+
+    /**
+     * Get-or-create of a work queue: a work-queue stream on one subject and the one durable pull
+     * consumer all its readers share. {@code maxAge} zero keeps messages until they are taken.
+     */
+    void ensureWorkQueue(String stream, String subject, String consumer, Duration maxAge, Duration ackWait)
+            throws IOException, JetStreamApiException {
+        Duration window = Duration.ofMinutes(2);
+        if (!maxAge.isZero() && maxAge.compareTo(window) < 0) {
+            window = maxAge; // JetStream refuses a de-duplication window longer than the max age
+        }
+        ensureStream(StreamConfiguration.builder()
+                .name(stream)
+                .subjects(subject)
+                .retentionPolicy(RetentionPolicy.WorkQueue)
+                .storageType(StorageType.File)
+                .maxAge(maxAge)
+                .duplicateWindow(window)
+                .build());
+        // Deliveries are not capped by the server (maxDeliver -1): the readers count them themselves, so a
+        // message the server gave up on can never stay parked in the stream.
+        jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder()
+                .durable(consumer)
+                .filterSubject(subject)
+                .ackPolicy(AckPolicy.Explicit)
+                .ackWait(ackWait)
+                .maxDeliver(-1)
+                .build());
     }
 
     /** Deletes a stream; true when it existed. */

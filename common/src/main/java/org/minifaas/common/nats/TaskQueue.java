@@ -4,15 +4,9 @@ import io.nats.client.ConsumerContext;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
 import io.nats.client.PublishOptions;
-import io.nats.client.api.AckPolicy;
-import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ConsumerInfo;
-import io.nats.client.api.RetentionPolicy;
-import io.nats.client.api.StorageType;
-import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamInfo;
 import java.io.IOException;
-import java.time.Duration;
 import org.minifaas.common.Json;
 import org.minifaas.common.model.Task;
 
@@ -40,23 +34,7 @@ public final class TaskQueue {
         if (ensured) {
             return;
         }
-        layer.ensureStream(StreamConfiguration.builder()
-                .name(STREAM)
-                .subjects(SUBJECT)
-                .retentionPolicy(RetentionPolicy.WorkQueue)
-                .storageType(StorageType.File)
-                .maxAge(layer.settings().retention())
-                .duplicateWindow(min(Duration.ofMinutes(2), layer.settings().retention()))
-                .build());
-        // Deliveries are counted by the worker itself (see TASK_MAX_DELIVERIES), so the server never
-        // parks a message it gave up on: a task always ends with a final status and an ack.
-        layer.jsm().addOrUpdateConsumer(STREAM, ConsumerConfiguration.builder()
-                .durable(CONSUMER)
-                .filterSubject(SUBJECT)
-                .ackPolicy(AckPolicy.Explicit)
-                .ackWait(layer.settings().ackWait())
-                .maxDeliver(-1)
-                .build());
+        layer.ensureWorkQueue(STREAM, SUBJECT, CONSUMER, layer.settings().retention(), layer.settings().ackWait());
         ensured = true;
     }
 
@@ -73,11 +51,6 @@ public final class TaskQueue {
     public ConsumerContext consumer() throws IOException, JetStreamApiException {
         ensure();
         return layer.js().getConsumerContext(STREAM, CONSUMER);
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        // JetStream refuses a de-duplication window longer than the stream's max age
-        return a.compareTo(b) <= 0 ? a : b;
     }
 
     public static Task decode(Message message) {
