@@ -61,8 +61,8 @@ public final class ProcessRunner {
     static void killGroup(Process process) throws InterruptedException {
         List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
         try {
-            // the shell's builtin kill signals the whole group (negative pid); no external kill needed
-            new ProcessBuilder("sh", "-c", "kill -KILL -- -\"$1\" 2>/dev/null", "sh", Long.toString(process.pid()))
+            // bash's builtin kill signals the whole group (negative pid); dash's cannot parse "-- -pid"
+            new ProcessBuilder("bash", "-c", "kill -KILL -- -\"$1\" 2>/dev/null", "bash", Long.toString(process.pid()))
                     .redirectErrorStream(true).start().waitFor(5, TimeUnit.SECONDS);
         } catch (IOException e) {
             // fall through: the handles below are still killed one by one

@@ -1,0 +1,66 @@
+package org.minifaas.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The process runner on real processes, as the worker's own user. */
+class ProcessRunnerTest {
+    final ProcessRunner runner = new ProcessRunner(Optional.empty());
+    final Map<String, String> env = Map.of("PATH", "/usr/bin:/bin");
+    final Path dir = Path.of(System.getProperty("java.io.tmpdir"));
+
+    @Test
+    void outputBeyondTheCapIsDroppedAndMarked() throws Exception {
+        ProcessRunner.Outcome out = runner.run(List.of("sh", "-c", "yes xxxxxxxxx | head -c 100000"),
+                dir, env, Duration.ofSeconds(10), 1000);
+        String stdout = new String(out.stdout(), StandardCharsets.UTF_8);
+        assertEquals(0, out.exitCode());
+        assertEquals("xxxxxxxxx\n".repeat(100), stdout.substring(0, 1000));
+        assertTrue(stdout.substring(1000).startsWith("\n[output truncated: 99000 more bytes over the limit of 1000"),
+                stdout.substring(1000));
+    }
+
+    @Test
+    void exitCodeAndStderrAreKept() throws Exception {
+        ProcessRunner.Outcome out = runner.run(List.of("sh", "-c", "echo oops >&2; exit 7"), dir, env,
+                Duration.ofSeconds(10), 1000);
+        assertEquals(7, out.exitCode());
+        assertFalse(out.timedOut());
+        assertEquals("oops\n", new String(out.stderr(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theEnvironmentIsOnlyWhatIsGiven() throws Exception {
+        ProcessRunner.Outcome out = runner.run(List.of("env"), dir, Map.of("ONLY", "this"), Duration.ofSeconds(10), 1000);
+        assertEquals("ONLY=this\n", new String(out.stdout(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void backgroundChildrenDieWithTheCommandEvenWhenItExitsNormally() throws Exception {
+        String marker = Long.toString(700_000 + (long) (Math.random() * 200_000));
+        ProcessRunner.Outcome out = runner.run(List.of("sh", "-c", "sleep " + marker + " >/dev/null 2>&1 & echo started"),
+                dir, env, Duration.ofSeconds(10), 1000);
+        assertEquals("started\n", new String(out.stdout(), StandardCharsets.UTF_8));
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").contains(marker)),
+                () -> "the background child survived: " + ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(marker)).map(p -> p.pid() + " " + p.info()).toList());
+    }
+
+    @Test
+    void timeoutKillsTheWholeGroup() throws Exception {
+        long start = System.nanoTime();
+        ProcessRunner.Outcome out = runner.run(List.of("sh", "-c", "sleep 600 & sleep 600"), dir, env,
+                Duration.ofMillis(500), 1000);
+        assertTrue(out.timedOut());
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 10);
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").equals("sleep 600")));
+    }
+}
