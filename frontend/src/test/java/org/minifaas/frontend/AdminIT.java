@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.javalin.Javalin;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,31 +22,25 @@ import org.minifaas.common.Json;
 import org.minifaas.common.nats.InjectionQueue;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.ObserverStore;
-import org.minifaas.common.testing.NatsTestServer;
 
 /** The admin endpoints over HTTP, on a real nats-server. */
 class AdminIT {
     static final String ADMIN = "admin@example.com";
-    static NatsTestServer server;
+    static RunningFrontend frontend;
     static NatsLayer nats;
-    static Javalin app;
-    static HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static HttpClient http = RunningFrontend.HTTP;
     static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        server = NatsTestServer.start();
-        nats = NatsLayer.connect(server.settings(), "admin-test");
-        app = FrontendApp.create(FrontendConfig.forTests(server.settings(), List.of(ADMIN, "ops@example.org")),
-                new TaskService(nats), new SystemService(nats)).start("127.0.0.1", 0);
-        base = "http://127.0.0.1:" + app.port();
+        frontend = RunningFrontend.start(s -> s, List.of(ADMIN, "ops@example.org"));
+        nats = frontend.nats;
+        base = frontend.base;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        app.stop();
-        nats.close();
-        server.close();
+        frontend.close();
     }
 
     static HttpResponse<byte[]> status(String email) throws Exception {

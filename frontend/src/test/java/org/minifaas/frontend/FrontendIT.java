@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.javalin.Javalin;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,30 +27,24 @@ import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.BucketNames;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.TaskQueue;
-import org.minifaas.common.testing.NatsTestServer;
 
 /** The task API over HTTP, on a real nats-server. */
 class FrontendIT {
-    static NatsTestServer server;
+    static RunningFrontend frontend;
     static NatsLayer nats;
-    static Javalin app;
-    static HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static HttpClient http = RunningFrontend.HTTP;
     static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        server = NatsTestServer.start();
-        nats = NatsLayer.connect(server.settings(), "frontend-test");
-        app = FrontendApp.create(FrontendConfig.forTests(server.settings(), List.of("admin@example.com")),
-                new TaskService(nats), new SystemService(nats)).start("127.0.0.1", 0);
-        base = "http://127.0.0.1:" + app.port();
+        frontend = RunningFrontend.start(s -> s, List.of("admin@example.com"));
+        nats = frontend.nats;
+        base = frontend.base;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        app.stop();
-        nats.close();
-        server.close();
+        frontend.close();
     }
 
     static String newUser() {

@@ -2,7 +2,6 @@ package org.minifaas.frontend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.javalin.Javalin;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,31 +17,25 @@ import org.junit.jupiter.api.Test;
 import org.minifaas.common.Json;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
-import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.Poll;
 
 /** With a short retention, a finished task leaves nothing behind once the retention sweep has run. */
 class RetentionIT {
-    static NatsTestServer server;
+    static RunningFrontend frontend;
     static NatsLayer nats;
-    static Javalin app;
-    static HttpClient http = HttpClient.newHttpClient();
+    static HttpClient http = RunningFrontend.HTTP;
     static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        server = NatsTestServer.start();
-        nats = NatsLayer.connect(server.settings().withRetention(Duration.ofSeconds(2)), "retention-test");
-        app = FrontendApp.create(FrontendConfig.forTests(nats.settings(), List.of()), new TaskService(nats),
-                new SystemService(nats)).start("127.0.0.1", 0);
-        base = "http://127.0.0.1:" + app.port();
+        frontend = RunningFrontend.start(s -> s.withRetention(Duration.ofSeconds(2)), List.of());
+        nats = frontend.nats;
+        base = frontend.base;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        app.stop();
-        nats.close();
-        server.close();
+        frontend.close();
     }
 
     static int get(String path) throws Exception {

@@ -1,0 +1,42 @@
+package org.minifaas.frontend;
+
+import io.javalin.Javalin;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.minifaas.common.config.NatsSettings;
+import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.testing.NatsTestServer;
+
+/** A frontend on a random loopback port, on its own real nats-server: what the HTTP tests talk to. */
+final class RunningFrontend implements AutoCloseable {
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    final NatsTestServer server;
+    final NatsLayer nats;
+    final Javalin app;
+    final String base;
+
+    private RunningFrontend(NatsTestServer server, NatsLayer nats, Javalin app) {
+        this.server = server;
+        this.nats = nats;
+        this.app = app;
+        this.base = "http://127.0.0.1:" + app.port();
+    }
+
+    static RunningFrontend start(UnaryOperator<NatsSettings> settings, List<String> admins) throws Exception {
+        NatsTestServer server = NatsTestServer.start();
+        NatsLayer nats = NatsLayer.connect(settings.apply(server.settings()), "frontend-test");
+        Javalin app = FrontendApp.create(FrontendConfig.forTests(nats.settings(), admins),
+                new TaskService(nats), new SystemService(nats)).start("127.0.0.1", 0);
+        return new RunningFrontend(server, nats, app);
+    }
+
+    @Override
+    public void close() throws Exception {
+        app.stop();
+        nats.close();
+        server.close();
+    }
+}
