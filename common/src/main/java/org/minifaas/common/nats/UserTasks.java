@@ -8,6 +8,9 @@ import io.nats.client.api.KeyValueOperation;
 import io.nats.client.PurgeOptions;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamInfo;
+import io.nats.client.api.StreamInfoOptions;
+import io.nats.client.api.Subject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -85,16 +88,27 @@ public final class UserTasks {
         return Optional.of(TaskStatus.valueOf(new String(entry.getValue(), StandardCharsets.UTF_8)));
     }
 
-    /** Ids of the user's active tasks. */
-    public List<String> taskIds() throws IOException, JetStreamApiException, InterruptedException {
+    /**
+     * Ids of the user's active tasks (in no particular order). Read from the stream's subject list in one
+     * request (listing keys through a consumer costs several); the bucket holds only live entries, as
+     * tasks are never deleted with a marker.
+     */
+    public List<String> taskIds() throws IOException, JetStreamApiException {
+        String prefix = "$KV." + bucket + ".";
+        StreamInfo info;
         try {
-            return kv.keys();
+            info = layer.jsm().getStreamInfo(BucketNames.kvStream(bucket), StreamInfoOptions.filterSubjects(prefix + ">"));
         } catch (IOException | JetStreamApiException e) {
             if (isMissingStream(e)) {
                 return List.of();
             }
             throw e;
         }
+        List<Subject> subjects = info.getStreamState().getSubjects();
+        if (subjects == null) {
+            return List.of();
+        }
+        return subjects.stream().map(sub -> sub.getName().substring(prefix.length())).toList();
     }
 
     /**
