@@ -1,5 +1,6 @@
-# MiniFaaS — the two everyday commands are `make run` (local stack, no Docker) and `make test`.
+# MiniFaaS — `make run` (local stack, no Docker), `make test`; with Docker: `make` / `make up`, `make down`, `make logs`.
 MVN ?= mvn -B -q
+.DEFAULT_GOAL := up
 JARS = frontend/target/frontend.jar worker/target/worker.jar observer/target/observer.jar injector/target/injector.jar
 
 .PHONY: build test run clean
@@ -19,3 +20,6 @@ run: build
 clean:
 	$(MVN) clean
 	rm -rf .run
+
+# up, down, logs: the Docker Compose stack (docs/CONTAINERS.md)
+include make/containers.mk

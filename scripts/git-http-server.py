@@ -1,67 +1,104 @@
 #!/usr/bin/env python3
-"""Serve the Git repositories under a directory over smart HTTP on loopback (a CGI bridge to
-`git http-backend`), for trying MiniFaaS without a Git host: `scripts/git-http-server.py DIR [PORT]`.
-A repository DIR/hello is then cloneable as http://127.0.0.1:PORT/hello."""
+"""Serves the Git repositories under a directory over smart HTTP: a small CGI bridge to `git http-backend`,
+the program Git hosting servers run. For trying MiniFaaS without a Git host, for scripts/bench, and for the
+container smoke test's Git server.
+
+    scripts/git-http-server.py [DIR] [PORT] [--host HOST]
+
+DIR defaults to $GIT_PROJECT_ROOT (else .), PORT to $PORT (else 8900), HOST to $HOST (else 127.0.0.1: loopback
+only). A repository DIR/hello is then cloneable as http://HOST:PORT/hello."""
 import os
+import signal
 import subprocess
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 
 class GitHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"  # one request per connection; the body length is always known
     root = "."
 
-    def log_message(self, fmt, *args):  # quiet
-        pass
+    def do_GET(self):
+        self.handle_cgi()
 
-    def _serve(self):
-        path, _, query = self.path.partition("?")
+    def do_POST(self):
+        self.handle_cgi()
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def handle_cgi(self):
+        url = urlsplit(self.path)
+        body = self.read_body()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GIT_PROJECT_ROOT": self.root,
             "GIT_HTTP_EXPORT_ALL": "1",
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
+            "GATEWAY_INTERFACE": "CGI/1.1",
+            "SERVER_PROTOCOL": "HTTP/1.0",
             "REQUEST_METHOD": self.command,
+            "PATH_INFO": url.path,
+            "QUERY_STRING": url.query,
             "CONTENT_TYPE": self.headers.get("Content-Type", ""),
             "CONTENT_LENGTH": str(len(body)),
             "REMOTE_ADDR": self.client_address[0],
         }
-        if self.headers.get("Content-Encoding"):
-            env["HTTP_CONTENT_ENCODING"] = self.headers["Content-Encoding"]
-        if self.headers.get("Git-Protocol"):
-            env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
-        out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True).stdout
-        # CGI output: header lines, a blank line, the body
-        crlf, lf = out.find(b"\r\n\r\n"), out.find(b"\n\n")
-        if crlf >= 0 and (lf < 0 or crlf < lf):
-            head, payload = out[:crlf], out[crlf + 4:]
-        else:
-            head, payload = (out[:lf], out[lf + 2:]) if lf >= 0 else (b"", out)
-        status = 200
-        headers = []
+        for name, value in self.headers.items():  # Git-Protocol (v2), Content-Encoding (gzip), ...
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING"):
+                env[key] = value
+        try:
+            done = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            self.send_error(504, "git http-backend timed out")
+            return
+        out = done.stdout
+        sep = out.find(b"\r\n\r\n")
+        head, payload = (out[:sep], out[sep + 4:]) if sep >= 0 else out.partition(b"\n\n")[::2]
+        status, headers = 200, []
         for line in head.decode("latin-1").splitlines():
-            key, _, value = line.partition(":")
-            if key.lower() == "status":
+            name, _, value = line.partition(":")
+            if name.lower() == "status":
                 status = int(value.strip().split()[0])
-            elif key:
-                headers.append((key.strip(), value.strip()))
+            elif name:
+                headers.append((name, value.strip()))
         self.send_response(status)
-        for key, value in headers:
-            self.send_header(key, value)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+        if done.returncode != 0 and done.stderr:
+            sys.stderr.write(done.stderr.decode(errors="replace"))
 
-    do_GET = _serve
-    do_POST = _serve
+    def log_message(self, fmt, *args):
+        if os.environ.get("GIT_HTTP_VERBOSE"):
+            sys.stderr.write("git-http: %s %s\n" % (self.address_string(), fmt % args))
 
 
 if __name__ == "__main__":
-    GitHandler.root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
-    port = int(sys.argv[2]) if len(sys.argv) > 2 else 8900
-    server = ThreadingHTTPServer(("127.0.0.1", port), GitHandler)
-    print(f"serving git repositories of {GitHandler.root} at http://127.0.0.1:{server.server_address[1]}/", flush=True)
+    args = sys.argv[1:]
+    host = os.environ.get("HOST", "127.0.0.1")
+    if "--host" in args:
+        i = args.index("--host")
+        host = args[i + 1]
+        del args[i:i + 2]
+    GitHandler.root = os.path.abspath(args[0] if args else os.environ.get("GIT_PROJECT_ROOT", "."))
+    port = int(args[1] if len(args) > 1 else os.environ.get("PORT", "8900"))
+    # as PID 1 of a container, SIGTERM would be ignored without a handler: stop at once instead
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = ThreadingHTTPServer((host, port), GitHandler)
+    print(f"serving git repositories of {GitHandler.root} at http://{host}:{server.server_address[1]}/", flush=True)
     server.serve_forever()

@@ -67,8 +67,10 @@ public final class ProcessRunner {
         } catch (IOException e) {
             // fall through: the handles below are still killed one by one
         }
+        // Through handles only: Process.destroyForcibly() would also close the pipes the capture threads are
+        // still draining, losing the end of the output.
         tree.forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
+        process.toHandle().destroyForcibly();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (System.nanoTime() < deadline && (process.isAlive() || tree.stream().anyMatch(ProcessHandle::isAlive))) {
             Thread.sleep(10);

@@ -1,0 +1,3 @@
+module example.com/minifaas-smoke
+
+go 1.19
