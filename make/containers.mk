@@ -14,7 +14,7 @@ COMPOSE_FILES ?= -f docker-compose.yml
 DOCKER_GID ?= $(shell stat -c %g /var/run/docker.sock 2>/dev/null || echo 0)
 export DOCKER_GID
 # `down` and `logs` need no secrets: placeholders keep compose's required-variable checks quiet without .env.
-NO_SECRETS = OAUTH2_PROXY_CLIENT_ID=- OAUTH2_PROXY_CLIENT_SECRET=- OAUTH2_PROXY_COOKIE_SECRET=-
+NO_SECRETS = OAUTH2_PROXY_CLIENT_ID=- OAUTH2_PROXY_CLIENT_SECRET=- OAUTH2_PROXY_COOKIE_SECRET=- NATS_TOKEN=-
 
 .PHONY: up down logs
 

@@ -104,7 +104,8 @@ finish() {
 }
 trap finish EXIT
 trap 'say "interrupted"; exit 130' INT TERM
-: >"$LOG_DIR/empty.env" # keeps a developer's .env out of the CI stack
+# keeps a developer's .env out of the CI stack; a fresh NATS token for this run
+echo "NATS_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$LOG_DIR/empty.env"
 
 if [ "$(id -u)" != 0 ]; then
   echo "run as root (it may install packages and start dockerd)" >&2
@@ -236,6 +237,18 @@ if detail=$(e2e 2>&1); then record PASS "task end to end (uid 1001)" $(( SECONDS
 else
   compose logs --no-color --tail=15 worker 2>&1 | sed 's/^/    | /'
   record FAIL "task end to end (uid 1001)" $(( SECONDS - t )) "$detail"
+fi
+
+# ---- 5a'. NATS refuses what runs as a function ------------------------------------------------------------
+# Functions share the workers' network with NATS; without the token they must get nothing from it.
+t=$SECONDS
+worker_id=$(docker ps -q --filter label=minifaas.role=worker --filter label=minifaas.group="$PROJECT" | head -n 1)
+nats_reply=$(timeout 20 docker exec -u client "$worker_id" bash -c \
+  'exec 3<>/dev/tcp/nats/4222 && printf "CONNECT {\"verbose\":false}\r\nPING\r\n" >&3 && timeout 3 cat <&3' 2>&1)
+if grep -q "Authorization Violation" <<<"$nats_reply"; then
+  record PASS "NATS refuses a function (no token)" $(( SECONDS - t )) "uid 1001 in a worker: Authorization Violation"
+else
+  record FAIL "NATS refuses a function (no token)" $(( SECONDS - t )) "$(tr '\r\n' '  ' <<<"$nats_reply" | cut -c1-200)"
 fi
 
 # ---- 5b. the Postman collection ------------------------------------------------------------------------

@@ -38,6 +38,12 @@ fi
 mkdir -p "$RUN_DIR/nats" "$RUN_DIR/logs"
 [ -f .env ] && { set -a; . ./.env; set +a; }
 
+# NATS requires a token, fresh for each run: functions run on this host and could otherwise reach every bucket.
+# It goes to nats-server in a file only its owner reads (a command line is visible to every user) and to the
+# services in their environment (which other users cannot read either).
+export NATS_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+( umask 077; printf 'authorization { token: "%s" }\n' "$NATS_TOKEN" > "$RUN_DIR/nats.conf" )
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT
@@ -58,7 +64,7 @@ start() { # name, command...
 }
 
 echo "starting MiniFaaS:"
-start nats nats-server -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" -js -sd "$RUN_DIR/nats"
+start nats nats-server -c "$RUN_DIR/nats.conf" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" -js -sd "$RUN_DIR/nats"
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:${NATS_MONITOR_PORT}/healthz" >/dev/null 2>&1 && break
   sleep 0.1

@@ -153,8 +153,7 @@ class WorkerRecoveryIT {
 
     @Test
     void taskWhoseDeliveriesAreUsedUpEndsAsUnexpectedError() throws Exception {
-        NatsSettings oneDelivery = new NatsSettings(settings.serverUrl(), settings.retention(),
-                settings.maxActiveTasks(), settings.maxResultBytes(), ACK_WAIT, 1);
+        NatsSettings oneDelivery = settings.withMaxDeliveries(1);
         UUID id = submit(nats, git.createRepo("echo", Functions.ECHO), "never");
         // a worker that takes the task and dies without a word
         ConsumerContext consumer = nats.taskQueue().consumer();

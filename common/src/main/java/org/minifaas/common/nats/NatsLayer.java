@@ -1,5 +1,6 @@
 package org.minifaas.common.nats;
 
+import io.nats.client.AuthenticationException;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.JetStream;
@@ -59,7 +60,7 @@ public final class NatsLayer implements AutoCloseable {
      * NATS does), then reconnecting forever after any later loss.
      */
     public static NatsLayer connect(NatsSettings settings, String serviceName) throws InterruptedException {
-        Options options = new Options.Builder()
+        Options.Builder builder = new Options.Builder()
                 .server(settings.serverUrl())
                 .connectionName(serviceName)
                 .maxReconnects(-1)
@@ -70,14 +71,21 @@ public final class NatsLayer implements AutoCloseable {
                             || event == ConnectionListener.Events.RECONNECTED) {
                         log.warn("NATS {} ({})", event.name().toLowerCase(), serviceName);
                     }
-                })
-                .build();
+                });
+        if (!settings.token().isEmpty()) {
+            builder.token(settings.token().toCharArray());
+        }
+        Options options = builder.build();
         long delayMs = 250;
         while (true) {
             try {
                 NatsLayer layer = new NatsLayer(Nats.connect(options), settings);
                 log.info("connected to NATS at {} as {}", settings.serverUrl(), serviceName);
                 return layer;
+            } catch (AuthenticationException e) {
+                // a wrong or missing NATS_TOKEN does not fix itself: fail at once
+                throw new IllegalStateException("NATS at " + settings.serverUrl() + " refused the credentials: "
+                        + e.getMessage() + " (check NATS_TOKEN)", e);
             } catch (IOException e) {
                 log.warn("NATS at {} not reachable yet ({}); retrying", settings.serverUrl(), e.getMessage());
                 Thread.sleep(delayMs);

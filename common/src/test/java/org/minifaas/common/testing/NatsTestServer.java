@@ -22,12 +22,14 @@ public final class NatsTestServer implements AutoCloseable {
         this.storeDir = storeDir;
     }
 
-    public static NatsTestServer start() {
+    public static NatsTestServer start(String... extraArgs) {
         try {
             Path store = Files.createTempDirectory("minifaas-nats-");
+            List<String> args = new java.util.ArrayList<>(List.of("-sd", store.toString()));
+            args.addAll(List.of(extraArgs));
             NatsServerRunner runner = NatsServerRunner.builder()
                     .jetstream()
-                    .customArgs(List.of("-sd", store.toString()))
+                    .customArgs(args)
                     .output(new QuietOutput())
                     .build();
             return new NatsTestServer(runner, store);
