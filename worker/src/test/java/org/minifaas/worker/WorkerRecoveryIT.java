@@ -1,19 +1,20 @@
 package org.minifaas.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.minifaas.worker.Fixture.awaitFinal;
 import static org.minifaas.worker.Fixture.awaitStatus;
 import static org.minifaas.worker.Fixture.results;
 import static org.minifaas.worker.Fixture.submit;
 
-import io.nats.client.ConsumerContext;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.PullSubscribeOptions;
 import io.nats.client.Message;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.minifaas.common.config.NatsSettings;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.nats.TaskQueue;
 import org.minifaas.common.testing.GitHttpServer;
 import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.Poll;
@@ -155,10 +157,14 @@ class WorkerRecoveryIT {
     void taskWhoseDeliveriesAreUsedUpEndsAsUnexpectedError() throws Exception {
         NatsSettings oneDelivery = settings.withMaxDeliveries(1);
         UUID id = submit(nats, git.createRepo("echo", Functions.ECHO), "never");
-        // a worker that takes the task and dies without a word
-        ConsumerContext consumer = nats.taskQueue().consumer();
-        Message taken = consumer.next(Duration.ofSeconds(5));
-        assertNotNull(taken);
+        // a worker that takes the task and dies without a word: a plain pull of the shared consumer
+        nats.taskQueue().ensure();
+        JetStreamSubscription dead = nats.connection().jetStream().subscribe(TaskQueue.SUBJECT,
+                PullSubscribeOptions.bind(TaskQueue.STREAM, TaskQueue.CONSUMER));
+        List<Message> taken = dead.fetch(1, Duration.ofSeconds(5));
+        assertEquals(1, taken.size());
+        assertEquals(1, taken.get(0).metaData().deliveredCount());
+        dead.unsubscribe();
 
         try (NatsLayer layer = NatsLayer.connect(oneDelivery, "limited");
              Worker w = new Worker(layer, new TaskExecutor(
