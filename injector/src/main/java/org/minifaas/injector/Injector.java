@@ -1,6 +1,5 @@
 package org.minifaas.injector;
 
-import io.nats.client.ConsumerContext;
 import io.nats.client.Message;
 import java.time.Duration;
 import java.util.Optional;
@@ -35,28 +34,7 @@ public final class Injector implements AutoCloseable {
     }
 
     private void loop() {
-        ConsumerContext consumer = null;
-        while (running) {
-            try {
-                if (consumer == null) {
-                    consumer = nats.injections().consumer();
-                }
-                Message message = consumer.next(Duration.ofSeconds(1));
-                if (message != null) {
-                    handle(message);
-                }
-            } catch (InterruptedException e) {
-                return;
-            } catch (Exception e) {
-                log.warn("taking injections failed (retrying): {}", e.toString());
-                consumer = null;
-                try {
-                    Thread.sleep(1_000);
-                } catch (InterruptedException ie) {
-                    return;
-                }
-            }
-        }
+        nats.injections().take(() -> running, this::handle);
     }
 
     void handle(Message message) {

@@ -1,6 +1,5 @@
 package org.minifaas.worker;
 
-import io.nats.client.ConsumerContext;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
 import java.io.IOException;
@@ -32,7 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
-    private static final Duration POLL = Duration.ofSeconds(1);
 
     private final NatsLayer nats;
     private final TaskExecutor executor;
@@ -79,34 +77,14 @@ public final class Worker implements AutoCloseable {
     }
 
     private void loop() {
-        ConsumerContext consumer = null;
-        while (running) {
+        nats.taskQueue().take(() -> running, message -> {
+            busy.incrementAndGet();
             try {
-                if (consumer == null) {
-                    consumer = nats.taskQueue().consumer();
-                }
-                Message message = consumer.next(POLL);
-                if (message != null) {
-                    busy.incrementAndGet();
-                    try {
-                        handle(message);
-                    } finally {
-                        busy.decrementAndGet();
-                    }
-                }
-            } catch (InterruptedException e) {
-                break;
-            } catch (Exception e) {
-                // NATS unavailable or the consumer is being recreated: back off and retry
-                log.warn("taking tasks failed: {}", e.toString());
-                consumer = null;
-                try {
-                    Thread.sleep(1_000);
-                } catch (InterruptedException ie) {
-                    break;
-                }
+                handle(message);
+            } finally {
+                busy.decrementAndGet();
             }
-        }
+        });
     }
 
     void handle(Message message) throws InterruptedException {

@@ -1,6 +1,5 @@
 package org.minifaas.common.nats;
 
-import io.nats.client.ConsumerContext;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
 import io.nats.client.ObjectStore;
@@ -21,25 +20,24 @@ import org.minifaas.common.model.InjectionRequest;
  * each file (raw bytes, its name in a header) from the frontend to the injector, which stores it in
  * the {@code injector_bucket} object store.
  */
-public final class InjectionQueue {
+public final class InjectionQueue extends WorkQueue {
     public static final String STREAM = "INJECTIONS";
     public static final String SUBJECT = "injector_queue";
     public static final String CONSUMER = "injector";
     public static final String NAME_HEADER = "Minifaas-File-Name";
 
-    private final NatsLayer layer;
-    private volatile boolean ensured;
-
     InjectionQueue(NatsLayer layer) {
-        this.layer = layer;
+        super(layer, STREAM, SUBJECT, CONSUMER);
     }
 
-    public void ensure() throws IOException, JetStreamApiException {
-        if (ensured) {
-            return;
-        }
-        layer.ensureWorkQueue(STREAM, SUBJECT, CONSUMER, Duration.ZERO, Duration.ofSeconds(30));
-        ensured = true;
+    @Override
+    Duration maxAge() {
+        return Duration.ZERO;
+    }
+
+    @Override
+    Duration ackWait() {
+        return Duration.ofSeconds(30);
     }
 
     /** Queues a file durably. */
@@ -47,11 +45,6 @@ public final class InjectionQueue {
         ensure();
         Headers headers = new Headers().put(NAME_HEADER, request.fileName());
         layer.js().publish(SUBJECT, headers, request.content());
-    }
-
-    public ConsumerContext consumer() throws IOException, JetStreamApiException {
-        ensure();
-        return layer.js().getConsumerContext(STREAM, CONSUMER);
     }
 
     /** The request in a message, or empty when the message is malformed. */

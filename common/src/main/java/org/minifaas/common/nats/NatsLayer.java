@@ -6,10 +6,12 @@ import io.nats.client.ConnectionListener;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
+import io.nats.client.KeyValue;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
@@ -252,6 +254,12 @@ public final class NatsLayer implements AutoCloseable {
                 .ackWait(ackWait)
                 .maxDeliver(-1)
                 .build());
+    }
+
+    /** Get-or-create of a key-value bucket. */
+    KeyValue ensureKeyValue(KeyValueConfiguration config) throws IOException, JetStreamApiException {
+        ensureStream(config.getBackingConfig());
+        return connection.keyValue(config.getBucketName());
     }
 
     /** Deletes a stream; true when it existed. */

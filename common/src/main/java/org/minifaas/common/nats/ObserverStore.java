@@ -41,8 +41,7 @@ public final class ObserverStore {
                 .ttl(RETENTION)
                 .storageType(StorageType.File)
                 .build();
-        layer.ensureStream(config.getBackingConfig());
-        return new ObserverStore(layer.connection().keyValue(BucketNames.OBSERVER_BUCKET));
+        return new ObserverStore(layer.ensureKeyValue(config));
     }
 
     public void put(String key, String value) throws IOException, JetStreamApiException {

@@ -1,12 +1,12 @@
 package org.minifaas.common.nats;
 
-import io.nats.client.ConsumerContext;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
 import io.nats.client.PublishOptions;
 import io.nats.client.api.ConsumerInfo;
 import io.nats.client.api.StreamInfo;
 import java.io.IOException;
+import java.time.Duration;
 import org.minifaas.common.Json;
 import org.minifaas.common.model.Task;
 
@@ -17,25 +17,23 @@ import org.minifaas.common.model.Task;
  * redelivered after the ack wait. Entries older than the retention are dropped by the stream:
  * their status and quota slot are gone by then anyway.
  */
-public final class TaskQueue {
+public final class TaskQueue extends WorkQueue {
     public static final String STREAM = "TASKS";
     public static final String SUBJECT = "task_queue";
     public static final String CONSUMER = "workers";
 
-    private final NatsLayer layer;
-    private volatile boolean ensured;
-
     TaskQueue(NatsLayer layer) {
-        this.layer = layer;
+        super(layer, STREAM, SUBJECT, CONSUMER);
     }
 
-    /** Creates the stream and the shared consumer when missing (idempotent). */
-    public void ensure() throws IOException, JetStreamApiException {
-        if (ensured) {
-            return;
-        }
-        layer.ensureWorkQueue(STREAM, SUBJECT, CONSUMER, layer.settings().retention(), layer.settings().ackWait());
-        ensured = true;
+    @Override
+    Duration maxAge() {
+        return layer.settings().retention();
+    }
+
+    @Override
+    Duration ackWait() {
+        return layer.settings().ackWait();
     }
 
     /** Enqueues a task durably; the task id doubles as the de-duplication id. */
@@ -45,12 +43,6 @@ public final class TaskQueue {
                 .messageId(task.taskId().toString())
                 .expectedStream(STREAM)
                 .build());
-    }
-
-    /** The shared durable consumer, for workers. */
-    public ConsumerContext consumer() throws IOException, JetStreamApiException {
-        ensure();
-        return layer.js().getConsumerContext(STREAM, CONSUMER);
     }
 
     public static Task decode(Message message) {

@@ -32,8 +32,7 @@ public final class WorkerRegistry {
                 .ttl(TTL)
                 .storageType(StorageType.Memory)
                 .build();
-        layer.ensureStream(config.getBackingConfig());
-        return new WorkerRegistry(layer, layer.connection().keyValue(BucketNames.WORKERS_BUCKET));
+        return new WorkerRegistry(layer, layer.ensureKeyValue(config));
     }
 
     /** Registers or refreshes a worker; {@code workerId} must be a valid key ([A-Za-z0-9_-]). */

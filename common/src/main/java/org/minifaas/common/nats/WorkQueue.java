@@ -1,0 +1,89 @@
+package org.minifaas.common.nats;
+
+import io.nats.client.ConsumerContext;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.Message;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A durable work queue: a work-queue stream on one subject and the one durable pull consumer all its
+ * readers share. A message stays in the stream until a reader acknowledges it; a reader that dies
+ * leaves it to be redelivered after the ack wait.
+ */
+public abstract class WorkQueue {
+    private static final Logger log = LoggerFactory.getLogger(WorkQueue.class);
+
+    /** Handles one message; the handler acknowledges it (or not) itself. */
+    @FunctionalInterface
+    public interface Handler {
+        void handle(Message message) throws InterruptedException;
+    }
+
+    protected final NatsLayer layer;
+    private final String stream;
+    private final String subject;
+    private final String consumer;
+    private volatile boolean ensured;
+
+    WorkQueue(NatsLayer layer, String stream, String subject, String consumer) {
+        this.layer = layer;
+        this.stream = stream;
+        this.subject = subject;
+        this.consumer = consumer;
+    }
+
+    /** How long a message is kept when nobody takes it (zero: until taken). */
+    abstract Duration maxAge();
+
+    /** Silence after which a taken message is redelivered. */
+    abstract Duration ackWait();
+
+    /** Creates the stream and the shared consumer when missing (idempotent). */
+    public void ensure() throws IOException, JetStreamApiException {
+        if (!ensured) {
+            layer.ensureWorkQueue(stream, subject, consumer, maxAge(), ackWait());
+            ensured = true;
+        }
+    }
+
+    /** The shared durable consumer. */
+    public ConsumerContext consumer() throws IOException, JetStreamApiException {
+        ensure();
+        return layer.js().getConsumerContext(stream, consumer);
+    }
+
+    /**
+     * Takes messages one at a time and hands each to {@code handler} while {@code running} holds; when
+     * NATS is unavailable, backs off and tries again. Returns when stopped or interrupted.
+     */
+    public void take(BooleanSupplier running, Handler handler) {
+        ConsumerContext context = null;
+        while (running.getAsBoolean()) {
+            try {
+                if (context == null) {
+                    context = consumer();
+                }
+                Message message = context.next(Duration.ofSeconds(1));
+                if (message != null) {
+                    handler.handle(message);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                log.warn("taking from {} failed (retrying): {}", stream, e.toString());
+                context = null;
+                try {
+                    Thread.sleep(1_000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+}
