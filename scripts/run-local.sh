@@ -13,6 +13,7 @@ need_install=()
 command -v nats-server >/dev/null 2>&1 || need_install+=(nats-server)
 command -v go >/dev/null 2>&1 || need_install+=(golang-go)
 command -v java >/dev/null 2>&1 || need_install+=(default-jre-headless)
+command -v curl >/dev/null 2>&1 || need_install+=(curl)
 if [ "${#need_install[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need_install[*]} with apt"
