@@ -20,9 +20,21 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ProcessRunner {
     private final Optional<RunAccount> account;
+    private final Limits limits;
 
-    public ProcessRunner(Optional<RunAccount> account) {
+    /**
+     * Kernel limits of every command (setrlimit, through util-linux's prlimit).
+     *
+     * @param maxProcesses  processes and threads the run account may have at once (RLIMIT_NPROC; it counts
+     *                      all of that user's tasks together, so it is applied only with a dedicated account)
+     * @param maxFileBytes  largest file a command may write (RLIMIT_FSIZE)
+     */
+    public record Limits(int maxProcesses, long maxFileBytes) {
+    }
+
+    public ProcessRunner(Optional<RunAccount> account, Limits limits) {
         this.account = account;
+        this.limits = limits;
     }
 
     /** How a command ended and what it printed. */
@@ -34,6 +46,11 @@ public final class ProcessRunner {
         List<String> full = new ArrayList<>();
         // setsid: the command leads a new process group, so one signal to the group reaches its children.
         full.add("setsid");
+        full.addAll(List.of("prlimit", "--fsize=" + limits.maxFileBytes()));
+        if (account.isPresent()) {
+            full.add("--nproc=" + limits.maxProcesses());
+        }
+        full.add("--");
         account.ifPresent(a -> full.addAll(List.of("setpriv", "--reuid=" + a.uid(), "--regid=" + a.gid(),
                 "--clear-groups", "--")));
         full.addAll(command);

@@ -53,7 +53,8 @@ public final class TaskExecutor {
     public TaskExecutor(WorkerConfig config, Optional<RunAccount> account) throws IOException {
         this.config = config;
         this.account = account;
-        this.runner = new ProcessRunner(account);
+        this.runner = new ProcessRunner(account,
+                new ProcessRunner.Limits(config.maxProcesses(), config.maxFileBytes()));
         this.tasksDir = config.workDir().resolve("tasks");
         this.cacheDir = config.workDir().resolve("cache");
         Files.createDirectories(tasksDir);

@@ -17,10 +17,12 @@ import org.minifaas.common.config.NatsSettings;
  * @param goBinary         GO_BINARY: the go command
  * @param shutdownGrace    WORKER_SHUTDOWN_SECONDS: on SIGTERM, how long running tasks may take to finish
  * @param binaryCacheEntries BINARY_CACHE_ENTRIES: compiled functions kept by source tree (0 = no cache)
+ * @param maxProcesses     FUNCTION_MAX_PROCESSES: processes and threads of the run account at once
+ * @param maxFileBytes     FUNCTION_MAX_FILE_BYTES: largest file a function (or its build) may write
  */
 public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser, Duration runTimeout,
                            Duration cloneTimeout, Duration buildTimeout, Path workDir, String goBinary,
-                           Duration shutdownGrace, int binaryCacheEntries) {
+                           Duration shutdownGrace, int binaryCacheEntries, int maxProcesses, long maxFileBytes) {
 
     public static WorkerConfig fromEnv(Env env) {
         NatsSettings nats = NatsSettings.fromEnv(env);
@@ -35,7 +37,9 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
                         Path.of(System.getProperty("java.io.tmpdir"), "minifaas-worker").toString())),
                 env.string("GO_BINARY", "go"),
                 env.seconds("WORKER_SHUTDOWN_SECONDS", 25, 0, 3600),
-                env.intValue("BINARY_CACHE_ENTRIES", 256, 0, 100_000));
+                env.intValue("BINARY_CACHE_ENTRIES", 256, 0, 100_000),
+                env.intValue("FUNCTION_MAX_PROCESSES", 1024, 16, 1_000_000),
+                env.longValue("FUNCTION_MAX_FILE_BYTES", 1L << 30, 1024 * 1024, 1L << 40));
         env.validate();
         return config;
     }

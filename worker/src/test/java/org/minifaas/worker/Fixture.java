@@ -33,7 +33,7 @@ final class Fixture {
 
     static WorkerConfig config(NatsSettings nats, Path workDir, Duration runTimeout) {
         return new WorkerConfig(nats, 2, runAsUser(), runTimeout, Duration.ofSeconds(30), Duration.ofSeconds(120),
-                workDir, "go", Duration.ofSeconds(5), 256);
+                workDir, "go", Duration.ofSeconds(5), 256, 1024, 1L << 30);
     }
 
     static UUID submit(NatsLayer nats, String repoUrl, String... parameters) throws Exception {

@@ -107,6 +107,29 @@ final class Functions {
             }
             """);
 
+    /** Tries to start as many children (`sleep 30`) as its argument says, prints how many started. */
+    static final Map<String, String> FORK_MANY = program("""
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            \t"os/exec"
+            \t"strconv"
+            )
+
+            func main() {
+            \tn, _ := strconv.Atoi(os.Args[1])
+            \tstarted := 0
+            \tfor i := 0; i < n; i++ {
+            \t\tif err := exec.Command("sleep", "30").Start(); err == nil {
+            \t\t\tstarted++
+            \t\t}
+            \t}
+            \tfmt.Printf("started=%d\\n", started)
+            }
+            """);
+
     static final Map<String, String> NO_MAIN = Map.of("go.mod", GO_MOD, "README.md", "nothing to run\n");
 
     static final Map<String, String> DOES_NOT_COMPILE = program("package main\n\nfunc main() { undefined() }\n");

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** The process runner on real processes, as the worker's own user. */
 class ProcessRunnerTest {
-    final ProcessRunner runner = new ProcessRunner(Optional.empty());
+    final ProcessRunner runner = new ProcessRunner(Optional.empty(), new ProcessRunner.Limits(1024, 1L << 30));
     final Map<String, String> env = Map.of("PATH", "/usr/bin:/bin");
     final Path dir = Path.of(System.getProperty("java.io.tmpdir"));
 
@@ -37,6 +37,20 @@ class ProcessRunnerTest {
                     Duration.ofSeconds(10), 1000);
             assertEquals("out\n", new String(out.stdout(), StandardCharsets.UTF_8), "run " + i);
             assertEquals("err\n", new String(out.stderr(), StandardCharsets.UTF_8), "run " + i);
+        }
+    }
+
+    @Test
+    void filesLargerThanTheLimitCannotBeWritten() throws Exception {
+        Path file = java.nio.file.Files.createTempFile("minifaas-fsize-", ".bin");
+        try {
+            ProcessRunner small = new ProcessRunner(Optional.empty(), new ProcessRunner.Limits(1024, 1024 * 1024));
+            ProcessRunner.Outcome out = small.run(List.of("sh", "-c", "head -c 3000000 /dev/zero > " + file),
+                    dir, env, Duration.ofSeconds(10), 1000);
+            assertTrue(out.exitCode() != 0, "writing past RLIMIT_FSIZE must fail");
+            assertEquals(1024 * 1024, java.nio.file.Files.size(file));
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
         }
     }
 

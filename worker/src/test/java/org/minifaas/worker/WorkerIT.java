@@ -84,7 +84,7 @@ class WorkerIT {
         // an executor without a Go toolchain still runs the tree compiled before...
         WorkerConfig base = Fixture.config(server.settings(), workDir, LIMIT);
         WorkerConfig noGo = new WorkerConfig(base.nats(), 1, base.runAsUser(), LIMIT, base.cloneTimeout(),
-                base.buildTimeout(), workDir, "/nonexistent/go", base.shutdownGrace(), 256);
+                base.buildTimeout(), workDir, "/nonexistent/go", base.shutdownGrace(), 256, 1024, 1L << 30);
         TaskExecutor withoutGo = new TaskExecutor(noGo, RunAccount.resolve(noGo.runAsUser()));
         TaskExecutor.Execution again = withoutGo.execute(
                 new Task(UUID.randomUUID(), Fixture.USER, url, List.of("second")));
@@ -168,6 +168,26 @@ class WorkerIT {
         } finally {
             TestFiles.deleteTree(secretDir);
         }
+    }
+
+    @Test
+    void theRunAccountCannotStartUnboundedProcesses() throws Exception {
+        assumeTrue(Fixture.isRoot(), "RLIMIT_NPROC applies to the dedicated run account (CI runs as root)");
+        WorkerConfig base = Fixture.config(server.settings(), workDir, LIMIT);
+        WorkerConfig limited = new WorkerConfig(base.nats(), 1, base.runAsUser(), LIMIT, base.cloneTimeout(),
+                base.buildTimeout(), workDir, "go", base.shutdownGrace(), 256, 64, 1L << 30);
+        TaskExecutor executor = new TaskExecutor(limited, RunAccount.resolve(limited.runAsUser()));
+        String url = git.createRepo("forks-" + UUID.randomUUID(), Functions.FORK_MANY);
+        // compiled under the normal limits first (the compiler's threads count too), then run limited
+        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, submit(nats, url, "0"), WAIT));
+        TaskExecutor.Execution run = executor.execute(new Task(UUID.randomUUID(), Fixture.USER, url, List.of("300")));
+        String out = new String(run.files().get("stdout.txt"));
+        assertTrue(out.startsWith("started="), () -> run.status() + " " + new String(run.files().get("stderr.txt"))
+                + new String(run.files().getOrDefault("error.txt", new byte[0])));
+        int started = Integer.parseInt(out.trim().substring("started=".length()));
+        assertTrue(started < 64, out);
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").equals("sleep 30")),
+                "children of the function survived it");
     }
 
     @Test
