@@ -50,20 +50,36 @@ final class BinaryCache {
         return Optional.of(binary);
     }
 
-    /** Copies a freshly built binary in (a regular file only: never through a link the build may have left). */
-    void put(String treeId, Path built) {
-        if (capacity == 0 || !treeId.matches("[0-9a-f]{40,64}")
-                || !Files.isRegularFile(built, LinkOption.NOFOLLOW_LINKS)) {
+    /** Fills a new cache file (created here, under a name nobody can guess) with the built binary. */
+    @FunctionalInterface
+    interface Filler {
+        void fill(Path target) throws IOException, InterruptedException;
+    }
+
+    /**
+     * Takes a freshly built binary in: {@code filler} writes it into a new file of this directory, which
+     * then becomes read-only and takes the tree id's name atomically.
+     */
+    void put(String treeId, Filler filler) throws InterruptedException {
+        if (capacity == 0 || !treeId.matches("[0-9a-f]{40,64}")) {
             return;
         }
+        Path tmp = null;
         try {
-            Path tmp = Files.createTempFile(dir, "incoming-", "");
-            Files.copy(built, tmp, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+            tmp = Files.createTempFile(dir, "incoming-", "");
+            filler.fill(tmp);
+            Files.setAttribute(tmp, "unix:uid", Files.getAttribute(dir, "unix:uid"), LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(tmp, "unix:gid", Files.getAttribute(dir, "unix:gid"), LinkOption.NOFOLLOW_LINKS);
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.move(tmp, dir.resolve(treeId), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            tmp = null;
             evict();
         } catch (IOException e) {
             log.warn("could not cache the binary of tree {}: {}", treeId, e.toString());
+        } finally {
+            if (tmp != null) {
+                tmp.toFile().delete();
+            }
         }
     }
 

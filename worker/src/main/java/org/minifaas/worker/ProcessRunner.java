@@ -1,15 +1,19 @@
 package org.minifaas.worker;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -59,7 +63,11 @@ public final class ProcessRunner {
         pb.environment().putAll(env);
 
         long start = System.nanoTime();
-        Process process = pb.start();
+        Process process;
+        synchronized (SESSIONS) {
+            process = pb.start();
+            SESSIONS.add(process.pid()); // setsid: the pid is the session id of all the command may start
+        }
         process.getOutputStream().close();
         Capture out = Capture.start(process.getInputStream(), outputCap, "stdout");
         Capture err = Capture.start(process.getErrorStream(), outputCap, "stderr");
@@ -68,10 +76,64 @@ public final class ProcessRunner {
             finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } finally {
             killGroup(process);
+            synchronized (SESSIONS) {
+                SESSIONS.remove(process.pid());
+                account.ifPresent(ProcessRunner::reapStrays);
+            }
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
         int exit = finished ? process.exitValue() : -1;
         return new Outcome(exit, !finished, out.finish(), err.finish(), elapsed);
+    }
+
+    /** Sessions of the commands running in this worker process (their leaders' pids). */
+    private static final Set<Long> SESSIONS = new HashSet<>();
+
+    /**
+     * Kills every process of the run account that belongs to no running command: what escaped its
+     * command's process group (a new session, a double fork) and outlived it. The run account must be
+     * dedicated to one worker process per host (each worker container has its own). Called with
+     * {@link #SESSIONS} held, so a command being started is never taken for a stray.
+     */
+    static void reapStrays(RunAccount account) {
+        for (int round = 0; round < 10; round++) {
+            List<Long> strays = new ArrayList<>();
+            File[] entries = new File("/proc").listFiles((d, name) -> name.chars().allMatch(Character::isDigit));
+            if (entries == null) {
+                return;
+            }
+            for (File entry : entries) {
+                long pid = Long.parseLong(entry.getName());
+                Long sid = sessionOfAccountProcess(entry.toPath(), account.uid());
+                if (sid != null && !SESSIONS.contains(sid)) {
+                    strays.add(pid);
+                }
+            }
+            if (strays.isEmpty()) {
+                return;
+            }
+            strays.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+        }
+    }
+
+    /** The session id of a process whose real uid is {@code uid}, or null (another user, or gone). */
+    private static Long sessionOfAccountProcess(Path proc, int uid) {
+        try {
+            String status = Files.readString(proc.resolve("status"));
+            int at = status.indexOf("\nUid:");
+            if (at < 0 || Integer.parseInt(status.substring(at + 5).trim().split("\\s+")[0]) != uid) {
+                return null;
+            }
+            String stat = Files.readString(proc.resolve("stat"));
+            // after the command name in parentheses: state ppid pgrp session ...
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (fields[0].equals("Z")) {
+                return null; // already dead, waiting to be reaped by its new parent
+            }
+            return Long.parseLong(fields[3]);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** Kills the command's process group and any descendant that left it, then waits until they are gone. */

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -57,15 +58,35 @@ public final class TaskExecutor {
                 new ProcessRunner.Limits(config.maxProcesses(), config.maxFileBytes()));
         this.tasksDir = config.workDir().resolve("tasks");
         this.cacheDir = config.workDir().resolve("cache");
+        Files.createDirectories(config.workDir());
+        requireOwnDirectory(config.workDir());
         Files.createDirectories(tasksDir);
         Files.createDirectories(cacheDir);
         // others may traverse into their own task directory but not list anyone else's
         Files.setPosixFilePermissions(config.workDir(), PosixFilePermissions.fromString("rwx--x--x"));
         Files.setPosixFilePermissions(tasksDir, PosixFilePermissions.fromString("rwx--x--x"));
-        chown(cacheDir);
+        if (account.isPresent()) {
+            // only the top: the Go tool creates what is below as the run account (never walked as root)
+            own(cacheDir, account.get());
+        }
         this.binaries = new BinaryCache(config.workDir().resolve("binaries"), config.binaryCacheEntries());
         if (account.isPresent()) {
             requireTraversable(config.workDir().toAbsolutePath());
+        }
+    }
+
+    /**
+     * The work directory must belong to the worker's user and be writable by nobody else: the worker
+     * creates, hands over and removes directories there as root.
+     */
+    private static void requireOwnDirectory(Path dir) throws IOException {
+        Object owner = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        Object self = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        var perms = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+        if (Files.isSymbolicLink(dir) || !owner.equals(self) || perms.contains(PosixFilePermission.GROUP_WRITE)
+                || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+            throw new IllegalStateException("WORKER_WORK_DIR=" + dir + " must be a directory of the worker's own user "
+                    + "that nobody else can write (remove it to have it created, or choose another)");
         }
     }
 
@@ -92,12 +113,12 @@ public final class TaskExecutor {
             log.warn("task {} failed in the worker: {}", task.taskId(), e.toString());
             return failed("", "", "worker error: " + e.getMessage());
         } finally {
-            deleteTree(dir);
+            remove(dir);
         }
     }
 
     private Execution executeIn(Task task, Path dir) throws IOException, InterruptedException {
-        deleteTree(dir); // leftovers of an earlier attempt of the same task
+        remove(dir); // leftovers of an earlier attempt of the same task
         Path repo = dir.resolve("repo");
         Path home = dir.resolve("home");
         Path tmp = dir.resolve("tmp");
@@ -112,7 +133,7 @@ public final class TaskExecutor {
         if (cloned.error() != null) {
             return failed("", "", "clone failed: " + cloned.error());
         }
-        chown(dir);
+        handOver(dir);
         if (!Files.isRegularFile(repo.resolve("main.go"), LinkOption.NOFOLLOW_LINKS)) {
             return failed("", "", "no main.go in the repository root");
         }
@@ -128,7 +149,7 @@ public final class TaskExecutor {
             if (buildFailure != null) {
                 return buildFailure;
             }
-            binaries.put(cloned.treeId(), binary);
+            binaries.put(cloned.treeId(), target -> copyOut(binary, target));
         }
         long buildMs = (System.nanoTime() - buildStart) / 1_000_000;
 
@@ -258,31 +279,89 @@ public final class TaskExecutor {
         return env;
     }
 
-    /** Hands a directory tree to the run account (symbolic links themselves, never their targets). */
-    private void chown(Path root) throws IOException {
+    /**
+     * Hands a task's directory to the run account: contents first, the directory itself last. Until
+     * that last step the directory is root's alone (0700), so no process of the run account can swap
+     * a directory for a link under the walk; links themselves are re-owned, never followed.
+     */
+    private void handOver(Path root) throws IOException {
         if (account.isEmpty()) {
             return;
         }
-        int uid = account.get().uid();
-        int gid = account.get().gid();
+        RunAccount a = account.get();
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
-            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
-                own(d);
+            public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+                own(f, a);
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
-            public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
-                own(f);
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null) {
+                    throw e;
+                }
+                own(d, a);
                 return FileVisitResult.CONTINUE;
             }
-
-            private void own(Path p) throws IOException {
-                Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(p, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
-            }
         });
+    }
+
+    /**
+     * Copies a file of a task's directory out of it. The run account can change that directory at any
+     * moment, so with one the copy runs as that account (into a file handed to it for that): root never
+     * opens a path the account controls.
+     */
+    private void copyOut(Path from, Path target) throws IOException, InterruptedException {
+        if (account.isEmpty()) {
+            Files.copy(from, target, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+            return;
+        }
+        own(target, account.get());
+        ProcessRunner.Outcome copy = runner.run(List.of("cp", "--", from.toString(), target.toString()), tasksDir,
+                Map.of("PATH", "/usr/bin:/bin"), config.buildTimeout(), 4096);
+        if (copy.exitCode() != 0) {
+            throw new IOException("copy failed: " + new String(copy.stderr(), StandardCharsets.UTF_8).trim());
+        }
+    }
+
+    private static void own(Path p, RunAccount a) throws IOException {
+        Files.setAttribute(p, "unix:uid", a.uid(), LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(p, "unix:gid", a.gid(), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /**
+     * Removes a task's directory. Once handed over, its contents are deleted by the run account itself
+     * (it can only remove what it could remove anyway; root never walks a tree that account can change),
+     * then root removes the emptied directory, whose parent only root can write.
+     */
+    private void remove(Path dir) throws InterruptedException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        boolean handedOver;
+        try {
+            handedOver = account.isPresent()
+                    && !Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS).equals(0);
+        } catch (IOException e) {
+            handedOver = account.isPresent();
+        }
+        if (!handedOver) {
+            deleteTree(dir);
+            return;
+        }
+        try {
+            List<String> command = new ArrayList<>(List.of("rm", "-rf", "--one-file-system", "--"));
+            try (var entries = Files.list(dir)) {
+                entries.forEach(p -> command.add(p.toString()));
+            }
+            if (command.size() > 4) {
+                runner.run(command, tasksDir, Map.of("PATH", "/usr/bin:/bin"), config.buildTimeout(), 4096);
+            }
+            Files.delete(dir);
+        } catch (IOException e) {
+            log.warn("could not remove {}: {}", dir, e.toString());
+        }
     }
 
     private static void deleteTree(Path root) {

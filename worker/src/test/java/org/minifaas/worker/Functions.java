@@ -130,6 +130,28 @@ final class Functions {
             }
             """);
 
+    /** Starts `sleep <arg>` in a session of its own (out of the function's process group), then exits. */
+    static final Map<String, String> ESCAPE_TO_NEW_SESSION = program("""
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            \t"os/exec"
+            \t"syscall"
+            )
+
+            func main() {
+            \tchild := exec.Command("sleep", os.Args[1])
+            \tchild.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+            \tif err := child.Start(); err != nil {
+            \t\tfmt.Println("no child:", err)
+            \t\tos.Exit(1)
+            \t}
+            \tfmt.Println(child.Process.Pid)
+            }
+            """);
+
     static final Map<String, String> NO_MAIN = Map.of("go.mod", GO_MOD, "README.md", "nothing to run\n");
 
     static final Map<String, String> DOES_NOT_COMPILE = program("package main\n\nfunc main() { undefined() }\n");
