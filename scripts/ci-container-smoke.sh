@@ -245,8 +245,12 @@ t=$SECONDS
 worker_id=$(docker ps -q --filter label=minifaas.role=worker --filter label=minifaas.group="$PROJECT" | head -n 1)
 nats_reply=$(timeout 20 docker exec -u client "$worker_id" bash -c \
   'exec 3<>/dev/tcp/nats/4222 && printf "CONNECT {\"verbose\":false}\r\nPING\r\n" >&3 && timeout 3 cat <&3' 2>&1)
-if grep -q "Authorization Violation" <<<"$nats_reply"; then
-  record PASS "NATS refuses a function (no token)" $(( SECONDS - t )) "uid 1001 in a worker: Authorization Violation"
+monitor_open=no
+timeout 10 docker exec -u client "$worker_id" bash -c 'exec 3<>/dev/tcp/nats/8222' 2>/dev/null && monitor_open=yes
+if [ "$monitor_open" = yes ]; then
+  record FAIL "NATS refuses a function (no token)" $(( SECONDS - t )) "the monitoring port is reachable from a worker"
+elif grep -q "Authorization Violation" <<<"$nats_reply"; then
+  record PASS "NATS refuses a function (no token)" $(( SECONDS - t )) "uid 1001 in a worker: Authorization Violation; no monitoring port"
 else
   record FAIL "NATS refuses a function (no token)" $(( SECONDS - t )) "$(tr '\r\n' '  ' <<<"$nats_reply" | cut -c1-200)"
 fi

@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 RUN_DIR="$ROOT/.run"
 NATS_PORT="${NATS_PORT:-4222}"
-NATS_MONITOR_PORT="${NATS_MONITOR_PORT:-8222}"
 export FRONTEND_PORT="${FRONTEND_PORT:-8080}"
+# no proxy here: whoever reaches the frontend can claim any identity, so it listens on loopback only
+export FRONTEND_HOST="${FRONTEND_HOST:-127.0.0.1}"
 export NATS_SERVER_ADDRESS="nats://127.0.0.1:${NATS_PORT}"
 
 need_install=()
@@ -46,12 +47,15 @@ export NATS_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 ( umask 077; printf 'authorization { token: "%s" }\n' "$NATS_TOKEN" > "$RUN_DIR/nats.conf" )
 
 pids=()
+nats_pid=
 cleanup() {
   trap - INT TERM EXIT
   echo
   echo "stopping MiniFaaS..."
+  # the services first (a stopping worker hands its tasks back through NATS), then NATS
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$nats_pid" ]; then kill "$nats_pid" 2>/dev/null || true; wait "$nats_pid" 2>/dev/null || true; fi
   echo "stopped."
 }
 trap cleanup EXIT
@@ -65,9 +69,12 @@ start() { # name, command...
 }
 
 echo "starting MiniFaaS:"
-start nats nats-server -c "$RUN_DIR/nats.conf" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" -js -sd "$RUN_DIR/nats"
+# no monitoring port: functions run on this host, and it would list every user's buckets
+nats-server -c "$RUN_DIR/nats.conf" -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$RUN_DIR/nats" >"$RUN_DIR/logs/nats.log" 2>&1 &
+nats_pid=$!
+echo "  nats (pid $nats_pid, log .run/logs/nats.log)"
 for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:${NATS_MONITOR_PORT}/healthz" >/dev/null 2>&1 && break
+  (exec 3<>"/dev/tcp/127.0.0.1/$NATS_PORT") 2>/dev/null && break
   sleep 0.1
 done
 start frontend java -jar frontend/target/frontend.jar
@@ -96,5 +103,5 @@ MiniFaaS is running at http://127.0.0.1:${FRONTEND_PORT} (no oauth2-proxy here: 
 Press Ctrl-C to stop everything.
 MSG
 
-wait -n "${pids[@]}" || true
+wait -n "${pids[@]}" "$nats_pid" || true
 echo "a service stopped; see .run/logs/" >&2

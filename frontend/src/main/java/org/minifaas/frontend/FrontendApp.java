@@ -106,6 +106,10 @@ public final class FrontendApp {
 
             app.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
             app.routes.exception(QuotaExceededException.class, (e, ctx) -> error(ctx, 429, e.getMessage()));
+            app.routes.exception(IOException.class, (e, ctx) -> {
+                log.warn("{} {}: NATS unavailable: {}", ctx.method(), ctx.path(), e.toString());
+                error(ctx, 503, "The service is temporarily unavailable; try again.");
+            });
             app.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
             app.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("{} {} failed", ctx.method(), ctx.path(), e);
@@ -132,10 +136,13 @@ public final class FrontendApp {
         }
         try {
             return ctx.uploadedFile("file");
-        } catch (RuntimeException e) {
-            String message = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-            if (message.contains("size") || message.contains("exceed") || message.contains("too large")) {
-                throw new ApiException.PayloadTooLarge(limit);
+        } catch (Exception e) {
+            // Jetty reports a bad or oversized multipart body as a (wrapped) BadMessageException with a status
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                String message = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
+                if (message.contains("413") || message.contains("exceed") || message.contains("too large")) {
+                    throw new ApiException.PayloadTooLarge(limit);
+                }
             }
             throw new ApiException.InvalidRequest("Malformed multipart body.");
         }

@@ -10,22 +10,25 @@ import org.minifaas.common.config.NatsSettings;
 /**
  * The frontend's configuration, read once at start.
  *
+ * @param host            FRONTEND_HOST: the interface to listen on
  * @param port            FRONTEND_PORT
  * @param allowedSchemes  ALLOWED_REPO_SCHEMES: URL schemes a repository may use
  * @param adminEmails     ADMIN_USERS: e-mail addresses (lower-case) allowed to use the admin endpoints
  * @param maxBodyBytes    MAX_REQUEST_BYTES: largest JSON body accepted
  * @param maxInjectBytes  MAX_INJECT_BYTES: largest file accepted by /injectFile (must fit a NATS message)
  */
-public record FrontendConfig(NatsSettings nats, int port, Set<String> allowedSchemes, Set<String> adminEmails,
+public record FrontendConfig(NatsSettings nats, String host, int port, Set<String> allowedSchemes, Set<String> adminEmails,
                              int maxBodyBytes, int maxInjectBytes) {
 
     /** Below NATS's default max_payload (1 MiB), with room for the message headers. */
     static final int DEFAULT_MAX_INJECT_BYTES = 1_000_000;
 
-    static final Set<String> KNOWN_SCHEMES = Set.of("https", "http", "git", "ssh", "file");
+    /** The schemes a worker can clone (public repositories only). */
+    static final Set<String> KNOWN_SCHEMES = Set.of("https", "http", "git");
 
     public static FrontendConfig fromEnv(Env env) {
         NatsSettings nats = NatsSettings.fromEnv(env);
+        String host = env.string("FRONTEND_HOST", "0.0.0.0");
         int port = env.intValue("FRONTEND_PORT", 8080, 1, 65535);
         Set<String> schemes = env.choices("ALLOWED_REPO_SCHEMES", "https,http", KNOWN_SCHEMES);
         if (schemes.isEmpty()) {
@@ -38,11 +41,11 @@ public record FrontendConfig(NatsSettings nats, int port, Set<String> allowedSch
         int maxBody = env.intValue("MAX_REQUEST_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024);
         int maxInject = env.intValue("MAX_INJECT_BYTES", DEFAULT_MAX_INJECT_BYTES, 1, 64 * 1024 * 1024);
         env.validate();
-        return new FrontendConfig(nats, port, schemes, Set.copyOf(admins), maxBody, maxInject);
+        return new FrontendConfig(nats, host, port, schemes, Set.copyOf(admins), maxBody, maxInject);
     }
 
     public static FrontendConfig forTests(NatsSettings nats, List<String> admins) {
-        return new FrontendConfig(nats, 0, Set.of("https", "http"),
+        return new FrontendConfig(nats, "127.0.0.1", 0, Set.of("https", "http"),
                 Set.copyOf(admins.stream().map(a -> a.toLowerCase(Locale.ROOT)).toList()), 64 * 1024,
                 DEFAULT_MAX_INJECT_BYTES);
     }

@@ -21,7 +21,13 @@ public final class FrontendMain {
         NatsLayer nats = NatsLayer.connect(config.nats(), "frontend");
         nats.taskQueue().ensure();
         nats.injections().ensure();
-        Javalin app = FrontendApp.create(config, new TaskService(nats), new SystemService(nats)).start(config.port());
+        long maxPayload = nats.connection().getServerInfo().getMaxPayload();
+        if (config.maxInjectBytes() + 8192L > maxPayload) {
+            log.error("frontend not started: MAX_INJECT_BYTES={} does not fit the NATS server's max_payload of {} "
+                    + "bytes (an injected file travels in one message, with its headers)", config.maxInjectBytes(),
+                    maxPayload);
+            System.exit(2);
+        }        Javalin app = FrontendApp.create(config, new TaskService(nats), new SystemService(nats)).start(config.host(), config.port());
         log.info("frontend listening on port {}", app.port());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.stop();

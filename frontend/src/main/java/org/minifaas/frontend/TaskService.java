@@ -37,12 +37,22 @@ public final class TaskService {
         UUID taskId = UUID.randomUUID();
         UserTasks tasks = nats.userTasks(userId);
         tasks.createPending(taskId);
+        Task task = new Task(taskId, userId, request.url(), request.parameters());
         try {
-            nats.taskQueue().publish(new Task(taskId, userId, request.url(), request.parameters()));
-        } catch (IOException | JetStreamApiException | RuntimeException e) {
-            log.error("task {} could not be enqueued; removing it: {}", taskId, e.toString());
-            tasks.forget(taskId);
-            throw new ApiException.Unavailable("The task queue is not available; nothing was stored, try again.");
+            nats.taskQueue().publish(task);
+        } catch (IOException | JetStreamApiException | RuntimeException first) {
+            try {
+                // the same message id: if the first attempt was stored after all, JetStream drops this one
+                nats.taskQueue().publish(task);
+            } catch (IOException | JetStreamApiException | RuntimeException e) {
+                log.error("task {} could not be enqueued; removing it: {}", taskId, e.toString());
+                try {
+                    tasks.forget(taskId);
+                } catch (IOException | JetStreamApiException | RuntimeException ignored) {
+                    // its entry expires with the retention
+                }
+                throw new ApiException.Unavailable("The task queue is not available; nothing was stored, try again.");
+            }
         }
         log.info("task {} created ({} parameters)", taskId, request.parameters().size());
         return taskId;

@@ -149,6 +149,15 @@ class AdminIT {
                 .header("X-Forwarded-User", "someone").header("X-Forwarded-Email", ADMIN)
                 .POST(HttpRequest.BodyPublishers.ofString("plain")).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(400, notMultipart.statusCode());
+        for (String type : List.of("multipart/form-data", "multipart/form-data; boundary=xyz")) {
+            HttpResponse<byte[]> garbage = http.send(HttpRequest.newBuilder(URI.create(base + "/injectFile"))
+                    .header("X-Forwarded-User", "someone").header("X-Forwarded-Email", ADMIN)
+                    .header("Content-Type", type)
+                    .POST(HttpRequest.BodyPublishers.ofString("--xyz\r\nnot a part")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(400, garbage.statusCode(), type + ": " + new String(garbage.body()));
+            assertTrue(json(garbage).get("error").asText().contains("multipart"));
+        }
         assertEquals(before, queued());
     }
 

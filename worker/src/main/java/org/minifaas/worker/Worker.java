@@ -106,6 +106,13 @@ public final class Worker implements AutoCloseable {
                 ackEveryMs, ackEveryMs, TimeUnit.MILLISECONDS);
         try {
             UserTasks status = nats.userTasks(task.userId());
+            if (status.status(task.taskId()).map(TaskStatus::isFinal).orElse(false)) {
+                // finished before, but its acknowledgement was lost: never run a task twice
+                heartbeat.cancel(false);
+                message.ackSync(Duration.ofSeconds(5));
+                log.info("task {} already finished; acknowledged again", task.taskId());
+                return;
+            }
             status.setStatus(task.taskId(), TaskStatus.EXECUTING);
             log.info("task {} started (delivery {})", task.taskId(), delivered);
             TaskExecutor.Execution execution = executor.execute(task);

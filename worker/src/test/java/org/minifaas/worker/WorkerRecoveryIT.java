@@ -83,6 +83,20 @@ class WorkerRecoveryIT {
     }
 
     @Test
+    void aTaskThatAlreadyFinishedIsNotRunAgain() throws Exception {
+        // finished, but its acknowledgement was lost: JetStream delivers it again
+        UUID id = submit(nats, git.createRepo("echo", Functions.ECHO), "again");
+        nats.results(id).write(Map.of("stdout.txt", "first run\n".getBytes()));
+        nats.userTasks(Fixture.USER).setStatus(id, TaskStatus.FINISHED);
+        try (Worker w = worker(settings, "w")) {
+            Poll.until(WAIT, () -> nats.taskQueue().streamInfo().getStreamState().getMsgCount(), n -> n == 0,
+                    "the message to be acknowledged");
+        }
+        assertEquals(TaskStatus.FINISHED, Fixture.status(nats, id).orElseThrow());
+        assertEquals("first run\n", results(nats, id).get("stdout.txt"));
+    }
+
+    @Test
     void taskOfAWorkerKilledWithSigkillIsFinishedByAnother() throws Exception {
         String url = git.createRepo("slow", Functions.SLOW);
         Process doomed = workerProcess("doomed", Map.of());

@@ -6,12 +6,10 @@ import io.nats.client.JetStreamApiException;
 final class ApiErrors {
     static final int STREAM_NOT_FOUND = 10059;
     static final int STREAM_NAME_IN_USE = 10058;
-    static final int CONSUMER_NOT_FOUND = 10014;
     /** A stream limit (messages, bytes) refused a new message under discard policy New. */
     static final int MAXIMUM_EXCEEDED = 10077;
     /** Also returned for byte limits by some server versions. */
     static final int MAXIMUM_BYTES_EXCEEDED = 10047;
-    static final int WRONG_LAST_SEQUENCE = 10071;
 
     private ApiErrors() {
     }

@@ -143,11 +143,6 @@ public final class NatsLayer implements AutoCloseable {
         return workers;
     }
 
-    /** Forgets a cached user bucket (its stream was deleted by the retention sweep). */
-    void forgetUserBucket(String bucket) {
-        userBuckets.remove(bucket);
-    }
-
     /** The task-status bucket of a user, created (with the quota) when missing. */
     public UserTasks userTasks(String userId) throws IOException, JetStreamApiException {
         String bucket = BucketNames.forUser(userId);
@@ -166,8 +161,9 @@ public final class NatsLayer implements AutoCloseable {
     /** The task-status bucket of a user if it exists; nothing is created. */
     public Optional<UserTasks> existingUserTasks(String userId) throws IOException, JetStreamApiException {
         String bucket = BucketNames.forUser(userId);
-        if (userBuckets.containsKey(bucket)) {
-            return Optional.of(userBuckets.get(bucket));
+        UserTasks cached = userBuckets.get(bucket);
+        if (cached != null) {
+            return Optional.of(cached);
         }
         if (streamInfo(BucketNames.kvStream(bucket)).isEmpty()) {
             return Optional.empty();

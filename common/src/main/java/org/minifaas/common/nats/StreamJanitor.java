@@ -33,12 +33,10 @@ public final class StreamJanitor {
         String users = BucketNames.kvStream(BucketNames.USER_PREFIX);
         ZonedDateTime cutoff = ZonedDateTime.now().minus(idle);
         int deleted = 0;
-        for (String name : layer.jsm().getStreamNames()) {
-            if (!name.startsWith(results) && !name.startsWith(users)) {
-                continue;
-            }
-            StreamInfo info = layer.streamInfo(name).orElse(null);
-            if (info == null || info.getStreamState().getMsgCount() > 0) {
+        // one request per page of 256 streams, not one per stream
+        for (StreamInfo info : layer.jsm().getStreams()) {
+            String name = info.getConfiguration().getName();
+            if (!name.startsWith(results) && !name.startsWith(users) || info.getStreamState().getMsgCount() > 0) {
                 continue;
             }
             ZonedDateTime last = info.getStreamState().getLastTime();

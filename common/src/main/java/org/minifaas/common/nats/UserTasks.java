@@ -140,12 +140,22 @@ public final class UserTasks {
         }
     }
 
-    static boolean isMissingStream(Exception e) {
+    /**
+     * Whether a failure means this bucket's stream is gone (the retention sweep deletes emptied buckets).
+     * A timeout or a missing responder is ambiguous (a slow or absent server looks the same), so then the
+     * stream itself is asked; any other failure is not about the bucket.
+     */
+    private boolean isMissingStream(Exception e) throws IOException, JetStreamApiException {
         if (e instanceof JetStreamApiException api) {
-            return ApiErrors.is(api, ApiErrors.STREAM_NOT_FOUND) || api.getErrorCode() == 503;
+            if (ApiErrors.is(api, ApiErrors.STREAM_NOT_FOUND)) {
+                return true;
+            }
         }
         String message = String.valueOf(e.getMessage());
-        return message.contains("No Responders") || message.contains("503") || message.contains("Timeout or no response");
+        if (message.contains("No Responders") || message.contains("Timeout or no response")) {
+            return layer.streamInfo(BucketNames.kvStream(bucket)).isEmpty();
+        }
+        return false;
     }
 
     private static byte[] encode(TaskStatus status) {
