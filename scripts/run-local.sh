@@ -29,11 +29,13 @@ fi
 # Functions run as the low-privilege user `client` when we are root (created if missing);
 # otherwise as the current user, with a warning from the worker.
 if [ "$(id -u)" = 0 ]; then
-  id client >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin client
-  export RUN_AS_USER="${RUN_AS_USER-client}"
+  for user in client minifaas-build; do
+    id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+  done
+  export RUN_AS_USER="${RUN_AS_USER-client}" BUILD_AS_USER="${BUILD_AS_USER-minifaas-build}"
   export WORKER_WORK_DIR="${WORKER_WORK_DIR:-/tmp/minifaas-worker}"
 else
-  export RUN_AS_USER="${RUN_AS_USER-}"
+  export RUN_AS_USER="${RUN_AS_USER-}" BUILD_AS_USER="${BUILD_AS_USER-}"
   export WORKER_WORK_DIR="${WORKER_WORK_DIR:-$RUN_DIR/worker}"
 fi
 

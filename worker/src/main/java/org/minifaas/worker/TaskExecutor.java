@@ -42,7 +42,9 @@ public final class TaskExecutor {
 
     private final WorkerConfig config;
     private final Optional<RunAccount> account;
+    private final Optional<RunAccount> builder;
     private final ProcessRunner runner;
+    private final ProcessRunner buildRunner;
     private final Path tasksDir;
     private final Path cacheDir;
     private final BinaryCache binaries;
@@ -51,13 +53,28 @@ public final class TaskExecutor {
     public record Execution(TaskStatus status, Map<String, byte[]> files, String reason) {
     }
 
+    /** Functions and their builds run as {@code account}. */
     public TaskExecutor(WorkerConfig config, Optional<RunAccount> account) throws IOException {
+        this(config, account, Optional.empty());
+    }
+
+    /**
+     * Functions run as {@code account}; with a {@code builder}, {@code go mod download} and {@code go build}
+     * run as that other account, which alone owns the Go caches: a function cannot poison what later
+     * builds of other users' functions will use.
+     */
+    public TaskExecutor(WorkerConfig config, Optional<RunAccount> account, Optional<RunAccount> builder)
+            throws IOException {
         this.config = config;
         this.account = account;
-        this.runner = new ProcessRunner(account,
-                new ProcessRunner.Limits(config.maxProcesses(), config.maxFileBytes()));
+        this.builder = account.isPresent() ? builder : Optional.empty();
+        ProcessRunner.Limits limits = new ProcessRunner.Limits(config.maxProcesses(), config.maxFileBytes());
+        this.runner = new ProcessRunner(account, limits);
+        this.buildRunner = this.builder.isPresent() ? new ProcessRunner(this.builder, limits) : runner;
         this.tasksDir = config.workDir().resolve("tasks");
-        this.cacheDir = config.workDir().resolve("cache");
+        Optional<RunAccount> cacheOwner = this.builder.isPresent() ? this.builder : account;
+        // one cache per owner: a cache another account filled must never be handed over by walking it
+        this.cacheDir = config.workDir().resolve(cacheOwner.map(a -> "cache-" + a.uid()).orElse("cache"));
         Files.createDirectories(config.workDir());
         requireOwnDirectory(config.workDir());
         Files.createDirectories(tasksDir);
@@ -65,9 +82,10 @@ public final class TaskExecutor {
         // others may traverse into their own task directory but not list anyone else's
         Files.setPosixFilePermissions(config.workDir(), PosixFilePermissions.fromString("rwx--x--x"));
         Files.setPosixFilePermissions(tasksDir, PosixFilePermissions.fromString("rwx--x--x"));
-        if (account.isPresent()) {
-            // only the top: the Go tool creates what is below as the run account (never walked as root)
-            own(cacheDir, account.get());
+        if (cacheOwner.isPresent()) {
+            // only the top: the Go tool creates what is below as that account (never walked as root)
+            own(cacheDir, cacheOwner.get());
+            Files.setPosixFilePermissions(cacheDir, PosixFilePermissions.fromString("rwx------"));
         }
         this.binaries = new BinaryCache(config.workDir().resolve("binaries"), config.binaryCacheEntries());
         if (account.isPresent()) {
@@ -133,25 +151,39 @@ public final class TaskExecutor {
         if (cloned.error() != null) {
             return failed("", "", "clone failed: " + cloned.error());
         }
-        handOver(dir);
         if (!Files.isRegularFile(repo.resolve("main.go"), LinkOption.NOFOLLOW_LINKS)) {
             return failed("", "", "no main.go in the repository root");
         }
-        Map<String, String> env = environment(home, tmp);
         long buildStart = System.nanoTime();
         Optional<Path> cached = binaries.get(cloned.treeId());
-        Path binary;
-        if (cached.isPresent()) {
-            binary = cached.get();
-        } else {
-            binary = dir.resolve("bin").resolve("function");
-            Execution buildFailure = build(repo, binary, env);
+        Path binary = cached.orElse(dir.resolve("bin").resolve("function"));
+        if (cached.isEmpty()) {
+            Path buildHome = dir.resolve("build");
+            Files.createDirectories(buildHome.resolve("tmp"));
+            Files.createDirectories(binary.getParent());
+            if (builder.isPresent()) {
+                // the builder gets the sources, its home and the output folder; the task folder stays root's,
+                // searchable, so it can reach them
+                handOver(repo, builder.get());
+                handOver(buildHome, builder.get());
+                handOver(binary.getParent(), builder.get());
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+            } else {
+                handOver(dir);
+            }
+            Execution buildFailure = build(repo, binary, buildEnvironment(buildHome));
             if (buildFailure != null) {
+                handOver(dir);
                 return buildFailure;
             }
+            // everything to the run account: the builder's commands have ended and their processes are gone
+            handOver(dir);
             binaries.put(cloned.treeId(), target -> copyOut(binary, target));
+        } else {
+            handOver(dir);
         }
         long buildMs = (System.nanoTime() - buildStart) / 1_000_000;
+        Map<String, String> env = runEnvironment(home, tmp);
 
         List<String> command = new ArrayList<>();
         command.add(binary.toString());
@@ -184,7 +216,7 @@ public final class TaskExecutor {
     private Execution build(Path repo, Path binary, Map<String, String> env) throws IOException, InterruptedException {
         StringBuilder buildLog = new StringBuilder();
         if (Files.isRegularFile(repo.resolve("go.mod"), LinkOption.NOFOLLOW_LINKS)) {
-            ProcessRunner.Outcome download = runner.run(List.of(config.goBinary(), "mod", "download"), repo, env,
+            ProcessRunner.Outcome download = buildRunner.run(List.of(config.goBinary(), "mod", "download"), repo, env,
                     config.buildTimeout(), config.outputCapBytes());
             buildLog.append(text(download.stderr()));
             if (download.timedOut()) {
@@ -196,7 +228,7 @@ public final class TaskExecutor {
                         "go mod download failed with exit code " + download.exitCode());
             }
         }
-        ProcessRunner.Outcome build = runner.run(
+        ProcessRunner.Outcome build = buildRunner.run(
                 List.of(config.goBinary(), "build", "-o", binary.toString(), "main.go"), repo, env,
                 config.buildTimeout(), config.outputCapBytes());
         buildLog.append(text(build.stderr()));
@@ -258,7 +290,18 @@ public final class TaskExecutor {
         }
     }
 
-    private Map<String, String> environment(Path home, Path tmp) {
+    /** The function's environment: nothing of the worker's, a home and a temporary folder of its task. */
+    private Map<String, String> runEnvironment(Path home, Path tmp) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        env.put("HOME", home.toString());
+        env.put("TMPDIR", tmp.toString());
+        env.put("LANG", "C.UTF-8");
+        return env;
+    }
+
+    /** The Go tool's environment: the shared caches, a home of the task, the worker's proxy settings. */
+    private Map<String, String> buildEnvironment(Path buildHome) {
         Map<String, String> env = new LinkedHashMap<>();
         for (String name : PASSED_ENV) {
             String v = System.getenv(name);
@@ -267,9 +310,9 @@ public final class TaskExecutor {
             }
         }
         env.put("PATH", "/usr/local/go/bin:/usr/lib/go/bin:/usr/local/bin:/usr/bin:/bin");
-        env.put("HOME", home.toString());
-        env.put("TMPDIR", tmp.toString());
-        env.put("GOTMPDIR", tmp.toString());
+        env.put("HOME", buildHome.toString());
+        env.put("TMPDIR", buildHome.resolve("tmp").toString());
+        env.put("GOTMPDIR", buildHome.resolve("tmp").toString());
         env.put("GOPATH", cacheDir.resolve("gopath").toString());
         env.put("GOCACHE", cacheDir.resolve("gocache").toString());
         env.put("GOMODCACHE", cacheDir.resolve("gomodcache").toString());
@@ -285,10 +328,12 @@ public final class TaskExecutor {
      * a directory for a link under the walk; links themselves are re-owned, never followed.
      */
     private void handOver(Path root) throws IOException {
-        if (account.isEmpty()) {
-            return;
+        if (account.isPresent()) {
+            handOver(root, account.get());
         }
-        RunAccount a = account.get();
+    }
+
+    private static void handOver(Path root, RunAccount a) throws IOException {
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {

@@ -10,6 +10,7 @@ import org.minifaas.common.config.NatsSettings;
  *
  * @param concurrency      WORKER_CONCURRENCY: tasks run at once by this process
  * @param runAsUser        RUN_AS_USER: the low-privilege user functions run as; empty = the worker's own user
+ * @param buildAsUser      BUILD_AS_USER: the user builds run as, sole owner of the Go caches; empty = RUN_AS_USER
  * @param runTimeout       MAX_SECONDS_EXECUTION_PER_REQUEST: limit on the function's run
  * @param cloneTimeout     CLONE_TIMEOUT_SECONDS: limit on the clone
  * @param buildTimeout     BUILD_TIMEOUT_SECONDS: limit on {@code go mod download} and on compiling, each
@@ -20,7 +21,8 @@ import org.minifaas.common.config.NatsSettings;
  * @param maxProcesses     FUNCTION_MAX_PROCESSES: processes and threads of the run account at once
  * @param maxFileBytes     FUNCTION_MAX_FILE_BYTES: largest file a function (or its build) may write
  */
-public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser, Duration runTimeout,
+public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser, String buildAsUser,
+                           Duration runTimeout,
                            Duration cloneTimeout, Duration buildTimeout, Path workDir, String goBinary,
                            Duration shutdownGrace, int binaryCacheEntries, int maxProcesses, long maxFileBytes) {
 
@@ -30,6 +32,7 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
                 nats,
                 env.intValue("WORKER_CONCURRENCY", 1, 1, 64),
                 env.string("RUN_AS_USER", "client"),
+                env.string("BUILD_AS_USER", "minifaas-build"),
                 env.seconds("MAX_SECONDS_EXECUTION_PER_REQUEST", 20, 1, 3600),
                 env.seconds("CLONE_TIMEOUT_SECONDS", 60, 1, 3600),
                 env.seconds("BUILD_TIMEOUT_SECONDS", 120, 1, 3600),

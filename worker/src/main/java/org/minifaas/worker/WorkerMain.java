@@ -19,7 +19,13 @@ public final class WorkerMain {
         TaskExecutor executor;
         try {
             account = RunAccount.resolve(config.runAsUser());
-            executor = new TaskExecutor(config, account);
+            Optional<RunAccount> builder = account.isPresent() ? RunAccount.resolve(config.buildAsUser())
+                    : Optional.empty();
+            if (account.isPresent() && builder.isEmpty()) {
+                log.warn("BUILD_AS_USER is empty: builds run as {} and share the Go caches with the functions",
+                        account.get().name());
+            }
+            executor = new TaskExecutor(config, account, builder);
         } catch (IllegalStateException e) {
             log.error("worker not started: {}", e.getMessage());
             System.exit(2);

@@ -31,8 +31,18 @@ final class Fixture {
         return isRoot() ? "client" : "";
     }
 
+    /** Builds run as `minifaas-build` when the tests run as root (CI creates it), else as the run account. */
+    static String buildAsUser() {
+        return isRoot() ? "minifaas-build" : "";
+    }
+
+    static TaskExecutor executor(WorkerConfig config) throws Exception {
+        Optional<RunAccount> account = RunAccount.resolve(config.runAsUser());
+        return new TaskExecutor(config, account, RunAccount.resolve(config.buildAsUser()));
+    }
+
     static WorkerConfig config(NatsSettings nats, Path workDir, Duration runTimeout) {
-        return new WorkerConfig(nats, 2, runAsUser(), runTimeout, Duration.ofSeconds(30), Duration.ofSeconds(120),
+        return new WorkerConfig(nats, 2, runAsUser(), buildAsUser(), runTimeout, Duration.ofSeconds(30), Duration.ofSeconds(120),
                 workDir, "go", Duration.ofSeconds(5), 256, 1024, 1L << 30);
     }
 

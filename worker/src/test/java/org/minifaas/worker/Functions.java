@@ -152,6 +152,26 @@ final class Functions {
             }
             """);
 
+    /** Tries to write a file into the folder of its argument; prints its GOCACHE and the outcome. */
+    static final Map<String, String> WRITE_INTO = program("""
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            \t"path/filepath"
+            )
+
+            func main() {
+            \tfmt.Printf("gocache=%s\\n", os.Getenv("GOCACHE"))
+            \tif err := os.WriteFile(filepath.Join(os.Args[1], "poison"), []byte("x"), 0o644); err != nil {
+            \t\tfmt.Println("write=denied")
+            \t} else {
+            \t\tfmt.Println("write=ok")
+            \t}
+            }
+            """);
+
     static final Map<String, String> NO_MAIN = Map.of("go.mod", GO_MOD, "README.md", "nothing to run\n");
 
     static final Map<String, String> DOES_NOT_COMPILE = program("package main\n\nfunc main() { undefined() }\n");

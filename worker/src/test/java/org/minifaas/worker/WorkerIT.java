@@ -44,7 +44,7 @@ class WorkerIT {
         nats = NatsLayer.connect(server.settings(), "worker-test");
         workDir = Files.createTempDirectory("minifaas-worker-test-");
         WorkerConfig config = Fixture.config(server.settings(), workDir, LIMIT);
-        executor = new TaskExecutor(config, RunAccount.resolve(config.runAsUser()));
+        executor = Fixture.executor(config);
         worker = new Worker(nats, executor, 2);
         worker.start();
     }
@@ -82,9 +82,9 @@ class WorkerIT {
 
         // an executor without a Go toolchain still runs the tree compiled before...
         WorkerConfig base = Fixture.config(server.settings(), workDir, LIMIT);
-        WorkerConfig noGo = new WorkerConfig(base.nats(), 1, base.runAsUser(), LIMIT, base.cloneTimeout(),
+        WorkerConfig noGo = new WorkerConfig(base.nats(), 1, base.runAsUser(), base.buildAsUser(), LIMIT, base.cloneTimeout(),
                 base.buildTimeout(), workDir, "/nonexistent/go", base.shutdownGrace(), 256, 1024, 1L << 30);
-        TaskExecutor withoutGo = new TaskExecutor(noGo, RunAccount.resolve(noGo.runAsUser()));
+        TaskExecutor withoutGo = Fixture.executor(noGo);
         TaskExecutor.Execution again = withoutGo.execute(
                 new Task(UUID.randomUUID(), Fixture.USER, url, List.of("second")));
         assertEquals(TaskStatus.FINISHED, again.status(), new String(again.files().get("error.txt") == null
@@ -181,9 +181,9 @@ class WorkerIT {
     void theRunAccountCannotStartUnboundedProcesses() throws Exception {
         assumeTrue(Fixture.isRoot(), "RLIMIT_NPROC applies to the dedicated run account (CI runs as root)");
         WorkerConfig base = Fixture.config(server.settings(), workDir, LIMIT);
-        WorkerConfig limited = new WorkerConfig(base.nats(), 1, base.runAsUser(), LIMIT, base.cloneTimeout(),
+        WorkerConfig limited = new WorkerConfig(base.nats(), 1, base.runAsUser(), base.buildAsUser(), LIMIT, base.cloneTimeout(),
                 base.buildTimeout(), workDir, "go", base.shutdownGrace(), 256, 64, 1L << 30);
-        TaskExecutor executor = new TaskExecutor(limited, RunAccount.resolve(limited.runAsUser()));
+        TaskExecutor executor = Fixture.executor(limited);
         String url = git.createRepo("forks-" + UUID.randomUUID(), Functions.FORK_MANY);
         // compiled under the normal limits first (the compiler's threads count too), then run limited
         assertEquals(TaskStatus.FINISHED, awaitFinal(nats, submit(nats, url, "0"), WAIT));
@@ -195,6 +195,18 @@ class WorkerIT {
         assertTrue(started < 64, out);
         assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").equals("sleep 30")),
                 "children of the function survived it");
+    }
+
+    @Test
+    void functionsCannotTouchTheGoBuildCache() throws Exception {
+        assumeTrue(Fixture.isRoot(), "builds run as their own account only with root (CI runs as root)");
+        Path cache = workDir.resolve("cache-" + RunAccount.resolve(Fixture.buildAsUser()).orElseThrow().uid());
+        String url = git.createRepo("poison-" + UUID.randomUUID(), Functions.WRITE_INTO);
+        UUID id = submit(nats, url, cache.resolve("gocache").toString());
+        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+        assertTrue(Files.isDirectory(cache.resolve("gocache")), "the build filled the cache");
+        assertEquals("gocache=\nwrite=denied\n", results(nats, id).get("stdout.txt"));
+        assertFalse(Files.exists(cache.resolve("gocache").resolve("poison")));
     }
 
     @Test

@@ -61,7 +61,7 @@ class WorkerRecoveryIT {
 
     Worker worker(NatsSettings s, String dir) throws Exception {
         WorkerConfig config = Fixture.config(s, workDir.resolve(dir), Duration.ofSeconds(20));
-        Worker w = new Worker(nats, new TaskExecutor(config, RunAccount.resolve(config.runAsUser())), 1);
+        Worker w = new Worker(nats, Fixture.executor(config), 1);
         w.start();
         return w;
     }
@@ -126,6 +126,7 @@ class WorkerRecoveryIT {
                 "NATS_SERVER_ADDRESS", server.url(),
                 "TASK_ACK_WAIT_SECONDS", Long.toString(ACK_WAIT.toSeconds()),
                 "RUN_AS_USER", Fixture.runAsUser(),
+                "BUILD_AS_USER", Fixture.buildAsUser(),
                 "WORKER_WORK_DIR", workDir.resolve(name).toString()));
         pb.environment().putAll(extraEnv);
         return pb.start();
@@ -181,9 +182,8 @@ class WorkerRecoveryIT {
         dead.unsubscribe();
 
         try (NatsLayer layer = NatsLayer.connect(oneDelivery, "limited");
-             Worker w = new Worker(layer, new TaskExecutor(
-                     Fixture.config(oneDelivery, workDir.resolve("w"), Duration.ofSeconds(20)),
-                     RunAccount.resolve(Fixture.runAsUser())), 1)) {
+             Worker w = new Worker(layer, Fixture.executor(
+                     Fixture.config(oneDelivery, workDir.resolve("w"), Duration.ofSeconds(20))), 1)) {
             w.start();
             assertEquals(TaskStatus.UNEXPECTED_ERROR, awaitFinal(nats, id, WAIT));
             String error = results(nats, id).get("error.txt");
