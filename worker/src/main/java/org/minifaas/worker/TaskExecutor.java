@@ -19,6 +19,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.lib.EmptyProgressMonitor;
 import org.eclipse.jgit.lib.ObjectId;
@@ -48,6 +53,12 @@ public final class TaskExecutor {
     private final Path tasksDir;
     private final Path cacheDir;
     private final BinaryCache binaries;
+    /** Removes finished tasks' directories off the task's critical path, in order. */
+    private final ExecutorService cleaner = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "task-cleanup");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** The end of a task: its final status and the files to store. */
     public record Execution(TaskStatus status, Map<String, byte[]> files, String reason) {
@@ -131,7 +142,22 @@ public final class TaskExecutor {
             log.warn("task {} failed in the worker: {}", task.taskId(), e.toString());
             return failed("", "", "worker error: " + e.getMessage());
         } finally {
-            remove(dir);
+            cleaner.submit(() -> {
+                try {
+                    remove(dir);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+    }
+
+    /** Waits until the directories of the tasks executed so far are removed. */
+    public void awaitCleanup() throws InterruptedException {
+        try {
+            cleaner.submit(() -> { }).get(2, TimeUnit.MINUTES);
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("task directories not removed yet: {}", e.toString());
         }
     }
 

@@ -196,6 +196,7 @@ public final class Worker implements AutoCloseable {
             t.join(10_000);
         }
         heartbeats.shutdownNow();
+        executor.awaitCleanup();
         try {
             nats.workers().leave(workerId);
         } catch (Exception e) {

@@ -60,6 +60,7 @@ class WorkerIT {
 
     @AfterEach
     void noTaskDirectoryIsLeft() throws Exception {
+        executor.awaitCleanup();
         assertEquals(List.of(), Fixture.leftovers(executor.tasksDir()));
     }
 
@@ -97,6 +98,7 @@ class WorkerIT {
         String other = git.createRepo("uncached-" + UUID.randomUUID(), changed);
         TaskExecutor.Execution fresh = withoutGo.execute(new Task(UUID.randomUUID(), Fixture.USER, other, List.of()));
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, fresh.status());
+        withoutGo.awaitCleanup();
     }
 
     @Test
@@ -193,6 +195,7 @@ class WorkerIT {
                 + new String(run.files().getOrDefault("error.txt", new byte[0])));
         int started = Integer.parseInt(out.trim().substring("started=".length()));
         assertTrue(started < 64, out);
+        executor.awaitCleanup();
         assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").equals("sleep 30")),
                 "children of the function survived it");
     }
