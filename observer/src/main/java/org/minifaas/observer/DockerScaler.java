@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.minifaas.common.Threads;
 import org.minifaas.common.config.Env;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,11 +71,7 @@ public final class DockerScaler implements Scaler, AutoCloseable {
 
     private final Settings settings;
     private final DockerClient docker;
-    private final ExecutorService changes = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "docker-scaler");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService changes = Executors.newSingleThreadExecutor(Threads.daemon("docker-scaler"));
     private final AtomicInteger target = new AtomicInteger(-1);
 
     public DockerScaler(Settings settings) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.minifaas.common.Threads;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.ObserverStore;
 import org.minifaas.common.nats.TaskQueue;
@@ -26,11 +27,7 @@ public final class Observer implements AutoCloseable {
     private final ObserverConfig config;
     private final Scaler scaler;
     private final CongestionRule rule;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "observer");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.daemon("observer"));
     private long lastSweep;
 
     /** Restores the last recorded status and worker count, so a restart loses neither. */

@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.minifaas.common.Threads;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.lib.EmptyProgressMonitor;
 import org.eclipse.jgit.lib.ObjectId;
@@ -54,11 +55,7 @@ public final class TaskExecutor {
     private final Path cacheDir;
     private final BinaryCache binaries;
     /** Removes finished tasks' directories off the task's critical path, in order. */
-    private final ExecutorService cleaner = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "task-cleanup");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService cleaner = Executors.newSingleThreadExecutor(Threads.daemon("task-cleanup"));
 
     /** The end of a task: its final status and the files to store. */
     public record Execution(TaskStatus status, Map<String, byte[]> files, String reason) {

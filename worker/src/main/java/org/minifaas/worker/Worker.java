@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.minifaas.common.Threads;
 import org.minifaas.common.model.Task;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
@@ -36,11 +37,7 @@ public final class Worker implements AutoCloseable {
     private final TaskExecutor executor;
     private final int concurrency;
     private final List<Thread> loops = new ArrayList<>();
-    private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ack-heartbeat");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ack-heartbeat"));
     private final String workerId = WorkerRegistry.processId(System.getenv("HOSTNAME"));
     private final AtomicInteger busy = new AtomicInteger();
     private volatile boolean running;
