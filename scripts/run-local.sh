@@ -61,7 +61,7 @@ cleanup() {
   echo "stopped."
 }
 trap cleanup EXIT
-trap "exit 130" INT TERM
+trap "exit 0" INT TERM  # a requested stop is a clean end
 
 start() { # name, command...
   local name=$1; shift
@@ -72,7 +72,9 @@ start() { # name, command...
 
 echo "starting MiniFaaS:"
 # no monitoring port: functions run on this host, and it would list every user's buckets
-nats-server -c "$RUN_DIR/nats.conf" -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$RUN_DIR/nats" >"$RUN_DIR/logs/nats.log" 2>&1 &
+# in a session of its own: a terminal's Ctrl-C must not stop NATS before the services have handed back their tasks
+setsid nats-server -c "$RUN_DIR/nats.conf" -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$RUN_DIR/nats" \
+  >"$RUN_DIR/logs/nats.log" 2>&1 &
 nats_pid=$!
 echo "  nats (pid $nats_pid, log .run/logs/nats.log)"
 for _ in $(seq 1 100); do

@@ -42,7 +42,11 @@ public class ApiException extends RuntimeException {
 
     public static final class PayloadTooLarge extends ApiException {
         public PayloadTooLarge(long limit) {
-            super(413, "Request body too large: the limit is " + limit + " bytes.");
+            this("Request body", limit);
+        }
+
+        public PayloadTooLarge(String what, long limit) {
+            super(413, what + " too large: the limit is " + limit + " bytes.");
         }
     }
 

@@ -55,7 +55,10 @@ public final class FrontendApp {
 
             app.routes.get("/getTaskStatus", ctx -> {
                 var status = tasks.status(identity(ctx).userId(), taskId(ctx));
-                ctx.json(Map.of("data", status.name(), "code", status.code()));
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("data", status.name());
+                body.put("code", status.code());
+                ctx.json(body);
             });
 
             app.routes.get("/getAllTasks", ctx -> ctx.json(Map.of("data", tasks.list(identity(ctx).userId()))));
@@ -88,14 +91,14 @@ public final class FrontendApp {
             app.routes.post("/injectFile", ctx -> {
                 requireAdmin(ctx, config);
                 if (ctx.req().getContentLengthLong() > config.maxInjectBytes() + MULTIPART_OVERHEAD) {
-                    throw new ApiException.PayloadTooLarge(config.maxInjectBytes());
+                    throw new ApiException.PayloadTooLarge("File", config.maxInjectBytes());
                 }
                 UploadedFile file = uploadedFile(ctx, config.maxInjectBytes());
                 if (file == null) {
                     throw new ApiException.InvalidRequest("Send the file as multipart/form-data field 'file'.");
                 }
                 if (file.size() > config.maxInjectBytes()) {
-                    throw new ApiException.PayloadTooLarge(config.maxInjectBytes());
+                    throw new ApiException.PayloadTooLarge("File", config.maxInjectBytes());
                 }
                 byte[] content;
                 try (InputStream in = file.content()) {
@@ -141,7 +144,7 @@ public final class FrontendApp {
             for (Throwable t = e; t != null; t = t.getCause()) {
                 String message = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
                 if (message.contains("413") || message.contains("exceed") || message.contains("too large")) {
-                    throw new ApiException.PayloadTooLarge(limit);
+                    throw new ApiException.PayloadTooLarge("File", limit);
                 }
             }
             throw new ApiException.InvalidRequest("Malformed multipart body.");

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.minifaas.common.Threads;
 import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.InvalidRemoteException;
 import org.eclipse.jgit.lib.EmptyProgressMonitor;
 import org.eclipse.jgit.lib.ObjectId;
 import org.minifaas.common.model.Task;
@@ -307,6 +308,9 @@ public final class TaskExecutor {
             }
             if (System.nanoTime() > deadline) {
                 return Cloned.failure("timed out after " + config.cloneTimeout().toSeconds() + " s");
+            }
+            if (e instanceof InvalidRemoteException) {
+                return Cloned.failure("repository not found (or not a Git repository): " + url);
             }
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             return Cloned.failure(message.replaceAll("\\s+", " "));

@@ -223,11 +223,13 @@ class WorkerIT {
 
     @Test
     void missingRepositoryMainGoAndCompileErrorsAreReported() throws Exception {
-        UUID missing = submit(nats, git.url("no-such-repo-" + UUID.randomUUID()));
+        String missingUrl = git.url("no-such-repo-" + UUID.randomUUID());
+        UUID missing = submit(nats, missingUrl);
         UUID noMain = submit(nats, git.createRepo("nomain-" + UUID.randomUUID(), Functions.NO_MAIN));
         UUID broken = submit(nats, git.createRepo("broken-" + UUID.randomUUID(), Functions.DOES_NOT_COMPILE));
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, missing, WAIT));
-        assertTrue(results(nats, missing).get("error.txt").startsWith("clone failed: "));
+        assertEquals("clone failed: repository not found (or not a Git repository): " + missingUrl + "\n",
+                results(nats, missing).get("error.txt"));
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, noMain, WAIT));
         assertEquals("no main.go in the repository root\n", results(nats, noMain).get("error.txt"));
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, broken, WAIT));
