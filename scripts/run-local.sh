@@ -29,10 +29,11 @@ fi
 # Functions run as the low-privilege user `client` when we are root (created if missing);
 # otherwise as the current user, with a warning from the worker.
 if [ "$(id -u)" = 0 ]; then
-  for user in client minifaas-build; do
+  # one run account per concurrent slot, so that functions running at the same time cannot see each other
+  for user in client client2 client3 minifaas-build; do
     id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
   done
-  export RUN_AS_USER="${RUN_AS_USER-client}" BUILD_AS_USER="${BUILD_AS_USER-minifaas-build}"
+  export RUN_AS_USER="${RUN_AS_USER-client,client2,client3}" BUILD_AS_USER="${BUILD_AS_USER-minifaas-build}"
   export WORKER_WORK_DIR="${WORKER_WORK_DIR:-/tmp/minifaas-worker}"
 else
   export RUN_AS_USER="${RUN_AS_USER-}" BUILD_AS_USER="${BUILD_AS_USER-}"

@@ -34,7 +34,8 @@ public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
     private final NatsLayer nats;
-    private final TaskExecutor executor;
+    /** One executor per slot: each slot may run its functions as an account of its own. */
+    private final List<TaskExecutor> slots;
     private final int concurrency;
     private final List<Thread> loops = new ArrayList<>();
     private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ack-heartbeat"));
@@ -42,17 +43,24 @@ public final class Worker implements AutoCloseable {
     private final AtomicInteger busy = new AtomicInteger();
     private volatile boolean running;
 
+    /** {@code concurrency} slots sharing one executor (and its run account). */
     public Worker(NatsLayer nats, TaskExecutor executor, int concurrency) {
+        this(nats, java.util.Collections.nCopies(concurrency, executor));
+    }
+
+    /** One slot per executor. */
+    public Worker(NatsLayer nats, List<TaskExecutor> slots) {
         this.nats = nats;
-        this.executor = executor;
-        this.concurrency = concurrency;
+        this.slots = List.copyOf(slots);
+        this.concurrency = slots.size();
     }
 
     public synchronized void start() throws IOException, JetStreamApiException {
         nats.taskQueue().ensure();
         running = true;
         for (int i = 0; i < concurrency; i++) {
-            Thread t = new Thread(this::loop, "worker-" + i);
+            TaskExecutor executor = slots.get(i);
+            Thread t = new Thread(() -> loop(executor), "worker-" + i);
             loops.add(t);
             t.start();
         }
@@ -73,18 +81,18 @@ public final class Worker implements AutoCloseable {
         return workerId;
     }
 
-    private void loop() {
+    private void loop(TaskExecutor executor) {
         nats.taskQueue().take(() -> running, message -> {
             busy.incrementAndGet();
             try {
-                handle(message);
+                handle(message, executor);
             } finally {
                 busy.decrementAndGet();
             }
         });
     }
 
-    void handle(Message message) throws InterruptedException {
+    void handle(Message message, TaskExecutor executor) throws InterruptedException {
         Task task;
         try {
             task = TaskQueue.decode(message);
@@ -193,7 +201,9 @@ public final class Worker implements AutoCloseable {
             t.join(10_000);
         }
         heartbeats.shutdownNow();
-        executor.awaitCleanup();
+        for (TaskExecutor executor : new java.util.LinkedHashSet<>(slots)) {
+            executor.awaitCleanup();
+        }
         try {
             nats.workers().leave(workerId);
         } catch (Exception e) {

@@ -2,6 +2,7 @@ package org.minifaas.worker;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
 
@@ -9,7 +10,8 @@ import org.minifaas.common.config.NatsSettings;
  * The worker's configuration, read once at start.
  *
  * @param concurrency      WORKER_CONCURRENCY: tasks run at once by this process
- * @param runAsUser        RUN_AS_USER: the low-privilege user functions run as; empty = the worker's own user
+ * @param runAsUser        RUN_AS_USER: the low-privilege user(s) functions run as, comma-separated: slot i runs as
+ *                         the i-th (round robin when fewer than the slots); empty = the worker's own user
  * @param buildAsUser      BUILD_AS_USER: the user builds run as, sole owner of the Go caches; empty = RUN_AS_USER
  * @param runTimeout       MAX_SECONDS_EXECUTION_PER_REQUEST: limit on the function's run
  * @param cloneTimeout     CLONE_TIMEOUT_SECONDS: limit on the clone
@@ -45,6 +47,11 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
                 env.longValue("FUNCTION_MAX_FILE_BYTES", 1L << 30, 1024 * 1024, 1L << 40));
         env.validate();
         return config;
+    }
+
+    /** The run accounts by name, one per slot when enough are given. */
+    public List<String> runAsUsers() {
+        return runAsUser.isBlank() ? List.of("") : List.of(runAsUser.trim().split("\\s*,\\s*"));
     }
 
     /** Cap of each captured stream: four fit in one result store with room to spare. */

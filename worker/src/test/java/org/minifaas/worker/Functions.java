@@ -172,6 +172,22 @@ final class Functions {
             }
             """);
 
+    /** Waits two seconds (so that two tasks overlap), then prints its uid. */
+    static final Map<String, String> SLOW_UID = program("""
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            \t"time"
+            )
+
+            func main() {
+            \ttime.Sleep(2 * time.Second)
+            \tfmt.Printf("uid=%d\\n", os.Getuid())
+            }
+            """);
+
     static final Map<String, String> NO_MAIN = Map.of("go.mod", GO_MOD, "README.md", "nothing to run\n");
 
     static final Map<String, String> DOES_NOT_COMPILE = program("package main\n\nfunc main() { undefined() }\n");

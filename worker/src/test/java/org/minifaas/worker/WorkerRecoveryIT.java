@@ -2,6 +2,7 @@ package org.minifaas.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.minifaas.worker.Fixture.awaitFinal;
 import static org.minifaas.worker.Fixture.awaitStatus;
 import static org.minifaas.worker.Fixture.results;
@@ -16,6 +17,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -80,6 +83,27 @@ class WorkerRecoveryIT {
         }
         assertEquals(0, nats.taskQueue().streamInfo().getStreamState().getMsgCount());
         assertEquals(0, nats.workers().live(), "a stopped worker leaves the registry");
+    }
+
+    @Test
+    void concurrentSlotsRunAsTheirOwnAccounts() throws Exception {
+        assumeTrue(Fixture.isRoot(), "switching users needs root (CI runs as root and creates client2)");
+        WorkerConfig config = Fixture.config(settings, workDir.resolve("slots"), Duration.ofSeconds(20));
+        Optional<RunAccount> builder = RunAccount.resolve(Fixture.buildAsUser());
+        List<TaskExecutor> slots = List.of(
+                new TaskExecutor(config, RunAccount.resolve("client"), builder),
+                new TaskExecutor(config, RunAccount.resolve("client2"), builder));
+        String url = git.createRepo("slow-uid", Functions.SLOW_UID);
+        UUID first = submit(nats, url);
+        UUID second = submit(nats, url);
+        try (Worker w = new Worker(nats, slots)) {
+            w.start();
+            assertEquals(TaskStatus.FINISHED, awaitFinal(nats, first, WAIT));
+            assertEquals(TaskStatus.FINISHED, awaitFinal(nats, second, WAIT));
+        }
+        Set<String> uids = Set.of(results(nats, first).get("stdout.txt"), results(nats, second).get("stdout.txt"));
+        assertEquals(Set.of("uid=" + RunAccount.resolve("client").orElseThrow().uid() + "\n",
+                "uid=" + RunAccount.resolve("client2").orElseThrow().uid() + "\n"), uids);
     }
 
     @Test
