@@ -91,6 +91,7 @@ public final class FrontendApp {
             app.routes.post("/injectFile", ctx -> {
                 requireAdmin(ctx, config);
                 if (ctx.req().getContentLengthLong() > config.maxInjectBytes() + MULTIPART_OVERHEAD) {
+                    drain(ctx);
                     throw new ApiException.PayloadTooLarge("File", config.maxInjectBytes());
                 }
                 UploadedFile file = uploadedFile(ctx, config.maxInjectBytes());
@@ -167,15 +168,37 @@ public final class FrontendApp {
         }
     }
 
+    /** Beyond this a refused body is not read: the connection is closed instead. */
+    static final long DRAIN_LIMIT = 16L * 1024 * 1024;
+
+    /**
+     * Reads and discards a refused body (up to {@link #DRAIN_LIMIT}), so that the client, still sending it,
+     * receives the error instead of a reset connection.
+     */
+    private static void drain(Context ctx) {
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] buf = new byte[8192];
+            long read = 0;
+            int n;
+            while (read < DRAIN_LIMIT && (n = in.read(buf)) >= 0) {
+                read += n;
+            }
+        } catch (IOException e) {
+            // the client went away: nothing to answer
+        }
+    }
+
     /** Reads at most {@code limit} bytes; a longer body (declared or chunked) is refused with 413. */
     private static byte[] readBody(Context ctx, int limit) throws IOException {
         long declared = ctx.req().getContentLengthLong();
         if (declared > limit) {
+            drain(ctx);
             throw new ApiException.PayloadTooLarge(limit);
         }
         try (InputStream in = ctx.req().getInputStream()) {
             byte[] body = in.readNBytes(limit + 1);
             if (body.length > limit) {
+                drain(ctx);
                 throw new ApiException.PayloadTooLarge(limit);
             }
             return body;
