@@ -22,13 +22,4 @@ public enum TaskStatus {
     public boolean isFinal() {
         return this == FINISHED || this == FINISHED_WITH_ERRORS || this == UNEXPECTED_ERROR;
     }
-
-    public static TaskStatus fromCode(int code) {
-        for (TaskStatus s : values()) {
-            if (s.code == code) {
-                return s;
-            }
-        }
-        throw new IllegalArgumentException("unknown task status code " + code);
-    }
 }
