@@ -29,13 +29,6 @@ public final class FrontendMain {
             System.exit(2);
         }        Javalin app = FrontendApp.create(config, new TaskService(nats), new SystemService(nats)).start(config.host(), config.port());
         log.info("frontend listening on port {}", app.port());
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            app.stop();
-            try {
-                nats.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "shutdown"));
+        nats.closeOnShutdown(app::stop);
     }
 }

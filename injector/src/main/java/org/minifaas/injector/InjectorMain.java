@@ -18,13 +18,6 @@ public final class InjectorMain {
         NatsLayer nats = NatsLayer.connect(settings, "injector");
         Injector injector = new Injector(nats);
         injector.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                injector.close();
-                nats.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "shutdown"));
+        nats.closeOnShutdown(injector::close);
     }
 }

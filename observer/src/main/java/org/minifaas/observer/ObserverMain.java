@@ -27,13 +27,6 @@ public final class ObserverMain {
         }
         Observer observer = new Observer(nats, config, scaler);
         observer.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                observer.close();
-                nats.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "shutdown"));
+        nats.closeOnShutdown(observer::close);
     }
 }

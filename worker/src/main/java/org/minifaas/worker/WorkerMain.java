@@ -53,13 +53,6 @@ public final class WorkerMain {
         NatsLayer nats = NatsLayer.connect(config.nats(), "worker");
         Worker worker = new Worker(nats, slots);
         worker.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                worker.close(config.shutdownGrace());
-                nats.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "shutdown"));
+        nats.closeOnShutdown(() -> worker.close(config.shutdownGrace()));
     }
 }

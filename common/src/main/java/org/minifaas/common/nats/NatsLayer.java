@@ -270,6 +270,27 @@ public final class NatsLayer implements AutoCloseable {
         }
     }
 
+    /** A service's own stop, run before its connection closes. */
+    @FunctionalInterface
+    public interface Stop {
+        void run() throws InterruptedException;
+    }
+
+    /**
+     * The services' exit (SIGTERM, Ctrl-C): stop the service first (it may still need NATS to hand work
+     * back), then close the connection.
+     */
+    public void closeOnShutdown(Stop stopServiceFirst) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                stopServiceFirst.run();
+                close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "shutdown"));
+    }
+
     @Override
     public void close() throws InterruptedException {
         connection.close();
