@@ -15,6 +15,7 @@ command -v nats-server >/dev/null 2>&1 || need_install+=(nats-server)
 command -v go >/dev/null 2>&1 || need_install+=(golang-go)
 command -v java >/dev/null 2>&1 || need_install+=(default-jre-headless)
 command -v curl >/dev/null 2>&1 || need_install+=(curl)
+command -v bwrap >/dev/null 2>&1 || need_install+=(bubblewrap)
 if [ "${#need_install[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need_install[*]} with apt"
@@ -26,14 +27,14 @@ if [ "${#need_install[@]}" -gt 0 ]; then
   fi
 fi
 
-# Functions run as the low-privilege user `client` when we are root (created if missing);
-# otherwise as the current user, with a warning from the worker.
+# Every build and function runs in a bubblewrap sandbox of its own. As root, sandboxes run as the low-privilege
+# users `client` (functions) and `minifaas-build` (builds), created if missing, with per-task cgroup limits;
+# otherwise as the current user through unprivileged user namespaces, with rlimits (the worker logs which).
 if [ "$(id -u)" = 0 ]; then
-  # one run account per concurrent slot, so that functions running at the same time cannot see each other
-  for user in client client2 client3 minifaas-build; do
+  for user in client minifaas-build; do
     id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
   done
-  export RUN_AS_USER="${RUN_AS_USER-client,client2,client3}" BUILD_AS_USER="${BUILD_AS_USER-minifaas-build}"
+  export RUN_AS_USER="${RUN_AS_USER-client}" BUILD_AS_USER="${BUILD_AS_USER-minifaas-build}"
   export WORKER_WORK_DIR="${WORKER_WORK_DIR:-/tmp/minifaas-worker}"
 else
   export RUN_AS_USER="${RUN_AS_USER-}" BUILD_AS_USER="${BUILD_AS_USER-}"
@@ -41,6 +42,7 @@ else
 fi
 
 mkdir -p "$RUN_DIR/nats" "$RUN_DIR/logs"
+chmod 700 "$RUN_DIR/logs" "$RUN_DIR/nats"  # logs name admins and task ids
 [ -f .env ] && { set -a; . ./.env; set +a; }
 
 # NATS requires a token, fresh for each run: functions run on this host and could otherwise reach every bucket.

@@ -85,6 +85,7 @@ public final class FrontendApp {
                 body.put("backlog", status.backlog());
                 body.put("running", status.running());
                 body.put("data", status.logs());
+                body.put("warnings", status.warnings());
                 ctx.json(body);
             });
 

@@ -28,9 +28,10 @@ public final class SystemService {
      * @param backlog          tasks waiting for a worker
      * @param running          tasks being executed
      * @param logs             the observer's events of the last day, oldest first
+     * @param warnings         what an admin must know: workers running functions without a sandbox
      */
     public record SystemStatus(String status, String numberOfWorkers, long liveWorkers, long backlog, long running,
-                               List<String> logs) {
+                               List<String> logs, List<String> warnings) {
     }
 
     public SystemStatus status() throws IOException, JetStreamApiException, InterruptedException {
@@ -42,7 +43,9 @@ public final class SystemService {
                 nats.workers().live(),
                 queue.waiting(),
                 queue.inFlight(),
-                observer.logs());
+                observer.logs(),
+                nats.workers().unsandboxed().stream()
+                        .map(id -> "worker " + id + " runs functions WITHOUT a sandbox (SANDBOX=off)").toList());
     }
 
     /** Queues a file for the injector under its safe base name; returns that name. */

@@ -15,13 +15,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Compiled functions by Git tree id: the same source tree compiles to the same program, so a task
- * whose repository tree was built before skips {@code go mod download} and {@code go build}. The
- * cache belongs to the worker's user (functions may run the binaries, never change them), and keeps
- * the most recently used {@code capacity} entries.
+ * Compiled functions by Git tree id (and build settings): the same source tree compiles to the same
+ * program, so a task whose tree was built before skips the build. Only the worker writes here, copying a
+ * finished build's output; functions get their binary mounted read-only. Keeps the most recently used
+ * {@code capacity} entries.
  */
 final class BinaryCache {
     private static final Logger log = LoggerFactory.getLogger(BinaryCache.class);
+    private static final String KEY = "[0-9a-f]{40,64}(-cgo)?";
 
     private final Path dir;
     private final int capacity;
@@ -33,12 +34,12 @@ final class BinaryCache {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
     }
 
-    /** The cached binary of a tree, or empty. */
-    Optional<Path> get(String treeId) {
-        if (capacity == 0 || !treeId.matches("[0-9a-f]{40,64}")) {
+    /** The cached binary of a key, or empty. */
+    Optional<Path> get(String key) {
+        if (capacity == 0 || !key.matches(KEY)) {
             return Optional.empty();
         }
-        Path binary = dir.resolve(treeId);
+        Path binary = dir.resolve(key);
         if (!Files.isRegularFile(binary, LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();
         }
@@ -50,37 +51,30 @@ final class BinaryCache {
         return Optional.of(binary);
     }
 
-    /** Fills a new cache file (created here, under a name nobody can guess) with the built binary. */
-    @FunctionalInterface
-    interface Filler {
-        void fill(Path target) throws IOException, InterruptedException;
-    }
-
-    /**
-     * Takes a freshly built binary in: {@code filler} writes it into a new file of this directory, which
-     * then becomes read-only and takes the tree id's name atomically.
-     */
-    void put(String treeId, Filler filler) throws InterruptedException {
-        if (capacity == 0 || !treeId.matches("[0-9a-f]{40,64}")) {
-            return;
+    /** Copies a built binary in under its key (atomically); the cached copy, or empty when not cached. */
+    Optional<Path> put(String key, Path built) throws IOException {
+        if (capacity == 0 || !key.matches(KEY)) {
+            return Optional.empty();
         }
-        Path tmp = null;
+        Path tmp = copyOut(built, Files.createTempFile(dir, "incoming-", ""));
+        Path target = dir.resolve(key);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         try {
-            tmp = Files.createTempFile(dir, "incoming-", "");
-            filler.fill(tmp);
-            Files.setAttribute(tmp, "unix:uid", Files.getAttribute(dir, "unix:uid"), LinkOption.NOFOLLOW_LINKS);
-            Files.setAttribute(tmp, "unix:gid", Files.getAttribute(dir, "unix:gid"), LinkOption.NOFOLLOW_LINKS);
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Files.move(tmp, dir.resolve(treeId), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            tmp = null;
             evict();
         } catch (IOException e) {
-            log.warn("could not cache the binary of tree {}: {}", treeId, e.toString());
-        } finally {
-            if (tmp != null) {
-                tmp.toFile().delete();
-            }
+            log.warn("binary cache eviction failed: {}", e.toString());
         }
+        return Optional.of(target);
+    }
+
+    /** A copy of a regular file (never a link's target), the worker's own, executable and read-only to others. */
+    static Path copyOut(Path from, Path to) throws IOException {
+        if (!Files.isRegularFile(from, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("not a regular file: " + from);
+        }
+        Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+        Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return to;
     }
 
     private void evict() throws IOException {

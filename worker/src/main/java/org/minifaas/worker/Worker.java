@@ -34,33 +34,33 @@ public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
     private final NatsLayer nats;
-    /** One executor per slot: each slot may run its functions as an account of its own. */
-    private final List<TaskExecutor> slots;
+    private final TaskExecutor executor;
     private final int concurrency;
+    /** False with SANDBOX=off: every heartbeat says so, and /getSystemStatus warns the admins. */
+    private final boolean sandboxed;
     private final List<Thread> loops = new ArrayList<>();
     private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ack-heartbeat"));
     private final String workerId = WorkerRegistry.processId(System.getenv("HOSTNAME"));
     private final AtomicInteger busy = new AtomicInteger();
     private volatile boolean running;
 
-    /** {@code concurrency} slots sharing one executor (and its run account). */
+    /** {@code concurrency} slots sharing one executor; every task runs in a sandbox of its own. */
     public Worker(NatsLayer nats, TaskExecutor executor, int concurrency) {
-        this(nats, java.util.Collections.nCopies(concurrency, executor));
+        this(nats, executor, concurrency, true);
     }
 
-    /** One slot per executor. */
-    public Worker(NatsLayer nats, List<TaskExecutor> slots) {
+    public Worker(NatsLayer nats, TaskExecutor executor, int concurrency, boolean sandboxed) {
         this.nats = nats;
-        this.slots = List.copyOf(slots);
-        this.concurrency = slots.size();
+        this.executor = executor;
+        this.concurrency = concurrency;
+        this.sandboxed = sandboxed;
     }
 
     public synchronized void start() throws IOException, JetStreamApiException {
         nats.taskQueue().ensure();
         running = true;
         for (int i = 0; i < concurrency; i++) {
-            TaskExecutor executor = slots.get(i);
-            Thread t = new Thread(() -> loop(executor), "worker-" + i);
+            Thread t = new Thread(this::loop, "worker-" + i);
             loops.add(t);
             t.start();
         }
@@ -71,28 +71,25 @@ public final class Worker implements AutoCloseable {
     /** Tells the system this worker is alive (the registry counts live workers). */
     private void beat() {
         try {
-            nats.workers().beat(workerId, "{\"concurrency\":" + concurrency + ",\"busy\":" + busy.get() + "}");
+            nats.workers().beat(workerId, "{\"concurrency\":" + concurrency + ",\"busy\":" + busy.get()
+                    + ",\"sandbox\":" + (sandboxed ? "\"on\"" : "\"" + WorkerRegistry.SANDBOX_OFF + "\"") + "}");
         } catch (Exception e) {
             log.warn("heartbeat failed: {}", e.toString());
         }
     }
 
-    public String workerId() {
-        return workerId;
-    }
-
-    private void loop(TaskExecutor executor) {
+    private void loop() {
         nats.taskQueue().take(() -> running, message -> {
             busy.incrementAndGet();
             try {
-                handle(message, executor);
+                handle(message);
             } finally {
                 busy.decrementAndGet();
             }
         });
     }
 
-    void handle(Message message, TaskExecutor executor) throws InterruptedException {
+    void handle(Message message) throws InterruptedException {
         Task task;
         try {
             task = TaskQueue.decode(message);
@@ -120,7 +117,7 @@ public final class Worker implements AutoCloseable {
             }
             status.setStatus(task.taskId(), TaskStatus.EXECUTING);
             log.info("task {} started (delivery {})", task.taskId(), delivered);
-            TaskExecutor.Execution execution = executor.execute(task);
+            Execution execution = executor.execute(task);
             TaskStatus finalStatus = store(task, execution);
             status.setStatus(task.taskId(), finalStatus);
             heartbeat.cancel(false);
@@ -147,7 +144,7 @@ public final class Worker implements AutoCloseable {
     }
 
     /** Stores the result files; a result that cannot be stored turns the task into UNEXPECTED_ERROR. */
-    private TaskStatus store(Task task, TaskExecutor.Execution execution) throws IOException, JetStreamApiException {
+    private TaskStatus store(Task task, Execution execution) throws IOException, JetStreamApiException {
         ResultStore results = nats.results(task.taskId());
         try {
             results.write(execution.files());
@@ -201,9 +198,7 @@ public final class Worker implements AutoCloseable {
             t.join(10_000);
         }
         heartbeats.shutdownNow();
-        for (TaskExecutor executor : new java.util.LinkedHashSet<>(slots)) {
-            executor.awaitCleanup();
-        }
+        executor.awaitCleanup();
         try {
             nats.workers().leave(workerId);
         } catch (Exception e) {

@@ -1,14 +1,18 @@
 package org.minifaas.worker;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.worker.sandbox.BubblewrapSandbox;
+import org.minifaas.worker.sandbox.RunAccount;
+import org.minifaas.worker.sandbox.Sandbox;
+import org.minifaas.worker.sandbox.Unsandboxed;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Starts a worker process. */
+/** Starts a worker process: sandbox, accounts and directories checked, Go build cache warmed, then tasks. */
 public final class WorkerMain {
     private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
 
@@ -17,42 +21,45 @@ public final class WorkerMain {
 
     public static void main(String[] args) throws Exception {
         WorkerConfig config = Env.loadOrExit("worker", WorkerConfig::fromEnv);
-        List<TaskExecutor> slots = new ArrayList<>();
+        Sandbox sandbox;
+        TaskExecutor executor;
         try {
-            List<Optional<RunAccount>> accounts = new ArrayList<>();
-            for (String name : config.runAsUsers()) {
-                accounts.add(RunAccount.resolve(name));
-            }
-            Optional<RunAccount> builder = accounts.get(0).isPresent() ? RunAccount.resolve(config.buildAsUser())
+            Optional<RunAccount> runAccount = RunAccount.resolve(config.runAsUser());
+            Optional<RunAccount> buildAccount = runAccount.isPresent() ? RunAccount.resolve(config.buildAsUser())
                     : Optional.empty();
-            if (accounts.get(0).isPresent() && builder.isEmpty()) {
-                log.warn("BUILD_AS_USER is empty: builds run as the run account and share the Go caches with the "
-                        + "functions");
+            sandbox = sandbox(config, runAccount);
+            sandbox.describe().forEach(line -> log.info("sandbox {}", line));
+            if (runAccount.isEmpty()) {
+                log.warn("RUN_AS_USER is empty: sandboxes run as the worker's own user");
             }
-            List<TaskExecutor> executors = new ArrayList<>();
-            for (Optional<RunAccount> account : accounts) {
-                executors.add(new TaskExecutor(config, account, builder));
-            }
-            for (int i = 0; i < config.concurrency(); i++) {
-                slots.add(executors.get(i % executors.size()));
-            }
-            if (accounts.get(0).isEmpty()) {
-                log.warn("RUN_AS_USER is empty: functions run as the worker's own user and can read what it can");
-            } else {
-                log.info("functions run as {}", config.runAsUsers());
-            }
-            if (accounts.size() < config.concurrency()) {
-                log.warn("{} slots share {} run account(s): functions running at the same time can see each other",
-                        config.concurrency(), accounts.size());
-            }
+            executor = new TaskExecutor(config, sandbox, runAccount, buildAccount);
         } catch (IllegalStateException e) {
             log.error("worker not started: {}", e.getMessage());
             System.exit(2);
             return;
         }
+        // one worker per WORKER_WORK_DIR: what is in it now was left by a worker that was killed
+        executor.removeLeftovers();
+        executor.warm();
         NatsLayer nats = NatsLayer.connect(config.nats(), "worker");
-        Worker worker = new Worker(nats, slots);
+        Worker worker = new Worker(nats, executor, config.concurrency(), sandbox.isolated());
         worker.start();
-        nats.closeOnShutdown(() -> worker.close(config.shutdownGrace()));
+        nats.closeOnShutdown(() -> {
+            worker.close(config.shutdownGrace());
+            sandbox.close();
+        });
+    }
+
+    private static Sandbox sandbox(WorkerConfig config, Optional<RunAccount> probeAccount) throws Exception {
+        boolean root = "0".equals(String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid")));
+        if (config.sandbox().equals("off")) {
+            for (int i = 0; i < 3; i++) {
+                log.warn("SANDBOX=off: FUNCTIONS RUN WITHOUT A SANDBOX. They can reach this host's network (NATS, "
+                        + "the frontend), see other tasks' processes and files in /tmp, and use all its memory.");
+            }
+            return new Unsandboxed(root);
+        }
+        Files.createDirectories(config.workDir());
+        return BubblewrapSandbox.start(config.workDir(), probeAccount);
     }
 }

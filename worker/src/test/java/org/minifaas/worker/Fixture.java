@@ -4,20 +4,30 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
 import org.minifaas.common.model.Task;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.testing.Poll;
+import org.minifaas.worker.sandbox.BubblewrapSandbox;
+import org.minifaas.worker.sandbox.RunAccount;
+import org.minifaas.worker.sandbox.Sandbox;
 
 /** Creating tasks the way the frontend does, and waiting for their end. */
 final class Fixture {
     static final String USER = "worker-test-user";
+    /** One Go build cache for every test of this JVM, warmed once (as a worker does at start). */
+    static final Path SHARED_CACHE = Path.of(System.getProperty("java.io.tmpdir"),
+            "minifaas-test-cache-" + System.getProperty("user.name"));
+    private static Sandbox sandbox;
+    private static boolean warmed;
 
     private Fixture() {
     }
@@ -36,14 +46,49 @@ final class Fixture {
         return isRoot() ? "minifaas-build" : "";
     }
 
+    /** The sandbox of every test executor, started once. */
+    static synchronized Sandbox sandbox() throws Exception {
+        if (sandbox == null) {
+            Path state = Files.createTempDirectory("minifaas-sandbox-");
+            Files.setPosixFilePermissions(state, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+            sandbox = BubblewrapSandbox.start(state, RunAccount.resolve(runAsUser()));
+        }
+        return sandbox;
+    }
+
     static TaskExecutor executor(WorkerConfig config) throws Exception {
+        return executor(config, sandbox());
+    }
+
+    static TaskExecutor executor(WorkerConfig config, Sandbox sandbox) throws Exception {
         Optional<RunAccount> account = RunAccount.resolve(config.runAsUser());
-        return new TaskExecutor(config, account, RunAccount.resolve(config.buildAsUser()));
+        TaskExecutor executor = new TaskExecutor(config, sandbox, account, RunAccount.resolve(config.buildAsUser()));
+        synchronized (Fixture.class) {
+            if (!warmed && config.cacheDir().equals(SHARED_CACHE)) {
+                executor.warm();
+                warmed = true;
+            }
+        }
+        return executor;
     }
 
     static WorkerConfig config(NatsSettings nats, Path workDir, Duration runTimeout) {
-        return new WorkerConfig(nats, 2, runAsUser(), buildAsUser(), runTimeout, Duration.ofSeconds(30), Duration.ofSeconds(120),
-                workDir, "go", Duration.ofSeconds(5), 256, 1024, 1L << 30);
+        return config(nats, workDir, runTimeout, Map.of());
+    }
+
+    /** The worker's configuration as its environment would give it, {@code overrides} applied last. */
+    static WorkerConfig config(NatsSettings nats, Path workDir, Duration runTimeout, Map<String, String> overrides) {
+        Map<String, String> env = new HashMap<>(Map.of(
+                "WORKER_CONCURRENCY", "2",
+                "RUN_AS_USER", runAsUser(),
+                "BUILD_AS_USER", buildAsUser(),
+                "MAX_SECONDS_EXECUTION_PER_REQUEST", Long.toString(runTimeout.toSeconds()),
+                "CLONE_TIMEOUT_SECONDS", "30",
+                "WORKER_WORK_DIR", workDir.toString(),
+                "WORKER_CACHE_DIR", SHARED_CACHE.toString(),
+                "WORKER_SHUTDOWN_SECONDS", "5"));
+        env.putAll(overrides);
+        return WorkerConfig.fromEnv(new Env(env), nats);
     }
 
     static UUID submit(NatsLayer nats, String repoUrl, String... parameters) throws Exception {
@@ -71,6 +116,16 @@ final class Fixture {
         return nats.results(id).read().orElseThrow().entrySet().stream().collect(
                 java.util.stream.Collectors.toMap(Map.Entry::getKey,
                         e -> new String(e.getValue(), StandardCharsets.UTF_8)));
+    }
+
+    /** Runs one task directly on an executor, as a worker slot would. */
+    static Execution execute(TaskExecutor executor, String url, String... parameters) throws Exception {
+        return executor.execute(new Task(UUID.randomUUID(), USER, url, List.of(parameters)));
+    }
+
+    static String text(Execution e, String file) {
+        byte[] b = e.files().get(file);
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
     }
 
     static List<Path> leftovers(Path dir) throws Exception {

@@ -19,12 +19,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.minifaas.common.model.Task;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.testing.GitHttpServer;
 import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.TestFiles;
+import org.minifaas.worker.sandbox.RunAccount;
 
 /** Real tasks: real nats-server, real Git over loopback HTTP, real go, the real low-privilege user. */
 class WorkerIT {
@@ -82,21 +82,17 @@ class WorkerIT {
         assertEquals(TaskStatus.FINISHED, awaitFinal(nats, first, WAIT));
 
         // an executor without a Go toolchain still runs the tree compiled before...
-        WorkerConfig base = Fixture.config(server.settings(), workDir, LIMIT);
-        WorkerConfig noGo = new WorkerConfig(base.nats(), 1, base.runAsUser(), base.buildAsUser(), LIMIT, base.cloneTimeout(),
-                base.buildTimeout(), workDir, "/nonexistent/go", base.shutdownGrace(), 256, 1024, 1L << 30);
-        TaskExecutor withoutGo = Fixture.executor(noGo);
-        TaskExecutor.Execution again = withoutGo.execute(
-                new Task(UUID.randomUUID(), Fixture.USER, url, List.of("second")));
-        assertEquals(TaskStatus.FINISHED, again.status(), new String(again.files().get("error.txt") == null
-                ? new byte[0] : again.files().get("error.txt")));
-        assertEquals("0:second\n", new String(again.files().get("stdout.txt")));
+        TaskExecutor withoutGo = Fixture.executor(Fixture.config(server.settings(), workDir, LIMIT,
+                Map.of("GO_BINARY", "/nonexistent/go", "WORKER_CONCURRENCY", "1")));
+        Execution again = Fixture.execute(withoutGo, url, "second");
+        assertEquals(TaskStatus.FINISHED, again.status(), Fixture.text(again, "error.txt"));
+        assertEquals("0:second\n", Fixture.text(again, "stdout.txt"));
 
         // ...but a different tree needs compiling
         Map<String, String> changed = new java.util.HashMap<>(Functions.ECHO);
         changed.put("README.md", "changed\n");
         String other = git.createRepo("uncached-" + UUID.randomUUID(), changed);
-        TaskExecutor.Execution fresh = withoutGo.execute(new Task(UUID.randomUUID(), Fixture.USER, other, List.of()));
+        Execution fresh = Fixture.execute(withoutGo, other);
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, fresh.status());
         withoutGo.awaitCleanup();
     }
@@ -138,32 +134,27 @@ class WorkerIT {
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, id, WAIT));
         Map<String, String> files = results(nats, id);
         assertEquals("timed out after 3 s\n", files.get("error.txt"));
-        String[] pids = files.get("stdout.txt").trim().split(" ");
-        assertEquals(2, pids.length, files.get("stdout.txt"));
-        for (String pid : pids) {
-            assertFalse(running(Long.parseLong(pid)), "process " + pid + " survived the time limit");
-        }
+        assertEquals(2, files.get("stdout.txt").trim().split(" ").length, files.get("stdout.txt"));
+        assertEquals(List.of(), hostProcessesWith(marker), "the function's child survived the time limit");
         assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(LIMIT) >= 0);
     }
 
     @Test
     void aChildInASessionOfItsOwnDoesNotOutliveTheTask() throws Exception {
-        assumeTrue(Fixture.isRoot(), "strays are found by the dedicated run account (CI runs as root)");
         String marker = Long.toString(300_000 + (long) (Math.random() * 90_000));
         String url = git.createRepo("escape-" + UUID.randomUUID(), Functions.ESCAPE_TO_NEW_SESSION);
         UUID id = submit(nats, url, marker);
         assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
-        long pid = Long.parseLong(results(nats, id).get("stdout.txt").trim());
-        assertFalse(running(pid), () -> "the escaped child survived: " + readOrEmpty(Path.of("/proc/" + pid + "/stat")));
+        assertEquals(List.of(), hostProcessesWith(marker), "the escaped child survived");
     }
 
     @Test
-    void functionRunsAsTheLowPrivilegeUserAndCannotReadRootFiles() throws Exception {
+    void functionRunsAsTheLowPrivilegeUserAndSeesNoHostFiles() throws Exception {
         assumeTrue(Fixture.isRoot(), "switching users needs root (CI runs as root)");
         Path secretDir = Files.createTempDirectory("minifaas-secret-");
         Files.setPosixFilePermissions(secretDir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path secret = Files.writeString(secretDir.resolve("secret"), "root only");
-        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        Path secret = Files.writeString(secretDir.resolve("secret"), "readable by all on the host");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r--r--"));
         try {
             String url = git.createRepo("whoami-" + UUID.randomUUID(), Functions.WHOAMI);
             UUID id = submit(nats, url, secret.toString());
@@ -171,25 +162,23 @@ class WorkerIT {
             String out = results(nats, id).get("stdout.txt");
             int clientUid = RunAccount.resolve("client").orElseThrow().uid();
             assertTrue(out.contains("uid=" + clientUid + "\n"), out);
-            assertTrue(out.contains("secret=denied\n"), out);
+            assertTrue(out.contains("secret=denied\n"), "a host file outside the sandbox was readable: " + out);
             assertTrue(out.contains("nats=\n"), "the worker's environment leaked: " + out);
-            assertTrue(out.contains("home=" + executor.tasksDir().resolve(id.toString()).resolve("home")), out);
+            assertTrue(out.contains("home=/tmp\n"), out);
         } finally {
             TestFiles.deleteTree(secretDir);
         }
     }
 
     @Test
-    void theRunAccountCannotStartUnboundedProcesses() throws Exception {
-        assumeTrue(Fixture.isRoot(), "RLIMIT_NPROC applies to the dedicated run account (CI runs as root)");
-        WorkerConfig base = Fixture.config(server.settings(), workDir, LIMIT);
-        WorkerConfig limited = new WorkerConfig(base.nats(), 1, base.runAsUser(), base.buildAsUser(), LIMIT, base.cloneTimeout(),
-                base.buildTimeout(), workDir, "go", base.shutdownGrace(), 256, 64, 1L << 30);
-        TaskExecutor executor = Fixture.executor(limited);
+    void aTaskCannotStartUnboundedProcesses() throws Exception {
+        assumeTrue(Fixture.isRoot(), "the pids cgroup needs root (CI runs as root)");
+        TaskExecutor executor = Fixture.executor(Fixture.config(server.settings(), workDir, LIMIT,
+                Map.of("FUNCTION_MAX_PROCESSES", "64", "WORKER_CONCURRENCY", "1")));
         String url = git.createRepo("forks-" + UUID.randomUUID(), Functions.FORK_MANY);
-        // compiled under the normal limits first (the compiler's threads count too), then run limited
+        // compiled first by the shared worker, then run with the low limit
         assertEquals(TaskStatus.FINISHED, awaitFinal(nats, submit(nats, url, "0"), WAIT));
-        TaskExecutor.Execution run = executor.execute(new Task(UUID.randomUUID(), Fixture.USER, url, List.of("300")));
+        Execution run = Fixture.execute(executor, url, "300");
         String out = new String(run.files().get("stdout.txt"));
         assertTrue(out.startsWith("started="), () -> run.status() + " " + new String(run.files().get("stderr.txt"))
                 + new String(run.files().getOrDefault("error.txt", new byte[0])));
@@ -202,14 +191,15 @@ class WorkerIT {
 
     @Test
     void functionsCannotTouchTheGoBuildCache() throws Exception {
-        assumeTrue(Fixture.isRoot(), "builds run as their own account only with root (CI runs as root)");
-        Path cache = workDir.resolve("cache-" + RunAccount.resolve(Fixture.buildAsUser()).orElseThrow().uid());
-        String url = git.createRepo("poison-" + UUID.randomUUID(), Functions.WRITE_INTO);
-        UUID id = submit(nats, url, cache.resolve("gocache").toString());
-        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
-        assertTrue(Files.isDirectory(cache.resolve("gocache")), "the build filled the cache");
-        assertEquals("gocache=\nwrite=denied\n", results(nats, id).get("stdout.txt"));
-        assertFalse(Files.exists(cache.resolve("gocache").resolve("poison")));
+        Path cache = Fixture.SHARED_CACHE.resolve("go-build");
+        for (String target : List.of(cache.toString(), "/cache/go-build")) {
+            String url = git.createRepo("poison-" + UUID.randomUUID(), Functions.WRITE_INTO);
+            UUID id = submit(nats, url, target);
+            assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+            assertEquals("gocache=\nwrite=denied\n", results(nats, id).get("stdout.txt"));
+        }
+        assertTrue(Files.isDirectory(cache.resolve("00")), "the worker warmed the cache");
+        assertFalse(Files.exists(cache.resolve("poison")));
     }
 
     @Test
@@ -256,5 +246,13 @@ class WorkerIT {
     static boolean running(long pid) {
         String stat = readOrEmpty(Path.of("/proc/" + pid + "/stat"));
         return !stat.isEmpty() && stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+    }
+
+    /** Live host processes whose command line contains {@code marker}. */
+    static List<String> hostProcessesWith(String marker) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains(marker) && running(p.pid()))
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse(""))
+                .toList();
     }
 }

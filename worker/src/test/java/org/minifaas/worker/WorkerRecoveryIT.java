@@ -2,7 +2,6 @@ package org.minifaas.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.minifaas.worker.Fixture.awaitFinal;
 import static org.minifaas.worker.Fixture.awaitStatus;
 import static org.minifaas.worker.Fixture.results;
@@ -17,8 +16,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -86,27 +83,6 @@ class WorkerRecoveryIT {
     }
 
     @Test
-    void concurrentSlotsRunAsTheirOwnAccounts() throws Exception {
-        assumeTrue(Fixture.isRoot(), "switching users needs root (CI runs as root and creates client2)");
-        WorkerConfig config = Fixture.config(settings, workDir.resolve("slots"), Duration.ofSeconds(20));
-        Optional<RunAccount> builder = RunAccount.resolve(Fixture.buildAsUser());
-        List<TaskExecutor> slots = List.of(
-                new TaskExecutor(config, RunAccount.resolve("client"), builder),
-                new TaskExecutor(config, RunAccount.resolve("client2"), builder));
-        String url = git.createRepo("slow-uid", Functions.SLOW_UID);
-        UUID first = submit(nats, url);
-        UUID second = submit(nats, url);
-        try (Worker w = new Worker(nats, slots)) {
-            w.start();
-            assertEquals(TaskStatus.FINISHED, awaitFinal(nats, first, WAIT));
-            assertEquals(TaskStatus.FINISHED, awaitFinal(nats, second, WAIT));
-        }
-        Set<String> uids = Set.of(results(nats, first).get("stdout.txt"), results(nats, second).get("stdout.txt"));
-        assertEquals(Set.of("uid=" + RunAccount.resolve("client").orElseThrow().uid() + "\n",
-                "uid=" + RunAccount.resolve("client2").orElseThrow().uid() + "\n"), uids);
-    }
-
-    @Test
     void aTaskThatAlreadyFinishedIsNotRunAgain() throws Exception {
         // finished, but its acknowledgement was lost: JetStream delivers it again
         UUID id = submit(nats, git.createRepo("echo", Functions.ECHO), "again");
@@ -139,6 +115,39 @@ class WorkerRecoveryIT {
         }
     }
 
+    @Test
+    void aWorkerKilledWithSigkillLeavesNoFunctionRunning() throws Exception {
+        String marker = Long.toString(500_000 + (long) (Math.random() * 400_000));
+        String url = git.createRepo("endless", Functions.ENDLESS_WITH_CHILD);
+        Process doomed = workerProcess("killed", Map.of("MAX_SECONDS_EXECUTION_PER_REQUEST", "300"));
+        try {
+            UUID id = submit(nats, url, marker);
+            awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
+            Poll.until(WAIT, () -> WorkerIT.hostProcessesWith(marker), p -> !p.isEmpty(), "the function's child to run");
+            doomed.destroyForcibly(); // SIGKILL: no shutdown hook, nothing of the worker's code runs
+            assertTrue(doomed.waitFor(10, TimeUnit.SECONDS));
+            Poll.until(Duration.ofSeconds(10), () -> WorkerIT.hostProcessesWith(marker), List::isEmpty,
+                    "the function and its child to die with their worker");
+        } finally {
+            doomed.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aRestartedWorkerRemovesWhatAKilledOneLeft() throws Exception {
+        Path left = Files.createDirectories(workDir.resolve("restarted").resolve("tasks")
+                .resolve(UUID.randomUUID().toString()).resolve("src"));
+        Files.writeString(left.resolve("main.go"), "package main\n");
+        Process worker = workerProcess("restarted", Map.of());
+        try {
+            Poll.until(WAIT, () -> nats.workers().live(), n -> n == 1, "the worker to register");
+            assertEquals(List.of(), Fixture.leftovers(workDir.resolve("restarted").resolve("tasks")));
+        } finally {
+            worker.destroy();
+            worker.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
     /** A worker in a process of its own, as deployed. */
     Process workerProcess(String name, Map<String, String> extraEnv) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(
@@ -151,7 +160,8 @@ class WorkerRecoveryIT {
                 "TASK_ACK_WAIT_SECONDS", Long.toString(ACK_WAIT.toSeconds()),
                 "RUN_AS_USER", Fixture.runAsUser(),
                 "BUILD_AS_USER", Fixture.buildAsUser(),
-                "WORKER_WORK_DIR", workDir.resolve(name).toString()));
+                "WORKER_WORK_DIR", workDir.resolve(name).toString(),
+                "WORKER_CACHE_DIR", Fixture.SHARED_CACHE.toString()));
         pb.environment().putAll(extraEnv);
         return pb.start();
     }

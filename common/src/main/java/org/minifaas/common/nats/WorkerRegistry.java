@@ -3,11 +3,14 @@ package org.minifaas.common.nats;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
 import io.nats.client.PurgeOptions;
+import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.StorageType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Live workers: each worker process rewrites its own key every {@link #HEARTBEAT}; keys expire
@@ -16,6 +19,8 @@ import java.time.Duration;
 public final class WorkerRegistry {
     public static final Duration HEARTBEAT = Duration.ofSeconds(5);
     public static final Duration TTL = Duration.ofSeconds(15);
+    /** What a worker running functions without a sandbox (SANDBOX=off) puts in its heartbeat's "sandbox". */
+    public static final String SANDBOX_OFF = "off";
 
     private final NatsLayer layer;
     private final KeyValue kv;
@@ -50,6 +55,19 @@ public final class WorkerRegistry {
     public long live() throws IOException, JetStreamApiException {
         return layer.jsm().getStreamInfo(BucketNames.kvStream(BucketNames.WORKERS_BUCKET))
                 .getStreamState().getMsgCount();
+    }
+
+    /** The live workers that run functions without a sandbox (their ids). */
+    public List<String> unsandboxed() throws IOException, JetStreamApiException, InterruptedException {
+        List<String> ids = new ArrayList<>();
+        for (String key : kv.keys()) {
+            KeyValueEntry entry = kv.get(key);
+            if (entry != null && entry.getValue() != null && new String(entry.getValue(), StandardCharsets.UTF_8)
+                    .contains("\"sandbox\":\"" + SANDBOX_OFF + "\"")) {
+                ids.add(key);
+            }
+        }
+        return ids;
     }
 
     /** A key-safe worker id for this process. */

@@ -1,4 +1,4 @@
-package org.minifaas.worker;
+package org.minifaas.worker.sandbox;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,0 +1,61 @@
+package org.minifaas.worker;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.minifaas.common.model.Task;
+import org.minifaas.worker.sandbox.Mount;
+import org.minifaas.worker.sandbox.Outcome;
+import org.minifaas.worker.sandbox.RunAccount;
+import org.minifaas.worker.sandbox.Sandbox;
+import org.minifaas.worker.sandbox.SandboxCommand;
+
+/**
+ * Runs a compiled function with the task's parameters in a sandbox of its own, as the run account: its
+ * repository read-only as the working directory, the program read-only, a clean environment, /tmp (also
+ * HOME) private to it. Turns how it ended into the task's status and result files.
+ */
+final class FunctionRunner {
+    private static final String PROGRAM = "/task/function";
+
+    private final WorkerConfig config;
+    private final Sandbox sandbox;
+    private final Optional<RunAccount> account;
+
+    FunctionRunner(WorkerConfig config, Sandbox sandbox, Optional<RunAccount> account) {
+        this.config = config;
+        this.sandbox = sandbox;
+        this.account = account;
+    }
+
+    Execution run(Task task, Path src, Path binary) throws IOException, InterruptedException {
+        List<String> argv = new ArrayList<>();
+        argv.add(PROGRAM);
+        argv.addAll(task.parameters());
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        env.put("HOME", "/tmp");
+        env.put("TMPDIR", "/tmp");
+        env.put("LANG", "C.UTF-8");
+        Outcome run = sandbox.run(new SandboxCommand(argv, account,
+                List.of(Mount.readOnly(src, GoBuilder.SRC), Mount.readOnly(binary, PROGRAM)), GoBuilder.SRC, env, false,
+                config.function(), config.runTimeout(), config.outputCapBytes()));
+        if (run.timedOut()) {
+            return Execution.failed(run.stdout(), run.stderr(),
+                    "timed out after " + config.runTimeout().toSeconds() + " s");
+        }
+        if (run.outOfMemory()) {
+            // before the exit code: a child killed for memory while the main process lives on still counts
+            return Execution.failed(run.stdout(), run.stderr(), "memory limit reached: FUNCTION_MEMORY_MB="
+                    + config.function().memoryMb() + " (a process of the function was killed or refused memory)");
+        }
+        if (run.exitCode() != 0) {
+            return Execution.failed(run.stdout(), run.stderr(), "exit code " + run.exitCode());
+        }
+        return Execution.finished(run.stdout(), run.stderr());
+    }
+}

@@ -1,0 +1,210 @@
+package org.minifaas.worker;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.minifaas.worker.sandbox.Mount;
+import org.minifaas.worker.sandbox.Outcome;
+import org.minifaas.worker.sandbox.RunAccount;
+import org.minifaas.worker.sandbox.Sandbox;
+import org.minifaas.worker.sandbox.SandboxCommand;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Compiles a task's {@code main.go}, each step in a sandbox of its own as the build account:
+ * {@code go mod download} (only when go.mod requires modules; the one step with the host's network, for the
+ * module proxy), then {@code go build} with no network. The shared build cache is read-only to user builds
+ * (only {@link #warm} fills it, with the worker's own program); the module cache is writable during the
+ * download only. cgo is off unless FUNCTION_CGO=1. Compiling first and running the binary ourselves is what
+ * {@code go run} does internally, and gives the function's own exit code.
+ */
+final class GoBuilder {
+    private static final Logger log = LoggerFactory.getLogger(GoBuilder.class);
+    static final String SRC = "/task/src";
+    private static final String OUT = "/task/out";
+    private static final String GO_BUILD_CACHE = "/cache/go-build";
+    private static final String GO_MOD_CACHE = "/cache/gomod";
+    /** Passed to the module download only: how to reach the proxy. */
+    private static final List<String> PROXY_ENV = List.of("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy",
+            "https_proxy", "no_proxy", "GOSUMDB");
+
+    private final WorkerConfig config;
+    private final Sandbox sandbox;
+    private final Optional<RunAccount> account;
+    private final TaskWorkspace workspace;
+    private final String goProxy;
+
+    GoBuilder(WorkerConfig config, Sandbox sandbox, Optional<RunAccount> account, TaskWorkspace workspace) {
+        this.config = config;
+        this.sandbox = sandbox;
+        this.account = account;
+        this.workspace = workspace;
+        this.goProxy = proxyOnly(System.getenv("GOPROXY"));
+    }
+
+    /** The binary, or why there is none. */
+    record Built(Path binary, Execution failure) {
+    }
+
+    /**
+     * GOPROXY without "direct": a direct fetch would let a go.mod make the worker's network reach any host
+     * (loopback included). Empty when unset means the public proxy; "off" stays off.
+     */
+    static String proxyOnly(String value) {
+        if (value == null || value.isBlank()) {
+            return "https://proxy.golang.org";
+        }
+        String kept = Arrays.stream(value.split("[,|]")).map(String::trim)
+                .filter(p -> !p.isEmpty() && !p.equals("direct")).collect(Collectors.joining(","));
+        if (!kept.equals(value.trim())) {
+            log.warn("GOPROXY={}: 'direct' dropped (module downloads go through a proxy only)", value);
+        }
+        return kept.isEmpty() ? "off" : kept;
+    }
+
+    /** Key of a build in the binary cache: the source tree and the settings that change the binary. */
+    String cacheKey(String treeId) {
+        return config.cgo() ? treeId + "-cgo" : treeId;
+    }
+
+    Built build(Path taskDir) throws IOException, InterruptedException {
+        Path src = taskDir.resolve("src");
+        Path out = TaskWorkspace.directoryOf(taskDir.resolve("out"), account);
+        Path cache = workspace.goBuildCache().layer(taskDir.resolve("gocache"), account);
+        List<byte[]> stderr = new ArrayList<>();
+        if (requiresModules(src.resolve("go.mod"))) {
+            Outcome download = run(List.of(config.goBinary(), "mod", "download"), List.of(
+                    Mount.writable(src, SRC), Mount.writable(workspace.goModCache(), GO_MOD_CACHE),
+                    Mount.writable(cache, GO_BUILD_CACHE)), true);
+            stderr.add(download.stderr());
+            Optional<String> failed = failure("go mod download", download);
+            if (failed.isPresent()) {
+                return new Built(null, Execution.failed(download.stdout(), concat(stderr), failed.get()));
+            }
+        }
+        Outcome build = run(List.of(config.goBinary(), "build", "-o", OUT + "/function", "main.go"), List.of(
+                Mount.writable(src, SRC), Mount.writable(out, OUT),
+                Mount.readOnly(workspace.goModCache(), GO_MOD_CACHE), Mount.writable(cache, GO_BUILD_CACHE)), false);
+        stderr.add(build.stderr());
+        Optional<String> failed = failure("compilation", build);
+        if (failed.isPresent()) {
+            return new Built(null, Execution.failed(build.stdout(), concat(stderr), failed.get()));
+        }
+        Path binary = out.resolve("function");
+        if (!Files.isRegularFile(binary, LinkOption.NOFOLLOW_LINKS)) {
+            return new Built(null, Execution.failed(build.stdout(), concat(stderr), "compilation left no program"));
+        }
+        return new Built(binary, null);
+    }
+
+    /**
+     * Fills the shared build cache with the standard packages small functions use, by building the worker's
+     * own program and taking its new cache entries in: user builds (which only read it) then start warm.
+     */
+    void warm() throws IOException, InterruptedException {
+        Path dir = workspace.tasksDir().resolve("warmup-" + UUID.randomUUID());
+        try {
+            Files.createDirectory(dir);
+            Path src = Files.createDirectory(dir.resolve("src"));
+            try (InputStream main = GoBuilder.class.getResourceAsStream("/warmup/main.go")) {
+                Files.write(src.resolve("main.go"), main.readAllBytes());
+            }
+            Files.writeString(src.resolve("go.mod"), "module minifaas.local/warmup\n\ngo 1.19\n");
+            TaskWorkspace.handOver(dir, account);
+            long start = System.nanoTime();
+            Path cache = workspace.goBuildCache().layer(dir.resolve("gocache"), account);
+            Outcome warm = run(List.of(config.goBinary(), "build", "-o", "/dev/null", "main.go"), List.of(
+                    Mount.readOnly(src, SRC), Mount.writable(cache, GO_BUILD_CACHE)), false);
+            if (warm.exitCode() != 0 || warm.timedOut()) {
+                log.warn("the Go build cache could not be warmed (first builds will be slow): exit {}: {}",
+                        warm.exitCode(), new String(warm.stderr(), StandardCharsets.UTF_8).trim());
+            } else {
+                // the sandbox has ended: the layer holds only what the go tool wrote for the worker's own program
+                int added = workspace.goBuildCache().merge(cache);
+                log.info("Go build cache warm in {} ms ({} new entries)", (System.nanoTime() - start) / 1_000_000,
+                        added);
+            }
+        } finally {
+            TaskWorkspace.remove(dir);
+        }
+    }
+
+    private Outcome run(List<String> argv, List<Mount> mounts, boolean network)
+            throws IOException, InterruptedException {
+        return sandbox.run(new SandboxCommand(argv, account, mounts, SRC, environment(network), network,
+                config.buildLimits(), config.buildTimeout(), config.outputCapBytes()));
+    }
+
+    private Optional<String> failure(String step, Outcome outcome) {
+        if (outcome.timedOut()) {
+            return Optional.of(step + " timed out after " + config.buildTimeout().toSeconds() + " s");
+        }
+        if (outcome.outOfMemory()) {
+            return Optional.of(step + " reached the memory limit: BUILD_MEMORY_MB=" + config.buildMemoryMb());
+        }
+        if (outcome.exitCode() != 0) {
+            return Optional.of(step + " failed with exit code " + outcome.exitCode());
+        }
+        return Optional.empty();
+    }
+
+    /** Whether a go.mod (a regular file, never followed as a link) has a require directive. */
+    static boolean requiresModules(Path goMod) throws IOException {
+        if (!Files.isRegularFile(goMod, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try (InputStream in = Files.newInputStream(goMod, LinkOption.NOFOLLOW_LINKS)) {
+            String text = new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8);
+            return text.lines().anyMatch(l -> l.strip().startsWith("require"));
+        }
+    }
+
+    private Map<String, String> environment(boolean network) {
+        Map<String, String> env = new LinkedHashMap<>();
+        if (network) {
+            for (String name : PROXY_ENV) {
+                String v = System.getenv(name);
+                if (v != null) {
+                    env.put(name, v);
+                }
+            }
+        }
+        env.put("PATH", "/usr/local/go/bin:/usr/lib/go/bin:/usr/local/bin:/usr/bin:/bin");
+        env.put("HOME", "/tmp");
+        env.put("TMPDIR", "/tmp");
+        env.put("GOTMPDIR", "/tmp");
+        env.put("GOPATH", "/tmp/gopath");
+        env.put("GOCACHE", GO_BUILD_CACHE);
+        env.put("GOMODCACHE", GO_MOD_CACHE);
+        env.put("GOPROXY", goProxy);
+        env.put("GOENV", "off");
+        env.put("GOTOOLCHAIN", "local");
+        env.put("GOTELEMETRY", "off");
+        env.put("CGO_ENABLED", config.cgo() ? "1" : "0");
+        env.put("LANG", "C.UTF-8");
+        return env;
+    }
+
+    private static byte[] concat(List<byte[]> parts) {
+        int n = parts.stream().mapToInt(b -> b.length).sum();
+        byte[] all = new byte[n];
+        int at = 0;
+        for (byte[] b : parts) {
+            System.arraycopy(b, 0, all, at, b.length);
+            at += b.length;
+        }
+        return all;
+    }
+}

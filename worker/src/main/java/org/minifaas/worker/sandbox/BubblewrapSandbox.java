@@ -1,0 +1,231 @@
+package org.minifaas.worker.sandbox;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Runs each command in a bubblewrap sandbox of its own, as an unprivileged host account (switched to
+ * with setpriv when the worker is root): new user, PID, mount, IPC, UTS, network and cgroup namespaces;
+ * the system read-only; only the command's own mounts writable; private size-capped tmpfs on /tmp and
+ * /dev/shm; no capabilities, no_new_privs, no nested user namespaces, a new session; killed with the
+ * worker. Memory, processes and CPU are limited by a control group per command ({@link Cgroups}), or,
+ * where none is writable, by rlimits.
+ *
+ * <p>Why bubblewrap: a maintained, small (setuid-free here) tool that Flatpak relies on, in Debian and in
+ * every distribution; unshare(1) would need us to assemble the mounts ourselves, and nsjail is not packaged
+ * in Debian 12.
+ */
+public final class BubblewrapSandbox implements Sandbox {
+    /** Joins the command's cgroups, then becomes the command: the first process is limited from its start. */
+    private static final String JOIN = "echo 1000 > /proc/self/oom_score_adj 2>/dev/null; "
+            + "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"";
+    private static final List<String> SYSTEM_LINKS = List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32");
+    private static final List<String> SYSTEM_ETC = List.of("ssl", "ca-certificates", "alternatives", "localtime",
+            "ld.so.cache");
+
+    private final String bwrap;
+    private final String setpriv;
+    private final String prlimit;
+    private final Cgroups cgroups;
+    private final Path etc;
+    private final boolean root;
+    private final boolean procMounted;
+
+    private BubblewrapSandbox(String bwrap, Cgroups cgroups, Path etc, boolean root, boolean procMounted) {
+        this.bwrap = bwrap;
+        this.setpriv = findOnPath("setpriv").orElse("/usr/bin/setpriv");
+        this.prlimit = findOnPath("prlimit").orElse("/usr/bin/prlimit");
+        this.cgroups = cgroups;
+        this.etc = etc;
+        this.root = root;
+        this.procMounted = procMounted;
+    }
+
+    /**
+     * Prepares the sandbox and proves it works by running a command in it as {@code probeAccount}.
+     *
+     * @param stateDir a directory of the worker's where the sandbox's /etc files are written
+     * @throws IllegalStateException when no sandbox can be started here, with the reason and the way out
+     */
+    public static BubblewrapSandbox start(Path stateDir, Optional<RunAccount> probeAccount)
+            throws IOException, InterruptedException {
+        String bwrap = findOnPath("bwrap").orElseThrow(() -> new IllegalStateException(
+                "bubblewrap (bwrap) is not installed: apt-get install bubblewrap (or set SANDBOX=off to run "
+                        + "functions without a sandbox, which is unsafe)"));
+        Path etc = writeEtc(stateDir.resolve("sandbox-etc"));
+        boolean root = "0".equals(String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid")));
+        Cgroups cgroups = Cgroups.detect();
+        BubblewrapSandbox withProc = new BubblewrapSandbox(bwrap, cgroups, etc, root, true);
+        Outcome probe = withProc.run(probeCommand(probeAccount));
+        if (probe.exitCode() == 0) {
+            return withProc;
+        }
+        String procError = text(probe.stderr());
+        BubblewrapSandbox withoutProc = new BubblewrapSandbox(bwrap, cgroups, etc, root, false);
+        Outcome second = withoutProc.run(probeCommand(probeAccount));
+        if (second.exitCode() == 0 && procError.contains("proc")) {
+            return withoutProc; // e.g. Docker's masked /proc paths forbid a new procfs in a user namespace
+        }
+        cgroups.close();
+        throw new IllegalStateException("the sandbox does not start here: " + procError.trim()
+                + " (bubblewrap needs unprivileged user namespaces: sysctl user.max_user_namespaces > 0, "
+                + "and in a container the seccomp profile of docs/CONTAINERS.md; SANDBOX=off runs functions "
+                + "without a sandbox, which is unsafe)");
+    }
+
+    private static SandboxCommand probeCommand(Optional<RunAccount> account) {
+        return new SandboxCommand(List.of("/bin/true"), account, List.of(), "/", Map.of("PATH", "/usr/bin:/bin"),
+                false, new Limits(64, 1, 16, 1, 1 << 20), Duration.ofSeconds(20), 4096);
+    }
+
+    @Override
+    public boolean isolated() {
+        return true;
+    }
+
+    @Override
+    public List<String> describe() {
+        String limits = cgroups.available() ? cgroups.describe() : "rlimits (" + cgroups.describe() + ")";
+        return List.of(
+                "isolation: bubblewrap (" + bwrap + "): user, pid, mount, ipc, uts, net, cgroup namespaces; "
+                        + "no capabilities; no_new_privs; killed with the worker"
+                        + (procMounted ? "" : "; no /proc inside (a new procfs is refused here)"),
+                "memory (FUNCTION_MEMORY_MB, tmpfs included): " + (cgroups.available()
+                        ? "memory cgroup, out-of-memory kills counted" : "RLIMIT_DATA per process"),
+                "processes (FUNCTION_MAX_PROCESSES): " + (cgroups.available() ? "pids cgroup" : "RLIMIT_NPROC"),
+                "cpu (FUNCTION_CPUS): " + (cgroups.limitsCpu() ? "cpu cgroup quota" : "not limited here"),
+                "/tmp and /dev/shm (FUNCTION_TMP_MB): private tmpfs of that size",
+                "files (FUNCTION_MAX_FILE_BYTES): RLIMIT_FSIZE",
+                "network: a network namespace with loopback only",
+                "limits enforced by: " + limits);
+    }
+
+    @Override
+    public Outcome run(SandboxCommand command) throws IOException, InterruptedException {
+        Limits limits = command.limits();
+        try (Cgroups.Command group = cgroups.create(limits)) {
+            List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", JOIN, "sh"));
+            group.dirs().forEach(d -> argv.add(d.resolve("cgroup.procs").toString()));
+            argv.add("--");
+            Optional<RunAccount> account = command.account();
+            if (root && account.isPresent()) {
+                RunAccount a = account.get();
+                argv.addAll(List.of(setpriv, "--reuid=" + a.uid(), "--regid=" + a.gid(), "--clear-groups", "--"));
+            }
+            argv.addAll(List.of(prlimit, "--fsize=" + limits.maxFileBytes()));
+            if (!cgroups.available()) {
+                argv.add("--data=" + limits.memoryBytes());
+                argv.add("--nproc=" + limits.maxProcesses());
+            }
+            argv.add("--");
+            argv.addAll(bwrapArguments(command));
+            argv.add("--");
+            argv.addAll(command.argv());
+            Outcome raw = ProcessRunner.run(argv, Path.of("/"), command.env(), command.timeout(), command.outputCap());
+            boolean oom = cgroups.available() ? group.oomKills() > 0 : ranOutOfMemory(raw.stderr());
+            return new Outcome(raw.exitCode(), raw.timedOut(), oom, raw.stdout(), raw.stderr(), raw.elapsed());
+        }
+    }
+
+    private List<String> bwrapArguments(SandboxCommand command) throws IOException {
+        List<String> a = new ArrayList<>(List.of(bwrap, "--unshare-user", "--unshare-all"));
+        if (command.network()) {
+            a.add("--share-net");
+        }
+        a.addAll(List.of("--disable-userns", "--die-with-parent", "--new-session", "--hostname", "minifaas"));
+        int uid = command.account().map(RunAccount::uid).orElse(currentId("-u"));
+        int gid = command.account().map(RunAccount::gid).orElse(currentId("-g"));
+        a.addAll(List.of("--uid", Integer.toString(uid), "--gid", Integer.toString(gid)));
+        a.addAll(List.of("--ro-bind", "/usr", "/usr"));
+        for (String name : SYSTEM_LINKS) {
+            Path p = Path.of("/", name);
+            if (Files.isSymbolicLink(p)) {
+                a.addAll(List.of("--symlink", Files.readSymbolicLink(p).toString(), p.toString()));
+            } else if (Files.isDirectory(p)) {
+                a.addAll(List.of("--ro-bind", p.toString(), p.toString()));
+            }
+        }
+        for (String name : List.of("passwd", "group", "hosts", "nsswitch.conf")) {
+            a.addAll(List.of("--ro-bind", etc.resolve(name).toString(), "/etc/" + name));
+        }
+        for (String name : SYSTEM_ETC) {
+            a.addAll(List.of("--ro-bind-try", "/etc/" + name, "/etc/" + name));
+        }
+        if (command.network()) {
+            a.addAll(List.of("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"));
+        }
+        if (procMounted) {
+            a.addAll(List.of("--proc", "/proc"));
+        }
+        a.addAll(List.of("--dev", "/dev"));
+        String tmpBytes = Long.toString(command.limits().tmpBytes());
+        a.addAll(List.of("--size", tmpBytes, "--perms", "1777", "--tmpfs", "/tmp"));
+        a.addAll(List.of("--size", tmpBytes, "--perms", "1777", "--tmpfs", "/dev/shm"));
+        for (Mount m : command.mounts()) {
+            a.addAll(List.of(m.writable() ? "--bind" : "--ro-bind", m.source().toString(), m.target()));
+        }
+        a.addAll(List.of("--remount-ro", "/", "--chdir", command.workDir()));
+        return a;
+    }
+
+    /** Without a memory cgroup: what Go's runtime (and C's allocator, through the shell) print when refused. */
+    static boolean ranOutOfMemory(byte[] stderr) {
+        String s = text(stderr);
+        return s.contains("fatal error: runtime: out of memory") || s.contains("fatal error: out of memory")
+                || s.contains("Cannot allocate memory");
+    }
+
+    @Override
+    public void close() {
+        cgroups.close();
+    }
+
+    /** The sandbox's own passwd, group, hosts and nsswitch.conf: nothing of the host's accounts. */
+    private static Path writeEtc(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        write(dir.resolve("passwd"), "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+        write(dir.resolve("group"), "root:x:0:\nnogroup:x:65534:\n");
+        write(dir.resolve("hosts"), "127.0.0.1 localhost minifaas\n::1 localhost ip6-localhost\n");
+        write(dir.resolve("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
+        return dir;
+    }
+
+    private static void write(Path file, String content) throws IOException {
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+
+    private static Optional<String> findOnPath(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            Path p = Path.of(dir.isEmpty() ? "." : dir, name);
+            if (Files.isExecutable(p) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.of(p.toAbsolutePath().toString());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static int currentId(String flag) {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/proc/self"), flag.equals("-u") ? "unix:uid" : "unix:gid"))
+                    .intValue();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the worker's own uid/gid", e);
+        }
+    }
+
+    private static String text(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,14 @@
+package org.minifaas.worker.sandbox;
+
+import java.time.Duration;
+
+/**
+ * How a sandboxed command ended and what it printed.
+ *
+ * @param exitCode    its exit status (-1 when timed out)
+ * @param timedOut    its time was up and everything in its sandbox was killed
+ * @param outOfMemory a process of its sandbox (any, not only the first) was killed or failed for memory
+ */
+public record Outcome(int exitCode, boolean timedOut, boolean outOfMemory, byte[] stdout, byte[] stderr,
+                      Duration elapsed) {
+}

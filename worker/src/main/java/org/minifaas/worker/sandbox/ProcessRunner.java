@@ -1,0 +1,126 @@
+package org.minifaas.worker.sandbox;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts one process (never through a shell: each argument reaches the program as is) in a session
+ * and process group of its own, with exactly the given environment, a time limit and capped output.
+ * When it ends or its time is up, its process group and every descendant still known are killed.
+ */
+final class ProcessRunner {
+    private ProcessRunner() {
+    }
+
+    static Outcome run(List<String> argv, Path dir, Map<String, String> env, Duration timeout, long outputCap)
+            throws IOException, InterruptedException {
+        List<String> full = new ArrayList<>();
+        full.add("setsid"); // leads a new process group: one signal to the group reaches its children
+        full.addAll(argv);
+        ProcessBuilder pb = new ProcessBuilder(full).directory(dir.toFile());
+        pb.environment().clear();
+        pb.environment().putAll(env);
+
+        long start = System.nanoTime();
+        Process process = pb.start();
+        process.getOutputStream().close();
+        Capture out = Capture.start(process.getInputStream(), outputCap, "stdout");
+        Capture err = Capture.start(process.getErrorStream(), outputCap, "stderr");
+        boolean finished;
+        try {
+            finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } finally {
+            killGroup(process);
+        }
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        int exit = finished ? process.exitValue() : -1;
+        return new Outcome(exit, !finished, false, out.finish(), err.finish(), elapsed);
+    }
+
+    /** Kills the command's process group and any descendant that left it, then waits until they are gone. */
+    static void killGroup(Process process) throws InterruptedException {
+        List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
+        try {
+            // bash's builtin kill signals the whole group (negative pid); dash's cannot parse "-- -pid"
+            new ProcessBuilder("bash", "-c", "kill -KILL -- -\"$1\" 2>/dev/null", "bash", Long.toString(process.pid()))
+                    .redirectErrorStream(true).start().waitFor(5, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            // fall through: the handles below are still killed one by one
+        }
+        // Through handles only: Process.destroyForcibly() would also close the pipes the capture threads are
+        // still draining, losing the end of the output.
+        tree.forEach(ProcessHandle::destroyForcibly);
+        process.toHandle().destroyForcibly();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline && (process.isAlive() || tree.stream().anyMatch(ProcessHandle::isAlive))) {
+            Thread.sleep(5);
+        }
+        process.waitFor(1, TimeUnit.SECONDS);
+    }
+
+    /** Reads a stream to its end, keeping at most {@code cap} bytes and counting the rest. */
+    private static final class Capture {
+        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        private final Thread thread;
+        private final InputStream in;
+        private final long cap;
+        private long dropped;
+
+        private Capture(InputStream in, long cap, String name) {
+            this.in = in;
+            this.cap = cap;
+            this.thread = new Thread(this::pump, "capture-" + name);
+            this.thread.setDaemon(true);
+        }
+
+        static Capture start(InputStream in, long cap, String name) {
+            Capture c = new Capture(in, cap, name);
+            c.thread.start();
+            return c;
+        }
+
+        private void pump() {
+            byte[] buf = new byte[8192];
+            try {
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    synchronized (this) {
+                        int keep = (int) Math.max(0, Math.min(n, cap - kept.size()));
+                        kept.write(buf, 0, keep);
+                        dropped += n - keep;
+                    }
+                }
+            } catch (IOException e) {
+                // stream closed under us: keep what was read
+            }
+        }
+
+        byte[] finish() throws InterruptedException {
+            thread.join(5_000);
+            if (thread.isAlive()) {
+                // a process outside our reach still holds the pipe: stop reading
+                try {
+                    in.close();
+                } catch (IOException ignored) {
+                    // nothing more to do
+                }
+                thread.join(1_000);
+            }
+            synchronized (this) {
+                if (dropped > 0) {
+                    kept.writeBytes(("\n[output truncated: " + dropped + " more bytes over the limit of "
+                            + cap + " bytes]\n").getBytes(StandardCharsets.UTF_8));
+                }
+                return kept.toByteArray();
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package org.minifaas.worker.sandbox;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Where the worker runs code it did not write: {@code go mod download}, {@code go build} and the function.
+ * Each {@link #run} is a fresh, isolated environment that ends, with everything started in it, when the
+ * command ends or its time is up.
+ */
+public interface Sandbox extends AutoCloseable {
+
+    Outcome run(SandboxCommand command) throws IOException, InterruptedException;
+
+    /** Whether commands are isolated at all ({@code SANDBOX=off} is not). */
+    boolean isolated();
+
+    /** Which mechanism enforces each property and limit, one line each, for the start log and the status. */
+    List<String> describe();
+
+    @Override
+    void close();
+}
