@@ -115,7 +115,22 @@ class AdminIT {
         List<String> logs = new ArrayList<>();
         body.get("data").forEach(n -> logs.add(n.asText()));
         assertEquals(List.of("first event", "second event"), logs);
+        assertEquals(0, body.get("warnings").size(), "a sandboxed worker is no reason to warn");
         nats.workers().leave("w-1");
+    }
+
+    @Test
+    void aWorkerWithoutSandboxIsAWarningInTheSystemStatus() throws Exception {
+        nats.workers().beat("unsafe-1", "{\"concurrency\":1,\"busy\":0,\"sandbox\":\"off\"}");
+        nats.workers().beat("safe-1", "{\"concurrency\":1,\"busy\":0,\"sandbox\":\"on\"}");
+        try {
+            JsonNode warnings = json(status(ADMIN)).get("warnings");
+            assertEquals(1, warnings.size(), warnings.toString());
+            assertEquals("worker unsafe-1 runs functions WITHOUT a sandbox (SANDBOX=off)", warnings.get(0).asText());
+        } finally {
+            nats.workers().leave("unsafe-1");
+            nats.workers().leave("safe-1");
+        }
     }
 
     @Test

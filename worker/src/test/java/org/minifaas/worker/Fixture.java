@@ -52,6 +52,8 @@ final class Fixture {
             Path state = Files.createTempDirectory("minifaas-sandbox-");
             Files.setPosixFilePermissions(state, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
             sandbox = BubblewrapSandbox.start(state, RunAccount.resolve(runAsUser()));
+            Sandbox started = sandbox;
+            Runtime.getRuntime().addShutdownHook(new Thread(started::close)); // its cgroups, as a worker's hook does
         }
         return sandbox;
     }

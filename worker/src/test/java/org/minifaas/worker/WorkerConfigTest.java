@@ -1,0 +1,50 @@
+package org.minifaas.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.config.ConfigException;
+import org.minifaas.common.config.Env;
+import org.minifaas.worker.sandbox.Limits;
+
+class WorkerConfigTest {
+
+    @Test
+    void sandboxDefaults() {
+        WorkerConfig c = WorkerConfig.fromEnv(new Env(Map.of()));
+        assertEquals("bwrap", c.sandbox());
+        assertEquals(new Limits(512, 256, 256, 1, 1L << 30), c.function());
+        assertEquals(2048, c.buildMemoryMb());
+        assertFalse(c.cgo());
+        assertEquals(c.workDir().resolve("cache"), c.cacheDir());
+    }
+
+    @Test
+    void everyBadSandboxSettingIsNamedInOneError() {
+        ConfigException e = assertThrows(ConfigException.class, () -> WorkerConfig.fromEnv(new Env(Map.of(
+                "SANDBOX", "maybe", "RUN_AS_USER", "client,client2", "FUNCTION_NETWORK", "egress",
+                "FUNCTION_MEMORY_MB", "1", "FUNCTION_CGO", "yes"))));
+        for (String name : new String[] {"SANDBOX", "RUN_AS_USER", "FUNCTION_NETWORK", "FUNCTION_MEMORY_MB",
+                "FUNCTION_CGO"}) {
+            assertTrue(e.getMessage().contains(name), e.getMessage());
+        }
+    }
+
+    @Test
+    void sandboxCanBeTurnedOffExplicitly() {
+        assertEquals("off", WorkerConfig.fromEnv(new Env(Map.of("SANDBOX", "off"))).sandbox());
+    }
+
+    @Test
+    void goProxyNeverFallsBackToDirectFetches() {
+        assertEquals("https://proxy.golang.org", GoBuilder.proxyOnly(null));
+        assertEquals("https://proxy.golang.org", GoBuilder.proxyOnly("https://proxy.golang.org,direct"));
+        assertEquals("https://a.example,https://b.example", GoBuilder.proxyOnly("https://a.example|https://b.example"));
+        assertEquals("off", GoBuilder.proxyOnly("direct"));
+        assertEquals("off", GoBuilder.proxyOnly("off"));
+    }
+}
