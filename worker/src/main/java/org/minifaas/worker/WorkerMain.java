@@ -29,6 +29,7 @@ public final class WorkerMain {
                     : Optional.empty();
             sandbox = sandbox(config, runAccount);
             sandbox.describe().forEach(line -> log.info("sandbox {}", line));
+            sandbox.warnings().forEach(line -> log.warn("sandbox: {}", line));
             if (runAccount.isEmpty()) {
                 log.warn("RUN_AS_USER is empty: sandboxes run as the worker's own user");
             }
@@ -53,10 +54,6 @@ public final class WorkerMain {
     private static Sandbox sandbox(WorkerConfig config, Optional<RunAccount> probeAccount) throws Exception {
         boolean root = "0".equals(String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid")));
         if (config.sandbox().equals("off")) {
-            for (int i = 0; i < 3; i++) {
-                log.warn("SANDBOX=off: FUNCTIONS RUN WITHOUT A SANDBOX. They can reach this host's network (NATS, "
-                        + "the frontend), see other tasks' processes and files in /tmp, and use all its memory.");
-            }
             return new Unsandboxed(root);
         }
         Files.createDirectories(config.workDir());

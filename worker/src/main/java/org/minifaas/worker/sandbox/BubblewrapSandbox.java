@@ -110,6 +110,22 @@ public final class BubblewrapSandbox implements Sandbox {
     }
 
     @Override
+    public List<String> warnings() {
+        List<String> missing = new ArrayList<>();
+        if (!cgroups.available()) {
+            missing.add("no writable cgroups (" + cgroups.describe() + "): memory is limited per process "
+                    + "(RLIMIT_DATA), processes per account (RLIMIT_NPROC), CPU not at all; run the worker as root on "
+                    + "the host for per-task limits");
+        } else if (!cgroups.limitsCpu()) {
+            missing.add("no cpu cgroup controller: FUNCTION_CPUS is not enforced");
+        }
+        if (!procMounted) {
+            missing.add("sandboxes have no /proc (a new procfs is refused here, e.g. by Docker's masked paths)");
+        }
+        return missing;
+    }
+
+    @Override
     public Outcome run(SandboxCommand command) throws IOException, InterruptedException {
         Limits limits = command.limits();
         try (Cgroups.Command group = cgroups.create(limits)) {
@@ -130,7 +146,9 @@ public final class BubblewrapSandbox implements Sandbox {
             argv.addAll(bwrapArguments(command));
             argv.add("--");
             argv.addAll(command.argv());
-            Outcome raw = ProcessRunner.run(argv, Path.of("/"), command.env(), command.timeout(), command.outputCap());
+            // bubblewrap's PID namespace ends with its first process: no process group to hunt for
+            Outcome raw = ProcessRunner.run(argv, Path.of("/"), command.env(), command.timeout(), command.outputCap(),
+                    false);
             boolean oom = cgroups.available() ? group.oomKills() > 0 : ranOutOfMemory(raw.stderr());
             return new Outcome(raw.exitCode(), raw.timedOut(), oom, raw.stdout(), raw.stderr(), raw.elapsed());
         }

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Starts one process (never through a shell: each argument reaches the program as is) in a session
  * and process group of its own, with exactly the given environment, a time limit and capped output.
- * When it ends or its time is up, its process group and every descendant still known are killed.
+ * When it ends or its time is up, every descendant still known is killed, and with {@code killGroup} its
+ * whole process group too (what a sandbox's PID namespace makes unnecessary: its end kills all inside).
  */
 final class ProcessRunner {
     private ProcessRunner() {
@@ -22,6 +23,11 @@ final class ProcessRunner {
 
     static Outcome run(List<String> argv, Path dir, Map<String, String> env, Duration timeout, long outputCap)
             throws IOException, InterruptedException {
+        return run(argv, dir, env, timeout, outputCap, true);
+    }
+
+    static Outcome run(List<String> argv, Path dir, Map<String, String> env, Duration timeout, long outputCap,
+                       boolean killGroup) throws IOException, InterruptedException {
         List<String> full = new ArrayList<>();
         full.add("setsid"); // leads a new process group: one signal to the group reaches its children
         full.addAll(argv);
@@ -38,22 +44,24 @@ final class ProcessRunner {
         try {
             finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } finally {
-            killGroup(process);
+            kill(process, killGroup);
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
         int exit = finished ? process.exitValue() : -1;
         return new Outcome(exit, !finished, false, out.finish(), err.finish(), elapsed);
     }
 
-    /** Kills the command's process group and any descendant that left it, then waits until they are gone. */
-    static void killGroup(Process process) throws InterruptedException {
+    /** Kills the command's descendants (and process group), then waits until they are gone. */
+    private static void kill(Process process, boolean killGroup) throws InterruptedException {
         List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
-        try {
-            // bash's builtin kill signals the whole group (negative pid); dash's cannot parse "-- -pid"
-            new ProcessBuilder("bash", "-c", "kill -KILL -- -\"$1\" 2>/dev/null", "bash", Long.toString(process.pid()))
-                    .redirectErrorStream(true).start().waitFor(5, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            // fall through: the handles below are still killed one by one
+        if (killGroup) {
+            try {
+                // bash's builtin kill signals the whole group (negative pid); dash's cannot parse "-- -pid"
+                new ProcessBuilder("bash", "-c", "kill -KILL -- -\"$1\" 2>/dev/null", "bash",
+                        Long.toString(process.pid())).redirectErrorStream(true).start().waitFor(5, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                // fall through: the handles below are still killed one by one
+            }
         }
         // Through handles only: Process.destroyForcibly() would also close the pipes the capture threads are
         // still draining, losing the end of the output.

@@ -15,8 +15,11 @@ public interface Sandbox extends AutoCloseable {
     /** Whether commands are isolated at all ({@code SANDBOX=off} is not). */
     boolean isolated();
 
-    /** Which mechanism enforces each property and limit, one line each, for the start log and the status. */
+    /** Which mechanism enforces each property and limit, one line each, for the start log. */
     List<String> describe();
+
+    /** What is missing here compared with a root worker on a host with writable cgroups, one line each. */
+    List<String> warnings();
 
     @Override
     void close();

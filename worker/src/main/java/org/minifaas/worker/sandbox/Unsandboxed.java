@@ -33,6 +33,12 @@ public final class Unsandboxed implements Sandbox {
     }
 
     @Override
+    public List<String> warnings() {
+        return List.of("SANDBOX=off: FUNCTIONS RUN WITHOUT A SANDBOX. They can reach this host's network (NATS, the "
+                + "frontend), see other tasks' processes and files in /tmp, and use all its memory.");
+    }
+
+    @Override
     public Outcome run(SandboxCommand command) throws IOException, InterruptedException {
         List<String> argv = new ArrayList<>(List.of("prlimit", "--fsize=" + command.limits().maxFileBytes()));
         Optional<RunAccount> account = root ? command.account() : Optional.empty();
