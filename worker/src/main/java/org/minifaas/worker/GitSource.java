@@ -5,19 +5,29 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
+import java.util.Optional;
 import org.eclipse.jgit.api.Git;
-import org.eclipse.jgit.api.errors.InvalidRemoteException;
 import org.eclipse.jgit.lib.EmptyProgressMonitor;
 import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.transport.TransportHttp;
+import org.minifaas.common.net.AddressPolicy;
 
-/** Shallow clones of a task's repository (JGit, in the worker: no user code runs here). */
+/**
+ * Shallow clones of a task's repository (JGit, in the worker: no user code runs here). Every address a clone
+ * connects to is checked against the {@link AddressPolicy}; failures are reported without telling an open
+ * port from a closed one.
+ */
 final class GitSource {
     static final Set<String> CLONE_SCHEMES = Set.of("http", "https", "git");
 
     private final Duration timeout;
+    private final AddressPolicy policy;
+    private final GuardedConnectionFactory connections;
 
-    GitSource(Duration timeout) {
+    GitSource(Duration timeout, AddressPolicy policy) {
         this.timeout = timeout;
+        this.policy = policy;
+        this.connections = new GuardedConnectionFactory(policy);
     }
 
     /** A clone's outcome: the tree id of the checked-out commit, or the reason it failed. */
@@ -30,13 +40,20 @@ final class GitSource {
     /** Shallow clone of the default branch into {@code into}. */
     Cloned cloneInto(String url, Path into) throws InterruptedException {
         String scheme;
+        URI uri;
         try {
-            scheme = String.valueOf(URI.create(url).getScheme()).toLowerCase(Locale.ROOT);
+            uri = URI.create(url);
+            scheme = String.valueOf(uri.getScheme()).toLowerCase(Locale.ROOT);
         } catch (IllegalArgumentException e) {
             return Cloned.failure("invalid repository URL");
         }
         if (!CLONE_SCHEMES.contains(scheme)) {
             return Cloned.failure("repository URL scheme '" + scheme + "' is not allowed");
+        }
+        // git:// connects once, to this host (the HTTP connections are checked one by one by the factory)
+        Optional<String> refused = policy.refusal(uri);
+        if (refused.isPresent()) {
+            return Cloned.failure(refused.get());
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Git git = Git.cloneRepository()
@@ -45,6 +62,11 @@ final class GitSource {
                 .setDepth(1)
                 .setCloneAllBranches(false)
                 .setNoTags()
+                .setTransportConfigCallback(transport -> {
+                    if (transport instanceof TransportHttp http) {
+                        http.setHttpConnectionFactory(connections);
+                    }
+                })
                 .setTimeout((int) Math.max(1, timeout.toSeconds()))
                 .setProgressMonitor(new EmptyProgressMonitor() {
                     @Override
@@ -53,20 +75,27 @@ final class GitSource {
                     }
                 })
                 .call()) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptedException("clone interrupted");
+            }
             ObjectId tree = git.getRepository().resolve("HEAD^{tree}");
             return new Cloned(tree == null ? "" : tree.name(), null);
+        } catch (InterruptedException e) {
+            throw e;
         } catch (Exception e) {
             if (Thread.currentThread().isInterrupted()) {
                 throw new InterruptedException("clone interrupted");
             }
-            if (System.nanoTime() > deadline) {
-                return Cloned.failure("timed out after " + timeout.toSeconds() + " s");
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                String message = String.valueOf(t.getMessage());
+                if (message.contains(GuardedConnectionFactory.REFUSED)) {
+                    return Cloned.failure(message.substring(message.indexOf(':') + 2));
+                }
             }
-            if (e instanceof InvalidRemoteException) {
-                return Cloned.failure("repository not found (or not a Git repository): " + url);
-            }
-            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            return Cloned.failure(message.replaceAll("\\s+", " "));
+            // one answer for a closed port, an open one that is not Git, a missing repository, a slow host:
+            // a clone must not be a port scanner
+            return Cloned.failure("repository not found or not reachable within " + timeout.toSeconds() + " s: "
+                    + url);
         }
     }
 }

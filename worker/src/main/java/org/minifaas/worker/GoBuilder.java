@@ -84,7 +84,7 @@ final class GoBuilder {
         Path out = TaskWorkspace.directoryOf(taskDir.resolve("out"), account);
         Path cache = workspace.goBuildCache().layer(taskDir.resolve("gocache"), account);
         List<byte[]> stderr = new ArrayList<>();
-        if (requiresModules(src.resolve("go.mod"))) {
+        if (GoModule.requiresModules(src)) {
             Outcome download = run(List.of(config.goBinary(), "mod", "download"), List.of(
                     Mount.writable(src, SRC), Mount.writable(workspace.goModCache(), GO_MOD_CACHE),
                     Mount.writable(cache, GO_BUILD_CACHE)), true);
@@ -158,17 +158,6 @@ final class GoBuilder {
             return Optional.of(step + " failed with exit code " + outcome.exitCode());
         }
         return Optional.empty();
-    }
-
-    /** Whether a go.mod (a regular file, never followed as a link) has a require directive. */
-    static boolean requiresModules(Path goMod) throws IOException {
-        if (!Files.isRegularFile(goMod, LinkOption.NOFOLLOW_LINKS)) {
-            return false;
-        }
-        try (InputStream in = Files.newInputStream(goMod, LinkOption.NOFOLLOW_LINKS)) {
-            String text = new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8);
-            return text.lines().anyMatch(l -> l.strip().startsWith("require"));
-        }
     }
 
     private Map<String, String> environment(boolean network) {

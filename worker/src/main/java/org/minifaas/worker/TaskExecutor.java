@@ -1,8 +1,6 @@
 package org.minifaas.worker;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -12,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.minifaas.common.Threads;
 import org.minifaas.common.model.Task;
+import org.minifaas.common.net.AddressPolicy;
 import org.minifaas.worker.sandbox.RunAccount;
 import org.minifaas.worker.sandbox.Sandbox;
 import org.slf4j.Logger;
@@ -43,7 +42,7 @@ public final class TaskExecutor {
                         Optional<RunAccount> buildAccount) throws IOException {
         this.buildAccount = buildAccount.isPresent() ? buildAccount : runAccount;
         this.workspace = new TaskWorkspace(config.workDir(), config.cacheDir(), this.buildAccount);
-        this.git = new GitSource(config.cloneTimeout());
+        this.git = new GitSource(config.cloneTimeout(), new AddressPolicy(config.allowPrivateRepositories()));
         this.builder = new GoBuilder(config, sandbox, this.buildAccount, workspace);
         this.runner = new FunctionRunner(config, sandbox, runAccount);
         this.binaries = new BinaryCache(config.workDir().resolve("binaries"), config.binaryCacheEntries());
@@ -97,8 +96,9 @@ public final class TaskExecutor {
         if (cloned.error() != null) {
             return Execution.failed("clone failed: " + cloned.error());
         }
-        if (!Files.isRegularFile(src.resolve("main.go"), LinkOption.NOFOLLOW_LINKS)) {
-            return Execution.failed("no main.go in the repository root");
+        Optional<String> problem = GoModule.problem(src);
+        if (problem.isPresent()) {
+            return Execution.failed(problem.get());
         }
         TaskWorkspace.handOver(src, buildAccount);
         start = System.nanoTime();

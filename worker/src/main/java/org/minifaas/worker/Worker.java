@@ -38,6 +38,8 @@ public final class Worker implements AutoCloseable {
     private final int concurrency;
     /** False with SANDBOX=off: every heartbeat says so, and /getSystemStatus warns the admins. */
     private final boolean sandboxed;
+    /** How long a finished task's results and status are retried while NATS is unreachable. */
+    private final Duration persistFor;
     private final List<Thread> loops = new ArrayList<>();
     private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ack-heartbeat"));
     private final String workerId = WorkerRegistry.processId(System.getenv("HOSTNAME"));
@@ -54,6 +56,8 @@ public final class Worker implements AutoCloseable {
         this.executor = executor;
         this.concurrency = concurrency;
         this.sandboxed = sandboxed;
+        Duration twiceAckWait = nats.settings().ackWait().multipliedBy(2);
+        this.persistFor = twiceAckWait.compareTo(Duration.ofMinutes(2)) > 0 ? twiceAckWait : Duration.ofMinutes(2);
     }
 
     public synchronized void start() throws IOException, JetStreamApiException {
@@ -109,22 +113,32 @@ public final class Worker implements AutoCloseable {
         try {
             UserTasks status = nats.userTasks(task.userId());
             if (status.status(task.taskId()).map(TaskStatus::isFinal).orElse(false)) {
-                // finished before, but its acknowledgement was lost: never run a task twice
-                heartbeat.cancel(false);
-                message.ackSync(Duration.ofSeconds(5));
-                log.info("task {} already finished; acknowledged again", task.taskId());
-                return;
+                if (nats.results(task.taskId()).exists()) {
+                    // finished before, but its acknowledgement was lost: never run a task twice
+                    heartbeat.cancel(false);
+                    message.ackSync(Duration.ofSeconds(5));
+                    log.info("task {} already finished; acknowledged again", task.taskId());
+                    return;
+                }
+                log.warn("task {} is final but has no results; running it again", task.taskId());
             }
             status.setStatus(task.taskId(), TaskStatus.EXECUTING);
             log.info("task {} started (delivery {})", task.taskId(), delivered);
             Execution execution = executor.execute(task);
-            TaskStatus finalStatus = store(task, execution);
-            status.setStatus(task.taskId(), finalStatus);
+            // results first, then the final status: a task is never final without its results
+            TaskStatus finalStatus = persistently("store the results of task " + task.taskId(),
+                    () -> store(task, execution));
+            persistently("record task " + task.taskId() + " as " + finalStatus, () -> {
+                status.setStatus(task.taskId(), finalStatus);
+                return finalStatus;
+            });
             heartbeat.cancel(false);
             message.ackSync(Duration.ofSeconds(5));
             log.info("task {} {}: {}", task.taskId(), finalStatus, execution.reason());
         } catch (InterruptedException e) {
-            // shutting down mid-task: hand it back for another worker
+            // shutting down mid-task: hand it back for another worker. The interrupt is cleared for these last
+            // NATS calls (an interrupted thread's requests fail at once), and set again after.
+            Thread.interrupted();
             heartbeat.cancel(false);
             try {
                 nats.userTasks(task.userId()).setStatus(task.taskId(), TaskStatus.PENDING);
@@ -132,6 +146,11 @@ public final class Worker implements AutoCloseable {
                 // the next worker sets EXECUTING anyway
             }
             message.nak();
+            try {
+                nats.connection().flush(Duration.ofSeconds(2)); // the process may exit right after this
+            } catch (Exception ignored) {
+                // unacknowledged, it is redelivered after the ack wait anyway
+            }
             log.info("task {} handed back", task.taskId());
             throw e;
         } catch (Exception e) {
@@ -143,21 +162,45 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    /** Stores the result files; a result that cannot be stored turns the task into UNEXPECTED_ERROR. */
-    private TaskStatus store(Task task, Execution execution) throws IOException, JetStreamApiException {
+    /**
+     * Stores the result files. Results over MAX_RESULT_BYTES turn the task into UNEXPECTED_ERROR with the reason
+     * stored instead; a NATS failure is thrown, for {@link #persistently} to retry.
+     */
+    private TaskStatus store(Task task, Execution execution) throws Exception {
         ResultStore results = nats.results(task.taskId());
         try {
             results.write(execution.files());
             return execution.status();
-        } catch (ResultStore.ResultTooLargeException | IOException | JetStreamApiException e) {
-            log.error("task {}: results could not be stored: {}", task.taskId(), e.toString());
-            try {
-                results.write(Map.of("error.txt", ("results could not be stored: " + e.getMessage() + "\n")
-                        .getBytes(StandardCharsets.UTF_8)));
-            } catch (ResultStore.ResultTooLargeException | IOException | JetStreamApiException again) {
-                log.error("task {}: not even the error could be stored: {}", task.taskId(), again.toString());
-            }
+        } catch (ResultStore.ResultTooLargeException e) {
+            log.error("task {}: results could not be stored: {}", task.taskId(), e.getMessage());
+            results.write(Map.of("error.txt", ("results could not be stored: " + e.getMessage() + "\n")
+                    .getBytes(StandardCharsets.UTF_8)));
             return TaskStatus.UNEXPECTED_ERROR;
+        }
+    }
+
+    /** A write to NATS that must happen: retried with back-off while NATS is unreachable, for a bounded time. */
+    @FunctionalInterface
+    interface Write<T> {
+        T run() throws Exception;
+    }
+
+    <T> T persistently(String what, Write<T> write) throws Exception {
+        long deadline = System.nanoTime() + persistFor.toNanos();
+        long backoffMs = 100;
+        while (true) {
+            try {
+                return write.run();
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                if (System.nanoTime() > deadline) {
+                    throw e; // left unacknowledged: JetStream redelivers the task
+                }
+                log.warn("could not {} ({}); retrying in {} ms", what, e.toString(), backoffMs);
+                Thread.sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 5_000);
+            }
         }
     }
 
@@ -189,13 +232,14 @@ public final class Worker implements AutoCloseable {
         for (Thread t : loops) {
             t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
         }
+        // Interrupted again until they end: a step that swallows an interrupt (a library's I/O) must not let a
+        // task run on past the grace.
+        long stopBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         for (Thread t : loops) {
-            if (t.isAlive()) {
+            while (t.isAlive() && System.nanoTime() < stopBy) {
                 t.interrupt();
+                t.join(200);
             }
-        }
-        for (Thread t : loops) {
-            t.join(10_000);
         }
         heartbeats.shutdownNow();
         executor.awaitCleanup();

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Set;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
+import org.minifaas.common.net.AddressPolicy;
 import org.minifaas.worker.sandbox.Limits;
 
 /**
@@ -27,11 +28,13 @@ import org.minifaas.worker.sandbox.Limits;
  *                           FUNCTION_MAX_FILE_BYTES: what each function run may use
  * @param buildMemoryMb      BUILD_MEMORY_MB: memory of each build step
  * @param cgo                FUNCTION_CGO: 1 lets builds use cgo (unsafe: C toolchains run flags from the source)
+ * @param allowPrivateRepositories REPO_ALLOW_PRIVATE_ADDRESSES: clone from loopback and private addresses too
  */
 public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser, String buildAsUser,
                            Duration runTimeout, Duration cloneTimeout, Duration buildTimeout, Path workDir,
                            Path cacheDir, String goBinary, Duration shutdownGrace, int binaryCacheEntries,
-                           String sandbox, Limits function, int buildMemoryMb, boolean cgo) {
+                           String sandbox, Limits function, int buildMemoryMb, boolean cgo,
+                           boolean allowPrivateRepositories) {
 
     public static WorkerConfig fromEnv(Env env) {
         return fromEnv(env, NatsSettings.fromEnv(env));
@@ -72,7 +75,8 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
                 env.choices("SANDBOX", "bwrap", Set.of("bwrap", "off")).stream().findFirst().orElse("bwrap"),
                 limits,
                 env.intValue("BUILD_MEMORY_MB", 2048, 256, 1 << 20),
-                env.intValue("FUNCTION_CGO", 0, 0, 1) == 1);
+                env.intValue("FUNCTION_CGO", 0, 0, 1) == 1,
+                env.bool(AddressPolicy.ALLOW_PRIVATE, false));
         env.validate();
         return config;
     }

@@ -88,7 +88,9 @@ final class Fixture {
                 "CLONE_TIMEOUT_SECONDS", "30",
                 "WORKER_WORK_DIR", workDir.toString(),
                 "WORKER_CACHE_DIR", SHARED_CACHE.toString(),
-                "WORKER_SHUTDOWN_SECONDS", "5"));
+                "WORKER_SHUTDOWN_SECONDS", "5",
+                // the tests' Git server is on 127.0.0.1
+                "REPO_ALLOW_PRIVATE_ADDRESSES", "true"));
         env.putAll(overrides);
         return WorkerConfig.fromEnv(new Env(env), nats);
     }

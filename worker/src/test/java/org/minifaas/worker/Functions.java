@@ -107,6 +107,32 @@ final class Functions {
             }
             """);
 
+    /**
+     * Sleeps for the seconds of its first argument with a child `sleep <second argument>` beside it (a marker the
+     * host can see), then prints done.
+     */
+    static final Map<String, String> SLOW_WITH_CHILD = program("""
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            \t"os/exec"
+            \t"strconv"
+            \t"time"
+            )
+
+            func main() {
+            \tn, _ := strconv.Atoi(os.Args[1])
+            \tchild := exec.Command("sleep", os.Args[2])
+            \t_ = child.Start()
+            \ttime.Sleep(time.Duration(n) * time.Second)
+            \t_ = child.Process.Kill()
+            \t_ = child.Wait()
+            \tfmt.Println("done")
+            }
+            """);
+
     /** Tries to start as many children (`sleep 30`) as its argument says, prints how many started. */
     static final Map<String, String> FORK_MANY = program("""
             package main

@@ -60,8 +60,12 @@ class WorkerRecoveryIT {
     }
 
     Worker worker(NatsSettings s, String dir) throws Exception {
+        return worker(s, dir, 1);
+    }
+
+    Worker worker(NatsSettings s, String dir, int concurrency) throws Exception {
         WorkerConfig config = Fixture.config(s, workDir.resolve(dir), Duration.ofSeconds(20));
-        Worker w = new Worker(nats, Fixture.executor(config), 1);
+        Worker w = new Worker(nats, Fixture.executor(config), concurrency);
         w.start();
         return w;
     }
@@ -116,20 +120,63 @@ class WorkerRecoveryIT {
     }
 
     @Test
-    void aWorkerKilledWithSigkillLeavesNoFunctionRunning() throws Exception {
+    void aWorkerKilledWithThreeTasksRunningLeavesNothingAndANewOneFinishesThem() throws Exception {
         String marker = Long.toString(500_000 + (long) (Math.random() * 400_000));
-        String url = git.createRepo("endless", Functions.ENDLESS_WITH_CHILD);
-        Process doomed = workerProcess("killed", Map.of("MAX_SECONDS_EXECUTION_PER_REQUEST", "300"));
+        String url = git.createRepo("slow-marked", Functions.SLOW_WITH_CHILD);
+        Process doomed = workerProcess("killed", Map.of("WORKER_CONCURRENCY", "3"));
+        List<UUID> ids = List.of(submit(nats, url, "2", marker), submit(nats, url, "2", marker),
+                submit(nats, url, "2", marker));
         try {
-            UUID id = submit(nats, url, marker);
-            awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
-            Poll.until(WAIT, () -> WorkerIT.hostProcessesWith(marker), p -> !p.isEmpty(), "the function's child to run");
+            for (UUID id : ids) {
+                awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
+            }
+            Poll.until(WAIT, () -> WorkerIT.hostProcessesWith(marker).size(), n -> n >= 3, "the three functions to run");
             doomed.destroyForcibly(); // SIGKILL: no shutdown hook, nothing of the worker's code runs
             assertTrue(doomed.waitFor(10, TimeUnit.SECONDS));
             Poll.until(Duration.ofSeconds(10), () -> WorkerIT.hostProcessesWith(marker), List::isEmpty,
-                    "the function and its child to die with their worker");
+                    "the functions and their children to die with their worker");
         } finally {
             doomed.destroyForcibly();
+        }
+        // a new worker on the same work directory: it clears what the dead one left, then gets the tasks again
+        Process next = workerProcess("killed", Map.of("WORKER_CONCURRENCY", "3"));
+        try {
+            for (UUID id : ids) {
+                assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+                assertEquals("done\n", results(nats, id).get("stdout.txt"));
+            }
+            Poll.until(Duration.ofSeconds(10), () -> Fixture.leftovers(workDir.resolve("killed").resolve("tasks")),
+                    List::isEmpty, "no task directory left");
+        } finally {
+            next.destroy();
+            next.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aNatsOutageWhileTasksRunLosesNoResult() throws Exception {
+        String marker = Long.toString(100_000 + (long) (Math.random() * 300_000));
+        String url = git.createRepo("slow-marked", Functions.SLOW_WITH_CHILD);
+        try (Worker w = worker(settings, "outage", 3)) {
+            List<UUID> ids = List.of(submit(nats, url, "2", marker), submit(nats, url, "2", marker),
+                    submit(nats, url, "2", marker));
+            for (UUID id : ids) {
+                awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
+            }
+            server.kill();
+            // the functions end while NATS is down: their results must wait for it, not be lost
+            Poll.until(WAIT, () -> WorkerIT.hostProcessesWith(marker), List::isEmpty, "the functions to end");
+            server.restart();
+            for (UUID id : ids) {
+                assertEquals(TaskStatus.FINISHED, Poll.until(WAIT, () -> {
+                    try {
+                        return Fixture.status(nats, id).orElse(null);
+                    } catch (Exception e) {
+                        return null; // still reconnecting
+                    }
+                }, s -> s != null && s.isFinal(), "task " + id + " to finish"));
+                assertEquals("done\n", results(nats, id).get("stdout.txt"));
+            }
         }
     }
 
@@ -161,7 +208,8 @@ class WorkerRecoveryIT {
                 "RUN_AS_USER", Fixture.runAsUser(),
                 "BUILD_AS_USER", Fixture.buildAsUser(),
                 "WORKER_WORK_DIR", workDir.resolve(name).toString(),
-                "WORKER_CACHE_DIR", Fixture.SHARED_CACHE.toString()));
+                "WORKER_CACHE_DIR", Fixture.SHARED_CACHE.toString(),
+                "REPO_ALLOW_PRIVATE_ADDRESSES", "true"));
         pb.environment().putAll(extraEnv);
         return pb.start();
     }

@@ -93,6 +93,29 @@ public final class Env {
         return (int) longValue(name, defaultValue, min, max);
     }
 
+    /** {@code true}/{@code false} (also 1/0, yes/no, any case); anything else is a problem. */
+    public boolean bool(String name, boolean defaultValue) {
+        String v = raw(name);
+        if (v == null || v.isEmpty()) {
+            effective.put(name, Boolean.toString(defaultValue));
+            return defaultValue;
+        }
+        switch (v.toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "1", "yes" -> {
+                effective.put(name, "true");
+                return true;
+            }
+            case "false", "0", "no" -> {
+                effective.put(name, "false");
+                return false;
+            }
+            default -> {
+                problems.add(name + "=" + v + " must be true or false");
+                return defaultValue;
+            }
+        }
+    }
+
     public Duration seconds(String name, long defaultSeconds, long min, long max) {
         return Duration.ofSeconds(longValue(name, defaultSeconds, min, max));
     }

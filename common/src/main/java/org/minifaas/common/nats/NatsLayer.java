@@ -68,6 +68,9 @@ public final class NatsLayer implements AutoCloseable {
                 .maxReconnects(-1)
                 .reconnectWait(Duration.ofSeconds(1))
                 .connectionTimeout(Duration.ofSeconds(5))
+                // No reconnect buffer: a write made while disconnected fails at once instead of being replayed,
+                // unseen, after the reconnect (a stale status landing over a newer one).
+                .reconnectBufferSize(0)
                 .connectionListener((conn, event) -> {
                     if (event == ConnectionListener.Events.DISCONNECTED
                             || event == ConnectionListener.Events.RECONNECTED) {
@@ -102,6 +105,11 @@ public final class NatsLayer implements AutoCloseable {
 
     public Connection connection() {
         return connection;
+    }
+
+    /** Whether the connection is up right now (it reconnects by itself after a loss). */
+    public boolean isConnected() {
+        return connection.getStatus() == Connection.Status.CONNECTED;
     }
 
     JetStream js() {

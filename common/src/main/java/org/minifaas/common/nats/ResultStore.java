@@ -61,6 +61,12 @@ public final class ResultStore {
         }
     }
 
+    /** Whether results were stored (and have not expired): the store exists and holds at least one file. */
+    public boolean exists() throws IOException, JetStreamApiException {
+        return layer.streamInfo(BucketNames.objectStream(bucket))
+                .map(info -> info.getStreamState().getMsgCount() > 0).orElse(false);
+    }
+
     /** The stored files by name, or empty when nothing was stored (or it expired). */
     public Optional<Map<String, byte[]>> read() throws IOException, JetStreamApiException, InterruptedException {
         if (layer.streamInfo(BucketNames.objectStream(bucket)).isEmpty()) {

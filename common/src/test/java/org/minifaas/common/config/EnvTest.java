@@ -68,4 +68,15 @@ class EnvTest {
         assertTrue(env.summary().contains("TOKEN=****"));
         assertTrue(!env.summary().contains("hunter2"));
     }
+
+    @Test
+    void booleansAcceptTheUsualSpellingsAndNameTheRest() {
+        Env env = new Env(Map.of("A", "TRUE", "B", "0", "C", "maybe"));
+        org.junit.jupiter.api.Assertions.assertTrue(env.bool("A", false));
+        org.junit.jupiter.api.Assertions.assertFalse(env.bool("B", true));
+        org.junit.jupiter.api.Assertions.assertTrue(env.bool("D", true));
+        env.bool("C", false);
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, env::validate);
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("C=maybe must be true or false"));
+    }
 }

@@ -39,6 +39,13 @@ public final class GitHttpServer implements AutoCloseable {
         return git;
     }
 
+    private static final String SYMLINK = "\0symlink:";
+
+    /** A file content for {@link #createRepo} that commits a symbolic link to {@code target} instead. */
+    public static String symlink(String target) {
+        return SYMLINK + target;
+    }
+
     /** Creates a repository with the given files committed on branch main; returns its clone URL. */
     public String createRepo(String name, Map<String, String> files) throws IOException, InterruptedException {
         Path dir = root.resolve(name);
@@ -46,7 +53,11 @@ public final class GitHttpServer implements AutoCloseable {
         for (Map.Entry<String, String> f : files.entrySet()) {
             Path p = dir.resolve(f.getKey());
             Files.createDirectories(p.getParent());
-            Files.writeString(p, f.getValue());
+            if (f.getValue().startsWith(SYMLINK)) {
+                Files.createSymbolicLink(p, Path.of(f.getValue().substring(SYMLINK.length())));
+            } else {
+                Files.writeString(p, f.getValue());
+            }
         }
         git(dir, "init", "-q", "-b", "main");
         git(dir, "add", "-A");

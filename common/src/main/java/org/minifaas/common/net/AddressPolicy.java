@@ -1,0 +1,123 @@
+package org.minifaas.common.net;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Which addresses a repository URL may lead to: public ones only, unless REPO_ALLOW_PRIVATE_ADDRESSES=true.
+ * Refused: loopback, private (RFC 1918, fc00::/7), link-local (169.254.0.0/16 with cloud metadata, fe80::/10),
+ * carrier-grade NAT (100.64.0.0/10), multicast, unspecified, and IPv4 inside IPv6 (mapped, compatible, NAT64,
+ * 6to4) when the IPv4 address would be refused. The frontend checks a URL's host when a task is created; the
+ * worker checks the address it actually connects to, on every connection and redirect (DNS can change).
+ */
+public final class AddressPolicy {
+    /** The environment variable that turns the policy off, for stacks that serve Git on loopback. */
+    public static final String ALLOW_PRIVATE = "REPO_ALLOW_PRIVATE_ADDRESSES";
+
+    private final boolean allowPrivate;
+
+    public AddressPolicy(boolean allowPrivate) {
+        this.allowPrivate = allowPrivate;
+    }
+
+    public boolean allowsPrivate() {
+        return allowPrivate;
+    }
+
+    /** Whether a connection to this address is allowed. */
+    public boolean allows(InetAddress address) {
+        return allowPrivate || isPublic(address);
+    }
+
+    /**
+     * Why a repository URL's host is refused, or empty when every address it resolves to is allowed. A host
+     * that does not resolve is not refused here: the clone reports it.
+     */
+    public Optional<String> refusal(URI url) {
+        if (allowPrivate) {
+            return Optional.empty();
+        }
+        String host = url.getHost();
+        if (host == null || host.isEmpty()) {
+            return Optional.of("the repository URL has no host");
+        }
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        String lower = bare.toLowerCase(Locale.ROOT);
+        if (lower.equals("localhost") || lower.endsWith(".localhost")) {
+            return Optional.of("repositories on this machine (" + host + ") are not allowed");
+        }
+        if (lower.matches("(.*\\.)?0x[0-9a-f]*(\\..*)?")) {
+            return Optional.of("hexadecimal host names are not allowed (" + host + ")");
+        }
+        InetAddress[] addresses;
+        try {
+            addresses = InetAddress.getAllByName(bare);
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+        for (InetAddress a : addresses) {
+            if (!isPublic(a)) {
+                return Optional.of("repositories on private, loopback or link-local addresses are not allowed ("
+                        + host + ")");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether an address is a public unicast address. */
+    public static boolean isPublic(InetAddress a) {
+        if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
+                || a.isMulticastAddress()) {
+            return false;
+        }
+        byte[] b = a.getAddress();
+        if (a instanceof Inet4Address) {
+            int first = b[0] & 0xff;
+            int second = b[1] & 0xff;
+            return first != 0 // "this network"
+                    && !(first == 100 && second >= 64 && second <= 127) // carrier-grade NAT
+                    && !(first == 192 && second == 0 && (b[2] & 0xff) == 0) // IETF protocol assignments
+                    && !(first == 198 && (second == 18 || second == 19)) // benchmarking
+                    && first < 240; // reserved and broadcast
+        }
+        if (a instanceof Inet6Address) {
+            int first = b[0] & 0xff;
+            if ((first & 0xfe) == 0xfc) {
+                return false; // unique local fc00::/7
+            }
+            if ((first == 0xfe) && ((b[1] & 0xc0) == 0xc0)) {
+                return false; // deprecated site-local fec0::/10
+            }
+            Optional<InetAddress> embedded = embeddedIpv4(b);
+            return embedded.map(AddressPolicy::isPublic).orElse(true);
+        }
+        return false;
+    }
+
+    /** The IPv4 address inside an IPv4-mapped, -compatible, NAT64 (64:ff9b::/96) or 6to4 (2002::/16) address. */
+    private static Optional<InetAddress> embeddedIpv4(byte[] b) {
+        boolean zeros80 = true;
+        for (int i = 0; i < 10; i++) {
+            zeros80 &= b[i] == 0;
+        }
+        boolean mapped = zeros80 && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
+        boolean compatible = zeros80 && b[10] == 0 && b[11] == 0;
+        boolean nat64 = (b[0] & 0xff) == 0 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b;
+        try {
+            if (mapped || compatible || nat64) {
+                return Optional.of(InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]}));
+            }
+            if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02) {
+                return Optional.of(InetAddress.getByAddress(new byte[] {b[2], b[3], b[4], b[5]}));
+            }
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+        return Optional.empty();
+    }
+}

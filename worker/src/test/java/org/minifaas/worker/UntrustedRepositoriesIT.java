@@ -1,0 +1,140 @@
+package org.minifaas.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.config.NatsSettings;
+import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.testing.GitHttpServer;
+import org.minifaas.common.testing.TestFiles;
+
+/** Repository URLs and contents an attacker chooses: the worker refuses them with a clear reason. */
+class UntrustedRepositoriesIT {
+    static final Duration LIMIT = Duration.ofSeconds(10);
+    static GitHttpServer git;
+    static Path workDir;
+    static TaskExecutor permissive;
+    static TaskExecutor strict;
+
+    @BeforeAll
+    static void start() throws Exception {
+        git = GitHttpServer.start();
+        workDir = Files.createTempDirectory("minifaas-untrusted-");
+        Files.setPosixFilePermissions(workDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        NatsSettings unused = NatsSettings.defaults("nats://127.0.0.1:1");
+        permissive = Fixture.executor(Fixture.config(unused, workDir.resolve("permissive"), LIMIT));
+        strict = Fixture.executor(Fixture.config(unused, workDir.resolve("strict"), LIMIT,
+                Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", "false")));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        git.close();
+        TestFiles.deleteTree(workDir);
+    }
+
+    @AfterEach
+    void noTaskDirectoryIsLeft() throws Exception {
+        for (TaskExecutor e : List.of(permissive, strict)) {
+            e.awaitCleanup();
+            assertEquals(List.of(), Fixture.leftovers(e.tasksDir()));
+        }
+    }
+
+    static String error(Execution e) {
+        return Fixture.text(e, "error.txt");
+    }
+
+    @Test
+    void repositoriesOnPrivateAddressesAreRefusedBeforeAnyConnection() throws Exception {
+        String url = git.createRepo("private-" + UUID.randomUUID(), Functions.ECHO);
+        int port = Integer.parseInt(url.replaceAll(".*:(\\d+)/.*", "$1"));
+        for (String refused : List.of(url, "http://localhost:" + port + "/git/x", "http://[::1]:" + port + "/git/x",
+                "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/x.git", "git://127.0.0.1/x.git")) {
+            Execution e = Fixture.execute(strict, refused);
+            assertEquals(TaskStatus.FINISHED_WITH_ERRORS, e.status(), refused);
+            assertTrue(error(e).startsWith("clone failed: repositories on "), refused + ": " + error(e));
+        }
+        assertEquals(TaskStatus.FINISHED, Fixture.execute(permissive, url).status(), "allowed when configured so");
+    }
+
+    @Test
+    void everyConnectionOfACloneIsChecked() throws Exception {
+        GuardedConnectionFactory factory = new GuardedConnectionFactory(
+                new org.minifaas.common.net.AddressPolicy(false));
+        for (String redirectTarget : List.of("http://127.0.0.1:4222/x/info/refs", "http://169.254.169.254/",
+                "https://[::1]/x")) {
+            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                    () -> factory.create(new java.net.URL(redirectTarget)));
+            assertTrue(e.getMessage().startsWith(GuardedConnectionFactory.REFUSED), e.getMessage());
+        }
+    }
+
+    @Test
+    void aClosedPortAndAnOpenOneThatIsNotGitLookTheSame() throws Exception {
+        try (ServerSocket open = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
+             ServerSocket closed = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            int closedPort = closed.getLocalPort();
+            closed.close();
+            Thread answering = new Thread(() -> {
+                while (!open.isClosed()) {
+                    try (Socket s = open.accept(); OutputStream out = s.getOutputStream()) {
+                        out.write("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\nhello".getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            answering.setDaemon(true);
+            answering.start();
+            String openError = error(Fixture.execute(permissive, "http://127.0.0.1:" + open.getLocalPort() + "/r"));
+            String closedError = error(Fixture.execute(permissive, "http://127.0.0.1:" + closedPort + "/r"));
+            assertEquals(openError.replace(Integer.toString(open.getLocalPort()), "PORT"),
+                    closedError.replace(Integer.toString(closedPort), "PORT"));
+        }
+    }
+
+    @Test
+    void symbolicLinksForTheFilesTheWorkerReadsAreRefused() throws Exception {
+        for (String name : List.of("main.go", "go.mod", "go.sum")) {
+            Map<String, String> files = new HashMap<>(Functions.ECHO);
+            files.put(name, GitHttpServer.symlink("/etc/passwd"));
+            Execution e = Fixture.execute(permissive, git.createRepo("link-" + UUID.randomUUID(), files));
+            assertEquals(name + " is a symbolic link: refused\n", error(e));
+            assertFalse(Fixture.text(e, "stderr.txt").contains("root:"), "a host file was read");
+        }
+    }
+
+    @Test
+    void replacementsOutsideTheRepositoryAreRefusedAndInsideAccepted() throws Exception {
+        for (String target : List.of("../../..", "/tmp/planted", "./inner/../../out")) {
+            Map<String, String> files = new HashMap<>(Functions.ECHO);
+            files.put("go.mod", Functions.GO_MOD + "\nreplace example.com/lib => " + target + "\n");
+            Execution e = Fixture.execute(permissive, git.createRepo("replace-" + UUID.randomUUID(), files));
+            assertEquals("go.mod replaces a module with " + target + ", a path outside the repository: refused\n",
+                    error(e));
+        }
+        Map<String, String> inside = new HashMap<>(Functions.ECHO);
+        inside.put("go.mod", Functions.GO_MOD + "\nreplace (\n\texample.com/lib => ./lib // vendored\n)\n");
+        Execution ok = Fixture.execute(permissive, git.createRepo("replace-ok-" + UUID.randomUUID(), inside), "x");
+        assertEquals(TaskStatus.FINISHED, ok.status(), error(ok));
+    }
+}
