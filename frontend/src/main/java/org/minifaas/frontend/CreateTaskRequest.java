@@ -9,14 +9,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.minifaas.common.Json;
+import org.minifaas.common.net.AddressPolicy;
 
 /** A validated {@code POST /createTask} body: {@code {"url": "...", "parameters": ["..."]}}. */
 public record CreateTaskRequest(String url, List<String> parameters) {
     static final int MAX_PARAMETERS = 256;
     static final int MAX_URL_LENGTH = 2048;
 
-    /** Parses and validates a body; every problem is an {@link ApiException.InvalidRequest}. */
-    public static CreateTaskRequest parse(byte[] body, Set<String> allowedSchemes) {
+    /**
+     * Parses and validates a body; every problem is an {@link ApiException.InvalidRequest}. The URL's host is
+     * resolved (DNS) to check it against the address policy.
+     */
+    public static CreateTaskRequest parse(byte[] body, Set<String> allowedSchemes, AddressPolicy addresses) {
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(body);
@@ -33,7 +37,7 @@ public record CreateTaskRequest(String url, List<String> parameters) {
             throw new ApiException.InvalidRequest("Field 'url' is required and must be a non-empty string.");
         }
         String url = urlNode.asText().trim();
-        validateUrl(url, allowedSchemes);
+        validateUrl(url, allowedSchemes, addresses);
 
         List<String> parameters = new ArrayList<>();
         JsonNode params = root.get("parameters");
@@ -57,7 +61,7 @@ public record CreateTaskRequest(String url, List<String> parameters) {
         return new CreateTaskRequest(url, List.copyOf(parameters));
     }
 
-    static void validateUrl(String url, Set<String> allowedSchemes) {
+    static void validateUrl(String url, Set<String> allowedSchemes, AddressPolicy addresses) {
         if (url.length() > MAX_URL_LENGTH) {
             throw new ApiException.InvalidRequest("The url is longer than " + MAX_URL_LENGTH + " characters.");
         }
@@ -78,5 +82,9 @@ public record CreateTaskRequest(String url, List<String> parameters) {
         if (uri.getRawUserInfo() != null) {
             throw new ApiException.InvalidRequest("The url must not contain credentials: only public repositories are supported.");
         }
+        // last: it may ask DNS
+        addresses.refusal(uri).ifPresent(reason -> {
+            throw new ApiException.InvalidRequest(Character.toUpperCase(reason.charAt(0)) + reason.substring(1) + ".");
+        });
     }
 }

@@ -3,11 +3,14 @@ package org.minifaas.frontend;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.config.SizeUnit;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.HttpResponseException;
+import io.javalin.http.UnsupportedMediaTypeResponse;
 import io.javalin.http.UploadedFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -20,6 +23,7 @@ public final class FrontendApp {
     private static final Logger log = LoggerFactory.getLogger(FrontendApp.class);
     private static final String IDENTITY = "identity";
     static final String NOT_FINISHED = "Given task has not finished yet.";
+    static final String UNAVAILABLE = "The service is temporarily unavailable; try again.";
 
     private FrontendApp() {
     }
@@ -30,6 +34,9 @@ public final class FrontendApp {
     public static Javalin create(FrontendConfig config, TaskService tasks, SystemService system) {
         return Javalin.create(app -> {
             app.startup.showJavalinBanner = false;
+            app.http.prefer405over404 = true;
+            // what Jetty refuses before any route (431, 414, bad Content-Length...) is JSON too
+            app.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             app.http.maxRequestSize = Math.max(config.maxBodyBytes(), config.maxInjectBytes() + MULTIPART_OVERHEAD);
             app.jetty.multipartConfig.maxFileSize(config.maxInjectBytes() + MULTIPART_OVERHEAD, SizeUnit.BYTES);
             app.jetty.multipartConfig.maxTotalRequestSize(config.maxInjectBytes() + MULTIPART_OVERHEAD,
@@ -44,11 +51,25 @@ public final class FrontendApp {
                 }
             });
 
-            app.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+            // Checked before every endpoint: while NATS is down, any call would fail or wait for a timeout.
+            app.routes.beforeMatched(ctx -> {
+                if (!ctx.path().equals("/healthz") && !system.natsAvailable()) {
+                    throw new ApiException.Unavailable(UNAVAILABLE);
+                }
+            });
+
+            app.routes.get("/healthz", ctx -> {
+                if (system.natsAvailable()) {
+                    ctx.json(Map.of("status", "ok"));
+                } else {
+                    ctx.status(503).json(Map.of("status", "nats unavailable"));
+                }
+            });
 
             app.routes.post("/createTask", ctx -> {
+                requireJson(ctx);
                 CreateTaskRequest request = CreateTaskRequest.parse(
-                        readBody(ctx, config.maxBodyBytes()), config.allowedSchemes());
+                        readBody(ctx, config.maxBodyBytes()), config.allowedSchemes(), config.addressPolicy());
                 UUID taskId = tasks.create(identity(ctx).userId(), request);
                 ctx.status(201).json(Map.of("data", taskId.toString()));
             });
@@ -109,22 +130,42 @@ public final class FrontendApp {
                 ctx.json(Map.of("data", system.inject(file.filename(), content)));
             });
 
-            app.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
-            app.routes.exception(QuotaExceededException.class, (e, ctx) -> error(ctx, 429, e.getMessage()));
-            app.routes.exception(IOException.class, (e, ctx) -> {
+            mapErrors(app.routes, system);
+        });
+    }
+
+    /** Every error a route can end in, to its status and a JSON {"error": ...} body. */
+    private static void mapErrors(RoutesConfig routes, SystemService system) {
+        routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
+        routes.exception(QuotaExceededException.class, (e, ctx) -> error(ctx, 429, e.getMessage()));
+        routes.exception(IOException.class, (e, ctx) -> {
+            log.warn("{} {}: NATS unavailable: {}", ctx.method(), ctx.path(), e.toString());
+            error(ctx, 503, UNAVAILABLE);
+        });
+        routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
+        routes.exception(Exception.class, (e, ctx) -> {
+            if (!system.natsAvailable()) {
+                // NATS went away during the call (jnats refuses writes while disconnected)
                 log.warn("{} {}: NATS unavailable: {}", ctx.method(), ctx.path(), e.toString());
-                error(ctx, 503, "The service is temporarily unavailable; try again.");
-            });
-            app.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
-            app.routes.exception(Exception.class, (e, ctx) -> {
-                log.error("{} {} failed", ctx.method(), ctx.path(), e);
-                error(ctx, 500, "Internal error; the request may be retried.");
-            });
+                error(ctx, 503, UNAVAILABLE);
+                return;
+            }
+            log.error("{} {} failed", ctx.method(), ctx.path(), e);
+            error(ctx, 500, "Internal error; the request may be retried.");
         });
     }
 
     private static void error(Context ctx, int status, String message) {
         ctx.status(status).json(Map.of("error", message));
+    }
+
+    /** A task is sent as JSON (charset parameters allowed); a browser form cannot, without CORS, send that type. */
+    private static void requireJson(Context ctx) {
+        String type = ctx.contentType() == null ? "" : ctx.contentType();
+        if (!type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT).equals("application/json")) {
+            drain(ctx);
+            throw new UnsupportedMediaTypeResponse("Send the task as JSON, with the header Content-Type: application/json.");
+        }
     }
 
     private static void requireAdmin(Context ctx, FrontendConfig config) {
@@ -136,7 +177,7 @@ public final class FrontendApp {
     /** The multipart field 'file'; a body that is not multipart, or is cut short, is a bad request. */
     private static UploadedFile uploadedFile(Context ctx, long limit) {
         String type = ctx.contentType();
-        if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/form-data")) {
+        if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
             return null;
         }
         try {
@@ -144,7 +185,7 @@ public final class FrontendApp {
         } catch (Exception e) {
             // Jetty reports a bad or oversized multipart body as a (wrapped) BadMessageException with a status
             for (Throwable t = e; t != null; t = t.getCause()) {
-                String message = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
+                String message = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
                 if (message.contains("413") || message.contains("exceed") || message.contains("too large")) {
                     throw new ApiException.PayloadTooLarge("File", limit);
                 }
@@ -189,8 +230,11 @@ public final class FrontendApp {
         }
     }
 
-    /** Reads at most {@code limit} bytes; a longer body (declared or chunked) is refused with 413. */
-    private static byte[] readBody(Context ctx, int limit) throws IOException {
+    /**
+     * Reads at most {@code limit} bytes; a longer body (declared or chunked) is refused with 413, one that cannot
+     * be read (bad chunking, cut short) with 400.
+     */
+    private static byte[] readBody(Context ctx, int limit) {
         long declared = ctx.req().getContentLengthLong();
         if (declared > limit) {
             drain(ctx);
@@ -203,6 +247,9 @@ public final class FrontendApp {
                 throw new ApiException.PayloadTooLarge(limit);
             }
             return body;
+        } catch (IOException e) {
+            // the client's fault, not NATS's: without this, the IOException mapping would answer 503
+            throw new ApiException.InvalidRequest("The request body could not be read.");
         }
     }
 }

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Set;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
+import org.minifaas.common.net.AddressPolicy;
 
 /**
  * The frontend's configuration, read once at start.
@@ -16,9 +17,12 @@ import org.minifaas.common.config.NatsSettings;
  * @param adminEmails     ADMIN_USERS: e-mail addresses (lower-case) allowed to use the admin endpoints
  * @param maxBodyBytes    MAX_REQUEST_BYTES: largest JSON body accepted
  * @param maxInjectBytes  MAX_INJECT_BYTES: largest file accepted by /injectFile (must fit a NATS message)
+ * @param allowPrivateAddresses REPO_ALLOW_PRIVATE_ADDRESSES: accept repositories on loopback, private and
+ *                        link-local addresses (a local stack serving Git on loopback); off, as it lets users
+ *                        reach internal services through the workers
  */
 public record FrontendConfig(NatsSettings nats, String host, int port, Set<String> allowedSchemes, Set<String> adminEmails,
-                             int maxBodyBytes, int maxInjectBytes) {
+                             int maxBodyBytes, int maxInjectBytes, boolean allowPrivateAddresses) {
 
     /** Below NATS's default max_payload (1 MiB), with room for the message headers. */
     static final int DEFAULT_MAX_INJECT_BYTES = 1_000_000;
@@ -40,13 +44,19 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
         }
         int maxBody = env.intValue("MAX_REQUEST_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024);
         int maxInject = env.intValue("MAX_INJECT_BYTES", DEFAULT_MAX_INJECT_BYTES, 1, 64 * 1024 * 1024);
+        boolean allowPrivate = env.bool(AddressPolicy.ALLOW_PRIVATE, false);
         env.validate();
-        return new FrontendConfig(nats, host, port, schemes, Set.copyOf(admins), maxBody, maxInject);
+        return new FrontendConfig(nats, host, port, schemes, Set.copyOf(admins), maxBody, maxInject, allowPrivate);
     }
 
-    public static FrontendConfig forTests(NatsSettings nats, List<String> admins) {
+    /** Which addresses a repository URL may lead to. */
+    public AddressPolicy addressPolicy() {
+        return new AddressPolicy(allowPrivateAddresses);
+    }
+
+    public static FrontendConfig forTests(NatsSettings nats, List<String> admins, boolean allowPrivateAddresses) {
         return new FrontendConfig(nats, "127.0.0.1", 0, Set.of("https", "http"),
                 Set.copyOf(admins.stream().map(a -> a.toLowerCase(Locale.ROOT)).toList()), 64 * 1024,
-                DEFAULT_MAX_INJECT_BYTES);
+                DEFAULT_MAX_INJECT_BYTES, allowPrivateAddresses);
     }
 }

@@ -34,6 +34,11 @@ public final class SystemService {
                                List<String> logs, List<String> warnings) {
     }
 
+    /** Whether NATS is reachable right now; without it no endpoint can answer. */
+    public boolean natsAvailable() {
+        return nats.isConnected();
+    }
+
     public SystemStatus status() throws IOException, JetStreamApiException, InterruptedException {
         ObserverStore observer = nats.observer();
         TaskQueue.Counters queue = nats.taskQueue().counters();

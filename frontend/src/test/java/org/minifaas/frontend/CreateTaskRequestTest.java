@@ -7,12 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.minifaas.common.net.AddressPolicy;
 
 class CreateTaskRequestTest {
     static final Set<String> SCHEMES = Set.of("https", "http");
 
     static CreateTaskRequest parse(String json) {
-        return CreateTaskRequest.parse(json.getBytes(StandardCharsets.UTF_8), SCHEMES);
+        return CreateTaskRequest.parse(json.getBytes(StandardCharsets.UTF_8), SCHEMES, new AddressPolicy(false));
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,8 +14,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -47,6 +51,11 @@ class FrontendIT {
         frontend.close();
     }
 
+    /** Repository URLs that lead to this machine or a private network, each spelled another way. */
+    static final List<String> PRIVATE_URLS = List.of("http://127.0.0.1:4222/x.git", "http://localhost/x",
+            "http://[::1]/x", "http://169.254.169.254/latest", "http://10.0.0.1/x", "http://0x7f000001/x",
+            "http://2130706433/x", "https://[::ffff:127.0.0.1]/x");
+
     static String newUser() {
         return "user-" + UUID.randomUUID();
     }
@@ -60,9 +69,15 @@ class FrontendIT {
     }
 
     static HttpResponse<byte[]> post(String user, String body) throws Exception {
+        return post(user, "application/json", body);
+    }
+
+    static HttpResponse<byte[]> post(String user, String contentType, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/createTask"))
-                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
         if (user != null) {
             b.header("X-Forwarded-User", user);
         }
@@ -164,6 +179,97 @@ class FrontendIT {
     }
 
     @Test
+    void privateAndLoopbackRepositoriesAre400AndStoreNothing() throws Exception {
+        String user = newUser();
+        long before = queued();
+        for (String url : PRIVATE_URLS) {
+            HttpResponse<byte[]> r = post(user, "{\"url\":\"" + url + "\"}");
+            assertEquals(400, r.statusCode(), url);
+            String error = json(r).get("error").asText();
+            assertTrue(error.contains("not allowed") && error.contains("(" + URI.create(url).getHost() + ")"),
+                    url + " -> " + error);
+        }
+        assertEquals(before, queued());
+        assertTrue(nats.existingUserTasks(user).isEmpty(), "no bucket for a user whose requests all failed");
+        // a public address is fine (nobody clones it here)
+        assertEquals(201, post(user, "{\"url\":\"https://198.51.100.7/x.git\"}").statusCode());
+    }
+
+    @Test
+    void createTaskWithoutJsonContentTypeIs415AndStoresNothing() throws Exception {
+        String user = newUser();
+        long before = queued();
+        String body = "{\"url\":\"https://198.51.100.7/x.git\"}";
+        for (String type : Arrays.asList(null, "text/plain", "application/x-www-form-urlencoded",
+                "multipart/form-data; boundary=x", "application/json-patch+json", "application/jsonp", "")) {
+            HttpResponse<byte[]> r = post(user, type, body);
+            assertEquals(415, r.statusCode(), "Content-Type " + type);
+            assertTrue(json(r).get("error").asText().contains("Content-Type: application/json"), new String(r.body()));
+        }
+        assertEquals(before, queued());
+        assertTrue(nats.existingUserTasks(user).isEmpty(), "no bucket for a user whose requests all failed");
+        for (String type : List.of("application/json; charset=utf-8", "Application/JSON;charset=UTF-8")) {
+            assertEquals(201, post(user, type, body).statusCode(), type);
+        }
+        assertEquals(before + 2, queued());
+    }
+
+    /** Raw HTTP/1.1, as java.net.http refuses to send some of these requests. */
+    static String rawExchange(String request) throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", frontend.app.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            socket.getInputStream().transferTo(out);
+            return out.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void everyErrorIsJsonIncludingJettys() throws Exception {
+        // 20 KB of header: refused by Jetty itself, before any route
+        HttpResponse<byte[]> big = http.send(HttpRequest.newBuilder(URI.create(base + "/getAllTasks"))
+                .header("X-Forwarded-User", newUser()).header("X-Padding", "x".repeat(20 * 1024)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(431, big.statusCode());
+        assertEquals("application/json", big.headers().firstValue("Content-Type").orElse(""));
+        assertEquals("Request Header Fields Too Large", json(big).get("error").asText());
+
+        Map<String, Integer> cases = new LinkedHashMap<>();
+        cases.put("GET /healthz HTTP/1.1\r\nHost: a\r\nX-Padding: " + "x".repeat(20 * 1024) + "\r\n", 431);
+        cases.put("PUT /createTask HTTP/1.1\r\nHost: a\r\nX-Padding: " + "x".repeat(20 * 1024) + "\r\n", 431);
+        cases.put("GET /" + "a".repeat(20 * 1024) + " HTTP/1.1\r\nHost: a\r\n", 414);
+        cases.put("GET /healthz HTTP/1.1\r\n", 400); // no Host
+        cases.put("GET /%2e%2e/etc/passwd HTTP/1.1\r\nHost: a\r\n", 400);
+        cases.put("POST /createTask HTTP/1.1\r\nHost: a\r\nX-Forwarded-User: u\r\nContent-Length: x\r\n", 400);
+        cases.put("GET /healthz HTTP/9.9\r\nHost: a\r\n", 505);
+        cases.put("GET /nothing HTTP/1.1\r\nHost: a\r\nX-Forwarded-User: u\r\n", 404);
+        cases.put("GET /createTask HTTP/1.1\r\nHost: a\r\nX-Forwarded-User: u\r\n", 405);
+        cases.put("DELETE /getAllTasks HTTP/1.1\r\nHost: a\r\nX-Forwarded-User: u\r\n", 405);
+        for (Map.Entry<String, Integer> c : cases.entrySet()) {
+            String request = c.getKey();
+            String what = request.substring(0, Math.min(40, request.indexOf("\r\n")));
+            String answer = rawExchange(request + "Connection: close\r\n\r\n");
+            assertTrue(answer.startsWith("HTTP/1.1 " + c.getValue() + " "), what + " -> " + answer);
+            int split = answer.indexOf("\r\n\r\n");
+            String headers = answer.substring(0, split).toLowerCase(Locale.ROOT);
+            assertTrue(headers.contains("\r\ncontent-type: application/json"), what + " -> " + answer);
+            JsonNode body = Json.MAPPER.readTree(answer.substring(split + 4));
+            assertTrue(body.get("error").isTextual() && !body.get("error").asText().isBlank(), what + " -> " + answer);
+        }
+    }
+
+    @Test
+    void unreadableBodyIs400NotNatsUnavailable() throws Exception {
+        // bad chunking: the client's fault, which once answered 503 as if NATS were down
+        String answer = rawExchange("POST /createTask HTTP/1.1\r\nHost: a\r\nX-Forwarded-User: " + newUser()
+                + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + "8\r\n{\"url\":\"\r\nzz\r\n");
+        assertTrue(answer.startsWith("HTTP/1.1 400 "), answer);
+        assertTrue(answer.endsWith("{\"error\":\"The request body could not be read.\"}"), answer);
+    }
+
+    @Test
     void oversizedBodyIs413() throws Exception {
         String user = newUser();
         long before = queued();
@@ -199,7 +305,7 @@ class FrontendIT {
         List<CompletableFuture<HttpResponse<byte[]>>> calls = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
             HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/createTask"))
-                    .header("X-Forwarded-User", user)
+                    .header("X-Forwarded-User", user).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://example.com/a.git\"}"))
                     .build();
             calls.add(http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()));

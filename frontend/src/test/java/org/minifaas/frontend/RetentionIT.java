@@ -52,7 +52,7 @@ class RetentionIT {
         nats.taskQueue().ensure();
         long baseline = streams();
         HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(base + "/createTask"))
-                .header("X-Forwarded-User", "eve")
+                .header("X-Forwarded-User", "eve").header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://example.com/f.git\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         UUID id = UUID.fromString(Json.MAPPER.readTree(created.body()).get("data").asText());

@@ -26,9 +26,15 @@ final class RunningFrontend implements AutoCloseable {
     }
 
     static RunningFrontend start(UnaryOperator<NatsSettings> settings, List<String> admins) throws Exception {
+        return start(settings, admins, false);
+    }
+
+    /** With {@code allowPrivateAddresses}, as REPO_ALLOW_PRIVATE_ADDRESSES=true. */
+    static RunningFrontend start(UnaryOperator<NatsSettings> settings, List<String> admins,
+                                 boolean allowPrivateAddresses) throws Exception {
         NatsTestServer server = NatsTestServer.start();
         NatsLayer nats = NatsLayer.connect(settings.apply(server.settings()), "frontend-test");
-        Javalin app = FrontendApp.create(FrontendConfig.forTests(nats.settings(), admins),
+        Javalin app = FrontendApp.create(FrontendConfig.forTests(nats.settings(), admins, allowPrivateAddresses),
                 new TaskService(nats), new SystemService(nats)).start("127.0.0.1", 0);
         return new RunningFrontend(server, nats, app);
     }

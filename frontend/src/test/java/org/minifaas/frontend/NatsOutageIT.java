@@ -1,0 +1,103 @@
+package org.minifaas.frontend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.Json;
+import org.minifaas.common.testing.Poll;
+
+/** NATS killed (SIGKILL) under a running frontend, then restarted on the same port and store. */
+class NatsOutageIT {
+    static final String ADMIN = "admin@example.com";
+    static RunningFrontend frontend;
+
+    @BeforeAll
+    static void start() throws Exception {
+        frontend = RunningFrontend.start(s -> s, List.of(ADMIN));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        frontend.close();
+    }
+
+    static HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(frontend.base + path)).timeout(Duration.ofSeconds(10))
+                .header("X-Forwarded-User", "outage-user").header("X-Forwarded-Email", ADMIN);
+    }
+
+    static HttpResponse<byte[]> send(HttpRequest.Builder request) throws Exception {
+        return RunningFrontend.HTTP.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    static HttpRequest.Builder createTask() {
+        return request("/createTask").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://198.51.100.7/x.git\"}"));
+    }
+
+    static HttpRequest.Builder injectFile() {
+        String boundary = "----outage";
+        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+                + "Content-Type: text/plain\r\n\r\nhello\r\n--" + boundary + "--\r\n";
+        return request("/injectFile").header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+    }
+
+    static JsonNode json(HttpResponse<byte[]> r) throws Exception {
+        return Json.MAPPER.readTree(r.body());
+    }
+
+    @Test
+    void everyEndpointAnswers503AtOnceWhileNatsIsDownThenRecovers() throws Exception {
+        HttpResponse<byte[]> created = send(createTask());
+        assertEquals(201, created.statusCode(), new String(created.body()));
+        String id = json(created).get("data").asText();
+
+        frontend.server.kill();
+        HttpResponse<byte[]> health = Poll.until(Duration.ofSeconds(10), () -> send(request("/healthz")),
+                r -> r.statusCode() == 503, "/healthz to report the outage");
+        assertEquals("nats unavailable", json(health).get("status").asText());
+
+        Map<String, HttpRequest.Builder> endpoints = new LinkedHashMap<>();
+        endpoints.put("createTask", createTask());
+        endpoints.put("getTaskStatus", request("/getTaskStatus?taskId=" + id));
+        endpoints.put("getAllTasks", request("/getAllTasks"));
+        endpoints.put("getTaskResult", request("/getTaskResult?taskId=" + id));
+        endpoints.put("getSystemStatus", request("/getSystemStatus"));
+        endpoints.put("injectFile", injectFile());
+        for (Map.Entry<String, HttpRequest.Builder> e : endpoints.entrySet()) {
+            long start = System.nanoTime();
+            HttpResponse<byte[]> r = send(e.getValue());
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(503, r.statusCode(), e.getKey() + ": " + new String(r.body()));
+            assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"), e.getKey());
+            assertFalse(json(r).get("error").asText().isBlank(), e.getKey());
+            assertTrue(millis < 1000, e.getKey() + " took " + millis + " ms");
+        }
+        assertEquals(503, send(request("/healthz")).statusCode(), "still down");
+
+        frontend.server.restart();
+        health = Poll.until(Duration.ofSeconds(30), () -> send(request("/healthz")), r -> r.statusCode() == 200,
+                "/healthz to recover");
+        assertEquals("ok", json(health).get("status").asText());
+        HttpResponse<byte[]> status = Poll.until(Duration.ofSeconds(30),
+                () -> send(request("/getTaskStatus?taskId=" + id)), r -> r.statusCode() == 200,
+                "the task created before the outage to be readable");
+        assertEquals("PENDING", json(status).get("data").asText());
+        assertEquals(201, send(createTask()).statusCode());
+        assertEquals(2, json(send(request("/getAllTasks"))).get("data").size());
+    }
+}
