@@ -9,9 +9,10 @@ JARS = frontend/target/frontend.jar worker/target/worker.jar observer/target/obs
 build:
 	$(MVN) -DskipTests package
 
-## test: every unit and integration test (needs nats-server, go, git on PATH; see README)
+## test: every unit and integration test (needs nats-server, go, git on PATH; see README), then `make run`'s own test
 test:
 	$(MVN) verify
+	scripts/test-run-local.sh
 
 ## run: the whole system on this machine without Docker (nats-server, frontend, worker x3, observer, injector)
 run: build
