@@ -5,8 +5,10 @@
 #   3. the four service images and a Git server holding a test Go function;
 #   4. the stack from docker-compose.yml + docker-compose.ci.yml (no oauth2-proxy: the frontend is published on
 #      127.0.0.1 and called with identity headers);
-#   5. one task end to end (the function must run as uid 1001), the Postman collection with newman, and one
-#      scale-up by the observer (SCALER=docker);
+#   5. the workers' bubblewrap sandbox started; one task end to end (the function must run as uid 1001); the
+#      sandbox seen from functions run through the API: memory limit, no network (the worker's loopback, nats and
+#      gitserver unreachable), a private size-capped /tmp; the Postman collection with newman; one scale-up by the
+#      observer (SCALER=docker), whose worker gets the same seccomp profile and limits;
 #   6. teardown that leaves no container, network or volume, checked; dockerd stopped if this script started it.
 # Every wait has a timeout. Prints a PASS/FAIL summary; exits non-zero on failure.
 # Environment: CI_FRONTEND_PORT [first free from 18080], SMOKE_PROJECT [minifaas-ci], KEEP_LOGS [0: only on failure]
@@ -15,7 +17,8 @@ cd "$(dirname "$0")/.." || exit 1
 
 PROJECT="${SMOKE_PROJECT:-minifaas-ci}"
 ADMIN_EMAIL=admin@ci.invalid
-REPO_URL=http://gitserver:8000/hello.git   # the gitserver service, on the workers' network
+GIT_URL=http://gitserver:8000              # the gitserver service, on the workers' network (docker/ci/functions)
+REPO_URL=$GIT_URL/hello.git
 NEWMAN_VERSION=6.2.2
 LOG_DIR=$(mktemp -d /tmp/minifaas-smoke.XXXXXX)
 STARTED=$SECONDS
@@ -47,6 +50,38 @@ http() { curl -sS -m 15 -H 'X-Forwarded-User: smoke' -H 'X-Forwarded-Email: smok
 json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" | head -n 1; }
 count_workers() { # running worker containers of this stack, the observer's included
   docker ps -q --filter label=minifaas.role=worker --filter label=minifaas.group="$PROJECT" --filter status=running | wc -l
+}
+worker_ids() { docker ps -q --filter label=minifaas.role=worker --filter label=minifaas.group="$PROJECT"; }
+# run_task URL PARAMS_JSON [SECONDS]: creates a task, waits for its end, unzips its results into $LOG_DIR/tasks/ID.
+# Sets TASK_ID, TASK_STATUS, TASK_DIR; prints nothing. Returns 1 if it could not be created or read back.
+run_task() {
+  local answer body i
+  TASK_ID="" TASK_STATUS="" TASK_DIR=""
+  answer=$(http -H 'Content-Type: application/json' -w '\n%{http_code}' "$BASE_URL/createTask" \
+             -d "{\"url\": \"$1\", \"parameters\": $2}") || return 1
+  [ "${answer##*$'\n'}" = 201 ] || { TASK_STATUS="createTask answered: $answer"; return 1; }
+  TASK_ID=$(json_field data <<<"${answer%$'\n'*}")
+  for i in $(seq 1 "${3:-180}"); do
+    body=$(http "$BASE_URL/getTaskStatus?taskId=$TASK_ID") || true
+    TASK_STATUS=$(json_field data <<<"$body")
+    case "$TASK_STATUS" in FINISHED|FINISHED_WITH_ERRORS|UNEXPECTED_ERROR) break ;; esac
+    sleep 1
+  done
+  TASK_DIR="$LOG_DIR/tasks/$TASK_ID"
+  http -o "$TASK_DIR.zip" --create-dirs "$BASE_URL/getTaskResult?taskId=$TASK_ID" || return 1
+  unzip_to "$TASK_DIR" "$TASK_DIR.zip" 2>/dev/null || { TASK_STATUS="$TASK_STATUS, result not a zip"; return 1; }
+}
+task_file() { cat "$TASK_DIR/$1" 2>/dev/null; } # task_file stdout.txt|stderr.txt|error.txt
+one_line() { tr '\n' ' ' | cut -c1-"${1:-300}"; }
+task_summary() { # status and the head of every result file, on one line
+  echo "task $TASK_ID $TASK_STATUS; error.txt: $(task_file error.txt | one_line 160); stdout: $(task_file stdout.txt | one_line 200); stderr: $(task_file stderr.txt | head -n 3 | one_line 160)"
+}
+worker_of() { # the worker container whose log names task $1
+  local c
+  for c in $(worker_ids); do
+    grep -q -- "$1" <<<"$(docker logs "$c" 2>&1)" && { docker inspect -f '{{.Name}}' "$c" | tr -d /; return; }
+  done
+  echo "?"
 }
 unzip_to() { # unzip_to DIR ZIP
   mkdir -p "$1"
@@ -210,34 +245,156 @@ else
   record FAIL "stack up, frontend healthy" $(( SECONDS - t )); exit 1
 fi
 
-# ---- 5a. one task end to end ---------------------------------------------------------------------------
+# ---- 5. the workers' sandbox ---------------------------------------------------------------------------
+# Every worker probes bubblewrap at start and refuses to start when it cannot run it (SANDBOX=bwrap): wait
+# until the three replicas say how they isolate functions, or one of them gives up.
 t=$SECONDS
-e2e() {
-  local answer id status="" body
-  answer=$(http -H 'Content-Type: application/json' -w '\n%{http_code}' "$BASE_URL/createTask" \
-             -d "{\"url\": \"$REPO_URL\", \"parameters\": [\"alpha\", \"beta gamma\"]}")
-  [ "${answer##*$'\n'}" = 201 ] || { echo "createTask: $answer"; return 1; }
-  id=$(json_field data <<<"${answer%$'\n'*}")
-  for _ in $(seq 1 180); do
-    body=$(http "$BASE_URL/getTaskStatus?taskId=$id") || true
-    status=$(json_field data <<<"$body")
-    case "$status" in FINISHED|FINISHED_WITH_ERRORS|UNEXPECTED_ERROR) break ;; esac
+sandbox_started() {
+  local c ready=0 logs
+  for _ in $(seq 1 90); do
+    ready=0
+    for c in $(worker_ids); do
+      logs=$(docker logs "$c" 2>&1)
+      if grep -q "sandbox isolation:" <<<"$logs"; then ready=$((ready + 1))
+      elif grep -qiE "not started|sandbox does not start" <<<"$logs"; then
+        echo "worker $(docker inspect -f '{{.Name}}' "$c" | tr -d /) refused to start: $(grep -iE 'not started|sandbox does not start' <<<"$logs" | tail -n 1 | cut -c1-400)"
+        return 1
+      fi
+    done
+    [ "$ready" -ge 3 ] && break
     sleep 1
   done
-  http -o "$LOG_DIR/result.zip" "$BASE_URL/getTaskResult?taskId=$id" || { echo "getTaskResult failed"; return 1; }
-  unzip_to "$LOG_DIR/result" "$LOG_DIR/result.zip" 2>/dev/null || { echo "result is not a zip: $(head -c 200 "$LOG_DIR/result.zip")"; return 1; }
+  [ "$ready" -ge 3 ] || { echo "$ready of 3 workers reported their sandbox after 90 s"; return 1; }
+  c=$(worker_ids | head -n 1)
+  docker logs "$c" 2>&1 | grep -E "sandbox (isolation|memory|processes|limits)" | sed 's/.*sandbox //' | cut -c1-200 | tr '\n' ';'
+}
+if detail=$(sandbox_started 2>&1); then record PASS "workers' bubblewrap sandbox started" $(( SECONDS - t )) "$detail"; WORKERS_OK=true
+else
+  compose logs --no-color --tail=40 worker 2>&1 | grep -E "ERROR|WARN|sandbox" | tail -n 12 | cut -c1-400 | sed 's/^/    | /'
+  record FAIL "workers' bubblewrap sandbox started" $(( SECONDS - t )) "$detail"; WORKERS_OK=false
+fi
+# without a worker, every task step below would only wait for its timeout
+task_step() { # task_step NAME FUNCTION: runs FUNCTION and records its outcome, or FAIL at once without workers
+  local name=$1 t=$SECONDS detail; shift
+  if ! $WORKERS_OK; then record FAIL "$name" 0 "not run: no worker started"; return; fi
+  if detail=$("$@" 2>&1); then record PASS "$name" $(( SECONDS - t )) "$detail"
+  else
+    compose logs --no-color --tail=15 worker 2>&1 | grep -v "worker config:" | cut -c1-400 | sed 's/^/    | /'
+    record FAIL "$name" $(( SECONDS - t )) "$detail"
+  fi
+}
+
+# ---- 5a. one task end to end ---------------------------------------------------------------------------
+e2e() {
+  run_task "$REPO_URL" '["alpha", "beta gamma"]' || { echo "$TASK_STATUS"; return 1; }
   local out
-  out=$(cat "$LOG_DIR/result/stdout.txt" 2>/dev/null)
-  [ "$status" = FINISHED ] || { echo "task $id ended $status: $(cat "$LOG_DIR"/result/*.txt 2>/dev/null | head -c 400)"; return 1; }
+  out=$(task_file stdout.txt)
+  [ "$TASK_STATUS" = FINISHED ] || { task_summary; return 1; }
   grep -qx 'uid=1001' <<<"$out" || { echo "function did not run as uid 1001: $out"; return 1; }
   grep -qx 'args=alpha|beta gamma' <<<"$out" || { echo "function got other arguments: $out"; return 1; }
-  echo "task $id FINISHED; stdout: $(tr '\n' ' ' <<<"$out")"
+  echo "task $TASK_ID FINISHED; stdout: $(one_line <<<"$out")"
 }
-if detail=$(e2e 2>&1); then record PASS "task end to end (uid 1001)" $(( SECONDS - t )) "$detail"
-else
-  compose logs --no-color --tail=15 worker 2>&1 | sed 's/^/    | /'
-  record FAIL "task end to end (uid 1001)" $(( SECONDS - t )) "$detail"
-fi
+task_step "task end to end (uid 1001)" e2e
+
+# ---- 5s. the sandbox, seen from functions run through the API -----------------------------------------
+# (a) memory: touching 2 GiB must end at FUNCTION_MEMORY_MB (512), and the worker must go on working
+sandbox_memory() {
+  run_task "$GIT_URL/memory.git" '[]' || { echo "$TASK_STATUS"; return 1; }
+  local first="$TASK_ID on $(worker_of "$TASK_ID")" error
+  error=$(task_file error.txt)
+  [ "$TASK_STATUS" = FINISHED_WITH_ERRORS ] || { echo "expected FINISHED_WITH_ERRORS: $(task_summary)"; return 1; }
+  [[ "$error" == "memory limit reached"* ]] || { echo "error.txt does not start with 'memory limit reached': $(task_summary)"; return 1; }
+  ! grep -q "no memory limit" <<<"$(task_file stdout.txt)" || { echo "the function allocated 2 GiB: $(task_summary)"; return 1; }
+  local reached
+  reached=$(task_file stdout.txt | tail -n 1)
+  run_task "$REPO_URL" '["after", "memory"]' || { echo "next task: $TASK_STATUS"; return 1; }
+  [ "$TASK_STATUS" = FINISHED ] || { echo "the next task did not finish: $(task_summary)"; return 1; }
+  local c bad=""
+  for c in $(worker_ids); do
+    [ "$(docker inspect -f '{{.State.Running}} {{.State.OOMKilled}} {{.RestartCount}}' "$c")" = "true false 0" ] \
+      || bad="$bad $(docker inspect -f '{{.Name}} running={{.State.Running}} oomkilled={{.State.OOMKilled}} restarts={{.RestartCount}}' "$c")"
+  done
+  [ -z "$bad" ] || { echo "a worker container suffered:$bad"; return 1; }
+  echo "task $first: error.txt '$(one_line 90 <<<"$error")' (last stdout: $reached); next task FINISHED; no worker restarted or OOM-killed"
+}
+task_step "sandbox: memory limit (2 GiB touched)" sandbox_memory
+
+# (b) network: loopback only. A listener on 127.0.0.1 of every worker container (made from the host in the
+# container's network namespace), Docker's DNS on 127.0.0.11, nats and gitserver by name and by address.
+LISTEN_PORT=18999
+LISTENERS=()
+start_listeners() {
+  command -v nsenter >/dev/null && command -v python3 >/dev/null || return 1
+  local c pid
+  for c in $(worker_ids); do
+    pid=$(docker inspect -f '{{.State.Pid}}' "$c")
+    timeout 300 nsenter -t "$pid" -n python3 -c "import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $LISTEN_PORT)); s.listen(16)
+while True:
+    c, _ = s.accept(); c.close()" >/dev/null 2>&1 &
+    LISTENERS+=($!)
+  done
+  sleep 1
+}
+stop_listeners() { local p; for p in "${LISTENERS[@]}"; do kill "$p" 2>/dev/null; done; LISTENERS=(); }
+sandbox_network() {
+  local targets=() c reachable="" nats_ip git_ip out
+  if start_listeners; then
+    # the control: outside the sandbox, in the same container, the listener answers
+    for c in $(worker_ids); do
+      timeout 10 docker exec -u client "$c" bash -c "exec 3<>/dev/tcp/127.0.0.1/$LISTEN_PORT" 2>/dev/null \
+        || { echo "control failed: no listener on 127.0.0.1:$LISTEN_PORT in $c"; return 1; }
+    done
+    targets+=("127.0.0.1:$LISTEN_PORT")
+  else
+    echo "(no nsenter/python3 here: no listener on the workers' loopback)" >&2
+  fi
+  c=$(worker_ids | head -n 1)
+  nats_ip=$(docker exec "$c" getent hosts nats | awk '{print $1; exit}')
+  git_ip=$(docker exec "$c" getent hosts gitserver | awk '{print $1; exit}')
+  # the control again: a plain process of the worker container reaches nats and gitserver
+  timeout 10 docker exec -u client "$c" bash -c 'exec 3<>/dev/tcp/nats/4222 && exec 4<>/dev/tcp/gitserver/8000' 2>/dev/null \
+    || { echo "control failed: a worker container cannot reach nats:4222 and gitserver:8000"; return 1; }
+  targets+=("127.0.0.11:53" "localhost:8080" "nats:4222" "gitserver:8000")
+  [ -n "$nats_ip" ] && targets+=("$nats_ip:4222")
+  [ -n "$git_ip" ] && targets+=("$git_ip:8000")
+  local json
+  json=$(printf '"%s",' "${targets[@]}"); json="[${json%,}]"
+  run_task "$GIT_URL/network.git" "$json" || { stop_listeners; echo "$TASK_STATUS"; return 1; }
+  stop_listeners
+  out=$(task_file stdout.txt)
+  [ "$TASK_STATUS" = FINISHED ] || { echo "expected FINISHED: $(task_summary)"; return 1; }
+  reachable=$(grep '^connected ' <<<"$out")
+  [ -z "$reachable" ] || { echo "reachable from the sandbox: $(one_line <<<"$reachable")"; return 1; }
+  grep -q "^connections: 0 of ${#targets[@]}$" <<<"$out" || { echo "unexpected output: $(task_summary)"; return 1; }
+  # one short reason per target: "connection refused", "network is unreachable", or no DNS at all
+  echo "task $TASK_ID on $(worker_of "$TASK_ID"): 0 of ${#targets[@]} connected: $(grep '^refused' <<<"$out" \
+    | sed -E 's/^refused ([^ ]*): .*lookup .*/\1 (no DNS)/; s/^refused ([^ ]*): .*: ([^:]*)$/\1 (\2)/' | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
+}
+task_step "sandbox: no network (lo, nats, git)" sandbox_network
+
+# (c) /tmp: private to each task and capped (FUNCTION_TMP_MB, 256): writing 3 GB there must fail, and nothing
+# of it may outlive the task, neither for the next task nor anywhere in the worker containers
+sandbox_tmp() {
+  local mark out c found=""
+  mark=smoke$RANDOM
+  run_task "$GIT_URL/tmp.git" "[\"fill\", \"$mark\"]" || { echo "$TASK_STATUS"; return 1; }
+  local first="$TASK_ID on $(worker_of "$TASK_ID")"
+  out=$(task_file stdout.txt)
+  [ "$TASK_STATUS" = FINISHED ] || { echo "expected FINISHED with a refused write: $(task_summary)"; return 1; }
+  grep -q "^refused after [0-9]* MiB" <<<"$out" || { echo "writing 3 GB to /tmp was not refused: $(task_summary)"; return 1; }
+  local refused=$out
+  run_task "$GIT_URL/tmp.git" '["check"]' || { echo "check: $TASK_STATUS"; return 1; }
+  [ "$TASK_STATUS" = FINISHED ] && grep -qx "tmp empty" <<<"$(task_file stdout.txt)" \
+    || { echo "the next task's /tmp is not empty: $(task_summary)"; return 1; }
+  for c in $(worker_ids); do
+    found="$found$(timeout 30 docker exec "$c" find / -xdev \( -name "marker-$mark" -o -name "fill-$mark" \) -print 2>/dev/null)"
+  done
+  [ -z "$found" ] || { echo "left behind in a worker container: $found"; return 1; }
+  echo "task $first: $(one_line 120 <<<"$refused"); next task $TASK_ID on $(worker_of "$TASK_ID"): /tmp empty; no file of it in any worker container"
+}
+task_step "sandbox: private, capped /tmp" sandbox_tmp
 
 # ---- 5a'. NATS refuses what runs as a function ------------------------------------------------------------
 # Functions share the workers' network with NATS; without the token they must get nothing from it.
@@ -258,25 +415,29 @@ fi
 # ---- 5b. the Postman collection ------------------------------------------------------------------------
 t=$SECONDS
 newman_ok=false
-if ! command -v npm >/dev/null; then apt_install nodejs npm || true; fi
-if command -v npm >/dev/null && run_logged npm.log 300 npm install --no-audit --no-fund --loglevel=error \
-     --prefix "$LOG_DIR/newman" "newman@$NEWMAN_VERSION"; then
-  if timeout 300 "$LOG_DIR/newman/node_modules/.bin/newman" run postman/minifaas.postman_collection.json \
-       -e postman/minifaas.postman_environment.json \
-       --env-var "baseUrl=$BASE_URL" --env-var cookie= --env-var user=newman-user \
-       --env-var email=newman-user@ci.invalid --env-var "adminEmail=$ADMIN_EMAIL" \
-       --env-var "repoUrl=$REPO_URL" --env-var pollIntervalMs=500 --env-var maxPolls=240 \
-       --reporters cli --color off --disable-unicode >"$LOG_DIR/newman.log" 2>&1; then
-    newman_ok=true
-  fi
-  summary=$(grep -E '(requests|assertions) ' "$LOG_DIR/newman.log" | tr -s ' |' ' ' | sed 's/^ //' | tr '\n' ';')
-  if $newman_ok; then record PASS "Postman collection (newman)" $(( SECONDS - t )) "$summary"
-  else
-    sed -n '/# *failure/,$p' "$LOG_DIR/newman.log" | head -n 60 | sed 's/^/    | /'
-    record FAIL "Postman collection (newman)" $(( SECONDS - t )) "$summary"
-  fi
+if ! $WORKERS_OK; then
+  record FAIL "Postman collection (newman)" 0 "not run: no worker started"
 else
-  record FAIL "Postman collection (newman)" $(( SECONDS - t )) "could not install newman from npm"
+  if ! command -v npm >/dev/null; then apt_install nodejs npm || true; fi
+  if command -v npm >/dev/null && run_logged npm.log 300 npm install --no-audit --no-fund --loglevel=error \
+       --prefix "$LOG_DIR/newman" "newman@$NEWMAN_VERSION"; then
+    if timeout 300 "$LOG_DIR/newman/node_modules/.bin/newman" run postman/minifaas.postman_collection.json \
+         -e postman/minifaas.postman_environment.json \
+         --env-var "baseUrl=$BASE_URL" --env-var cookie= --env-var user=newman-user \
+         --env-var email=newman-user@ci.invalid --env-var "adminEmail=$ADMIN_EMAIL" \
+         --env-var "repoUrl=$REPO_URL" --env-var pollIntervalMs=500 --env-var maxPolls=240 \
+         --reporters cli --color off --disable-unicode >"$LOG_DIR/newman.log" 2>&1; then
+      newman_ok=true
+    fi
+    summary=$(grep -E '(requests|assertions) ' "$LOG_DIR/newman.log" | tr -s ' |' ' ' | sed 's/^ //' | tr '\n' ';')
+    if $newman_ok; then record PASS "Postman collection (newman)" $(( SECONDS - t )) "$summary"
+    else
+      sed -n '/# *failure/,$p' "$LOG_DIR/newman.log" | head -n 60 | sed 's/^/    | /'
+      record FAIL "Postman collection (newman)" $(( SECONDS - t )) "$summary"
+    fi
+  else
+    record FAIL "Postman collection (newman)" $(( SECONDS - t )) "could not install newman from npm"
+  fi
 fi
 
 # ---- 5c. one scale-up by the observer ------------------------------------------------------------------
@@ -291,13 +452,25 @@ scale_up() {
   done
   for _ in $(seq 1 120); do
     now=$(count_workers)
-    [ "$now" -gt "$before" ] && { echo "workers $before -> $now"; return 0; }
+    if [ "$now" -gt "$before" ]; then
+      # the observer's worker runs like the replicas: the seccomp profile, the limits, a working sandbox
+      local c opts
+      c=$(docker ps -q --filter label=minifaas.managed-by=observer --filter label=minifaas.group="$PROJECT" | head -n 1)
+      opts=$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{len .HostConfig.SecurityOpt}}' "$c")
+      [ "$opts" = "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{len .HostConfig.SecurityOpt}}' "$(docker ps -q --filter label=com.docker.compose.project="$PROJECT" --filter label=com.docker.compose.service=worker | head -n 1)")" ] \
+        && [ "${opts##* }" -ge 1 ] || { echo "the observer's worker is not started like the replicas: memory, pids, security options = $opts"; return 1; }
+      for _ in $(seq 1 60); do grep -q "sandbox isolation:" <<<"$(docker logs "$c" 2>&1)" && break; sleep 1; done
+      grep -q "sandbox isolation:" <<<"$(docker logs "$c" 2>&1)" || { echo "the observer's worker did not start its sandbox: $(docker logs --tail 3 "$c" 2>&1 | one_line)"; return 1; }
+      echo "workers $before -> $now; the new one has memory, pids, security options = $opts and its sandbox started"
+      return 0
+    fi
     sleep 1
   done
   echo "still $(count_workers) workers after 120 s; observer log:"
   compose logs --tail=15 observer 2>&1 | sed 's/^/    | /'
   return 1
 }
-if detail=$(scale_up 2>&1); then record PASS "observer scale-up (SCALER=docker)" $(( SECONDS - t )) "$detail"
+if ! $WORKERS_OK; then record FAIL "observer scale-up (SCALER=docker)" 0 "not run: no worker started"
+elif detail=$(scale_up 2>&1); then record PASS "observer scale-up (SCALER=docker)" $(( SECONDS - t )) "$detail"
 else record FAIL "observer scale-up (SCALER=docker)" $(( SECONDS - t )) "$detail"; fi
 exit 0

@@ -1,5 +1,6 @@
-# A Git server for the container smoke test: the Go function in function/ committed to /srv/git/hello.git,
-# served over smart HTTP (git http-backend behind scripts/git-http-server.py) on port 8000. Context: the repo root.
+# A Git server for the container smoke test: each Go function in docker/ci/functions/NAME/ committed to its own
+# bare repository /srv/git/NAME.git (hello, memory, network, tmp), served over smart HTTP (git http-backend behind
+# scripts/git-http-server.py) on port 8000: http://gitserver:8000/NAME.git. Context: the repo root.
 FROM debian:trixie-slim
 
 RUN apt-get update \
@@ -8,15 +9,17 @@ RUN apt-get update \
  && useradd --system --user-group --no-create-home --shell /usr/sbin/nologin git
 
 COPY scripts/git-http-server.py /usr/local/bin/git-http
-COPY docker/ci/function/ /tmp/function/
-RUN cd /tmp/function \
- && git init -q -b main \
- && git add . \
- && git -c user.name=minifaas-ci -c user.email=ci@localhost commit -q -m "smoke test function" \
- && mkdir -p /srv/git \
- && git clone -q --bare /tmp/function /srv/git/hello.git \
+COPY docker/ci/functions/ /tmp/functions/
+RUN mkdir -p /srv/git \
+ && for dir in /tmp/functions/*/; do \
+      name=$(basename "$dir") \
+      && git -C "$dir" init -q -b main \
+      && git -C "$dir" add . \
+      && git -C "$dir" -c user.name=minifaas-ci -c user.email=ci@localhost commit -q -m "smoke test function $name" \
+      && git clone -q --bare "$dir" "/srv/git/$name.git" || exit 1; \
+    done \
  && chown -R git:git /srv/git \
- && rm -rf /tmp/function
+ && rm -rf /tmp/functions
 
 USER git
 ENV GIT_PROJECT_ROOT=/srv/git PORT=8000 HOST=0.0.0.0

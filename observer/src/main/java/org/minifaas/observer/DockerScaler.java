@@ -7,17 +7,25 @@ import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.minifaas.common.Threads;
 import org.minifaas.common.config.Env;
 import org.slf4j.Logger;
@@ -30,18 +38,24 @@ import org.slf4j.LoggerFactory;
  * the scaler adds containers of its own and, scaling down, stops only those (gracefully: a worker
  * finishes or hands back its tasks on SIGTERM). Changes run on a thread of their own, so a slow
  * stop never delays the observer's checks; the latest decision wins.
+ *
+ * <p>The workers it starts run like the compose file's replicas: the worker seccomp profile that lets their
+ * bubblewrap sandbox work without any added capability (SCALER_WORKER_SECCOMP, docs/CONTAINERS.md) and the
+ * same outer memory and process limits (SCALER_WORKER_MEMORY, SCALER_WORKER_PIDS_LIMIT).
  */
 public final class DockerScaler implements Scaler, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DockerScaler.class);
     static final String ROLE = "minifaas.role";
     static final String GROUP = "minifaas.group";
     static final String MANAGED = "minifaas.managed-by";
+    private static final Pattern SIZE = Pattern.compile("(\\d+)([bkmg])?b?");
     /** Settings the started workers inherit from the observer's own environment. */
     static final List<String> INHERITED_ENV = List.of("NATS_SERVER_ADDRESS", "NATS_TOKEN", "TASK_RETENTION_SECONDS",
             "MAX_RESULT_BYTES", "TASK_ACK_WAIT_SECONDS", "TASK_MAX_DELIVERIES", "MAX_SECONDS_EXECUTION_PER_REQUEST",
             "CLONE_TIMEOUT_SECONDS", "BUILD_TIMEOUT_SECONDS", "RUN_AS_USER", "BUILD_AS_USER", "WORKER_CONCURRENCY",
             "WORKER_SHUTDOWN_SECONDS", "BINARY_CACHE_ENTRIES", "FUNCTION_MAX_PROCESSES", "FUNCTION_MAX_FILE_BYTES",
-            "LOG_LEVEL", "GOPROXY", "GOFLAGS");
+            "SANDBOX", "FUNCTION_MEMORY_MB", "FUNCTION_TMP_MB", "FUNCTION_CPUS", "FUNCTION_NETWORK", "FUNCTION_CGO",
+            "BUILD_MEMORY_MB", "REPO_ALLOW_PRIVATE_ADDRESSES", "LOG_LEVEL", "GOPROXY", "GOFLAGS");
 
     /**
      * @param dockerHost  DOCKER_HOST
@@ -50,9 +64,19 @@ public final class DockerScaler implements Scaler, AutoCloseable {
      * @param group       SCALER_GROUP: label value that tells this system's workers apart
      * @param env         environment of the started workers
      * @param command     command override (empty: the image's)
+     * @param seccomp     the seccomp profile (JSON) of the started workers; empty: the engine's default
+     * @param memoryBytes their memory limit, swap included (0: none)
+     * @param pidsLimit   their process limit (0: none)
      */
     public record Settings(String dockerHost, String image, String network, String group, List<String> env,
-                           List<String> command) {
+                           List<String> command, String seccomp, long memoryBytes, long pidsLimit) {
+
+        /** Without profile or limits (tests with a plain image). */
+        public Settings(String dockerHost, String image, String network, String group, List<String> env,
+                        List<String> command) {
+            this(dockerHost, image, network, group, env, command, "", 0, 0);
+        }
+
         public static Settings fromEnv(Env env, Map<String, String> processEnv) {
             List<String> inherited = new ArrayList<>();
             for (String name : INHERITED_ENV) {
@@ -60,12 +84,75 @@ public final class DockerScaler implements Scaler, AutoCloseable {
                     inherited.add(name + "=" + processEnv.get(name));
                 }
             }
+            String seccompPath = env.string("SCALER_WORKER_SECCOMP", "");
+            String seccomp = "";
+            if (seccompPath.isEmpty()) {
+                log.warn("SCALER_WORKER_SECCOMP is empty: started workers get the engine's default seccomp profile, "
+                        + "where their bubblewrap sandbox cannot start (docs/CONTAINERS.md)");
+            } else {
+                try {
+                    seccomp = seccompProfile(Path.of(seccompPath));
+                } catch (IOException | IllegalArgumentException e) {
+                    env.problem("SCALER_WORKER_SECCOMP=" + seccompPath + ": " + e.getMessage());
+                }
+            }
+            long memory = 0;
+            String memoryText = env.string("SCALER_WORKER_MEMORY", "");
+            try {
+                memory = bytes(memoryText);
+            } catch (IllegalArgumentException e) {
+                env.problem("SCALER_WORKER_MEMORY=" + memoryText + " " + e.getMessage());
+            }
             return new Settings(
                     env.string("DOCKER_HOST", "unix:///var/run/docker.sock"),
                     env.string("SCALER_WORKER_IMAGE", "minifaas/worker:local"),
                     env.string("SCALER_NETWORK", ""),
                     env.string("SCALER_GROUP", "minifaas"),
-                    List.copyOf(inherited), List.of());
+                    List.copyOf(inherited), List.of(), seccomp, memory,
+                    env.longValue("SCALER_WORKER_PIDS_LIMIT", 0, 0, 4_194_304));
+        }
+
+        /** A seccomp profile file as the one-line JSON the engine takes in {@code seccomp=<profile>}. */
+        static String seccompProfile(Path file) throws IOException {
+            JsonNode profile;
+            try {
+                profile = new ObjectMapper().readTree(Files.readString(file));
+            } catch (IOException e) {
+                if (Files.isReadable(file)) {
+                    throw new IllegalArgumentException("not a JSON seccomp profile: " + e.getMessage());
+                }
+                throw e;
+            }
+            if (profile == null || !profile.isObject() || !profile.has("defaultAction")) {
+                throw new IllegalArgumentException("not a seccomp profile (no defaultAction)");
+            }
+            return profile.toString();
+        }
+
+        /** Docker's size notation: a whole number of bytes, or with a b, k, m or g suffix (powers of 1024). */
+        static long bytes(String text) {
+            if (text.isBlank()) {
+                return 0;
+            }
+            Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
+            if (!m.matches()) {
+                throw new IllegalArgumentException("is not a size (e.g. 3g, 512m, 1073741824)");
+            }
+            int shift = switch (m.group(2) == null ? "b" : m.group(2)) {
+                case "k" -> 10;
+                case "m" -> 20;
+                case "g" -> 30;
+                default -> 0;
+            };
+            try {
+                long n = Long.parseLong(m.group(1));
+                if (n > Long.MAX_VALUE >> shift) {
+                    throw new NumberFormatException();
+                }
+                return n << shift;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("is too large");
+            }
         }
     }
 
@@ -130,6 +217,15 @@ public final class DockerScaler implements Scaler, AutoCloseable {
         labels.put(MANAGED, "observer");
         HostConfig host = HostConfig.newHostConfig()
                 .withRestartPolicy(RestartPolicy.unlessStoppedRestart());
+        if (!settings.seccomp().isEmpty()) {
+            host = host.withSecurityOpts(List.of("seccomp=" + settings.seccomp()));
+        }
+        if (settings.memoryBytes() > 0) {
+            host = host.withMemory(settings.memoryBytes()).withMemorySwap(settings.memoryBytes());
+        }
+        if (settings.pidsLimit() > 0) {
+            host = host.withPidsLimit(settings.pidsLimit());
+        }
         if (!settings.network().isEmpty()) {
             host = host.withNetworkMode(settings.network());
         }

@@ -45,6 +45,8 @@ final class GoBuilder {
     private final Optional<RunAccount> account;
     private final TaskWorkspace workspace;
     private final String goProxy;
+    /** Told to the go command: without /proc (in a container) it cannot find its own installation. */
+    private final Optional<String> goRoot;
 
     GoBuilder(WorkerConfig config, Sandbox sandbox, Optional<RunAccount> account, TaskWorkspace workspace) {
         this.config = config;
@@ -52,6 +54,21 @@ final class GoBuilder {
         this.account = account;
         this.workspace = workspace;
         this.goProxy = proxyOnly(System.getenv("GOPROXY"));
+        this.goRoot = goRoot(config.goBinary());
+    }
+
+    /** {@code go env GOROOT} of the worker's go (the same /usr the sandbox sees), or empty without one. */
+    private static Optional<String> goRoot(String goBinary) {
+        try {
+            Process p = new ProcessBuilder(goBinary, "env", "GOROOT").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            return p.waitFor() == 0 && out.startsWith("/") ? Optional.of(out) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
     }
 
     /** The binary, or why there is none. */
@@ -171,6 +188,7 @@ final class GoBuilder {
             }
         }
         env.put("PATH", "/usr/local/go/bin:/usr/lib/go/bin:/usr/local/bin:/usr/bin:/bin");
+        goRoot.ifPresent(root -> env.put("GOROOT", root));
         env.put("HOME", "/tmp");
         env.put("TMPDIR", "/tmp");
         env.put("GOTMPDIR", "/tmp");

@@ -25,9 +25,14 @@ import java.util.Optional;
  * in Debian 12.
  */
 public final class BubblewrapSandbox implements Sandbox {
-    /** Joins the command's cgroups, then becomes the command: the first process is limited from its start. */
-    private static final String JOIN = "echo 1000 > /proc/self/oom_score_adj 2>/dev/null; "
-            + "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"";
+    /**
+     * Joins the command's cgroups, then becomes the command: the first process is limited from its start. Its
+     * first argument is the seccomp program to hand bubblewrap on fd 9, or "-".
+     */
+    private static final String JOIN = "f=$1; shift; echo 1000 > /proc/self/oom_score_adj 2>/dev/null; "
+            + "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; "
+            + "if [ \"$f\" = - ]; then exec \"$@\"; else exec \"$@\" 9<\"$f\"; fi";
+    private static final String FILTER = "no-user-namespaces.bpf";
     private static final List<String> SYSTEM_LINKS = List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32");
     private static final List<String> SYSTEM_ETC = List.of("ssl", "ca-certificates", "alternatives", "localtime",
             "ld.so.cache");
@@ -39,8 +44,11 @@ public final class BubblewrapSandbox implements Sandbox {
     private final Path etc;
     private final boolean root;
     private final boolean procMounted;
+    /** Nested user namespaces are refused by bubblewrap's sysctl, else by {@link UserNamespaceFilter} on fd 9. */
+    private final boolean disableUserns;
 
-    private BubblewrapSandbox(String bwrap, Cgroups cgroups, Path etc, boolean root, boolean procMounted) {
+    private BubblewrapSandbox(String bwrap, Cgroups cgroups, Path etc, boolean root, boolean procMounted,
+                              boolean disableUserns) {
         this.bwrap = bwrap;
         this.setpriv = findOnPath("setpriv").orElse("/usr/bin/setpriv");
         this.prlimit = findOnPath("prlimit").orElse("/usr/bin/prlimit");
@@ -48,6 +56,7 @@ public final class BubblewrapSandbox implements Sandbox {
         this.etc = etc;
         this.root = root;
         this.procMounted = procMounted;
+        this.disableUserns = disableUserns;
     }
 
     /**
@@ -58,25 +67,38 @@ public final class BubblewrapSandbox implements Sandbox {
      */
     public static BubblewrapSandbox start(Path stateDir, Optional<RunAccount> probeAccount)
             throws IOException, InterruptedException {
+        return start(stateDir, probeAccount, true);
+    }
+
+    /** As {@link #start(Path, Optional)}; {@code trySysctl} false goes straight to the seccomp filter. */
+    static BubblewrapSandbox start(Path stateDir, Optional<RunAccount> probeAccount, boolean trySysctl)
+            throws IOException, InterruptedException {
         String bwrap = findOnPath("bwrap").orElseThrow(() -> new IllegalStateException(
                 "bubblewrap (bwrap) is not installed: apt-get install bubblewrap (or set SANDBOX=off to run "
                         + "functions without a sandbox, which is unsafe)"));
         Path etc = writeEtc(stateDir.resolve("sandbox-etc"));
         boolean root = "0".equals(String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid")));
         Cgroups cgroups = Cgroups.detect();
-        BubblewrapSandbox withProc = new BubblewrapSandbox(bwrap, cgroups, etc, root, true);
-        Outcome probe = withProc.run(probeCommand(probeAccount));
-        if (probe.exitCode() == 0) {
-            return withProc;
+        boolean filterKnown = UserNamespaceFilter.forThisMachine().isPresent();
+        if (filterKnown) {
+            Files.write(etc.resolve(FILTER), UserNamespaceFilter.forThisMachine().get());
         }
-        String procError = text(probe.stderr());
-        BubblewrapSandbox withoutProc = new BubblewrapSandbox(bwrap, cgroups, etc, root, false);
-        Outcome second = withoutProc.run(probeCommand(probeAccount));
-        if (second.exitCode() == 0 && procError.contains("proc")) {
-            return withoutProc; // e.g. Docker's masked /proc paths forbid a new procfs in a user namespace
+        // The best sandbox this host allows, in order: a new /proc (Docker's masked /proc paths forbid one in a
+        // user namespace), nested user namespaces refused by sysctl (a container's /proc/sys is read-only) or
+        // by the seccomp filter.
+        List<String> errors = new ArrayList<>();
+        for (boolean proc : List.of(true, false)) {
+            for (boolean sysctl : filterKnown ? (trySysctl ? List.of(true, false) : List.of(false)) : List.of(true)) {
+                BubblewrapSandbox candidate = new BubblewrapSandbox(bwrap, cgroups, etc, root, proc, sysctl);
+                Outcome probe = candidate.run(probeCommand(probeAccount));
+                if (probe.exitCode() == 0) {
+                    return candidate;
+                }
+                errors.add(text(probe.stderr()).trim());
+            }
         }
         cgroups.close();
-        throw new IllegalStateException("the sandbox does not start here: " + procError.trim()
+        throw new IllegalStateException("the sandbox does not start here: " + String.join("; ", errors)
                 + " (bubblewrap needs unprivileged user namespaces: sysctl user.max_user_namespaces > 0, "
                 + "and in a container the seccomp profile of docs/CONTAINERS.md; SANDBOX=off runs functions "
                 + "without a sandbox, which is unsafe)");
@@ -98,7 +120,8 @@ public final class BubblewrapSandbox implements Sandbox {
         return List.of(
                 "isolation: bubblewrap (" + bwrap + "): user, pid, mount, ipc, uts, net, cgroup namespaces; "
                         + "no capabilities; no_new_privs; killed with the worker"
-                        + (procMounted ? "" : "; no /proc inside (a new procfs is refused here)"),
+                        + (procMounted ? "" : "; no /proc inside (a new procfs is refused here)")
+                        + (disableUserns ? "" : "; nested user namespaces refused by a seccomp filter"),
                 "memory (FUNCTION_MEMORY_MB, tmpfs included): " + (cgroups.available()
                         ? "memory cgroup, out-of-memory kills counted" : "RLIMIT_DATA per process"),
                 "processes (FUNCTION_MAX_PROCESSES): " + (cgroups.available() ? "pids cgroup" : "RLIMIT_NPROC"),
@@ -129,7 +152,8 @@ public final class BubblewrapSandbox implements Sandbox {
     public Outcome run(SandboxCommand command) throws IOException, InterruptedException {
         Limits limits = command.limits();
         try (Cgroups.Command group = cgroups.create(limits)) {
-            List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", JOIN, "sh"));
+            List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", JOIN, "sh",
+                    disableUserns ? "-" : etc.resolve(FILTER).toString()));
             group.dirs().forEach(d -> argv.add(d.resolve("cgroup.procs").toString()));
             argv.add("--");
             Optional<RunAccount> account = command.account();
@@ -159,7 +183,8 @@ public final class BubblewrapSandbox implements Sandbox {
         if (command.network()) {
             a.add("--share-net");
         }
-        a.addAll(List.of("--disable-userns", "--die-with-parent", "--new-session", "--hostname", "minifaas"));
+        a.addAll(disableUserns ? List.of("--disable-userns") : List.of("--seccomp", "9"));
+        a.addAll(List.of("--die-with-parent", "--new-session", "--hostname", "minifaas"));
         int uid = command.account().map(RunAccount::uid).orElse(currentId("-u"));
         int gid = command.account().map(RunAccount::gid).orElse(currentId("-g"));
         a.addAll(List.of("--uid", Integer.toString(uid), "--gid", Integer.toString(gid)));

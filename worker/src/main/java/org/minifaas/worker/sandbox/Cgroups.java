@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +25,9 @@ public final class Cgroups {
     private static final Logger log = LoggerFactory.getLogger(Cgroups.class);
     private static final Path ROOT = Path.of("/sys/fs/cgroup");
     private static final AtomicLong SEQUENCE = new AtomicLong();
+    /** This worker's groups: minifaas-PID-N (N tells apart several sandboxes of one process, as in tests). */
+    private static final Pattern OWN_GROUP = Pattern.compile("minifaas-(\\d+)(-\\d+)?");
+    private static final AtomicLong INSTANCES = new AtomicLong();
 
     private final Version version;
     /** Per controller (v1) or the single "" entry (v2): this worker's group, parent of the commands' groups. */
@@ -39,7 +44,7 @@ public final class Cgroups {
 
     /** Finds a writable cgroup hierarchy and creates this worker's group in it (removing dead workers' groups). */
     public static Cgroups detect() {
-        String self = Long.toString(ProcessHandle.current().pid());
+        String self = ProcessHandle.current().pid() + "-" + INSTANCES.incrementAndGet();
         try {
             Map<String, String> own = ownPaths(Files.readAllLines(Path.of("/proc/self/cgroup")));
             Cgroups found = Files.exists(ROOT.resolve("cgroup.controllers")) ? v2(own, self) : v1(own, self);
@@ -134,9 +139,9 @@ public final class Cgroups {
         } catch (IOException busy) {
             // "no internal processes": a group with processes cannot hand controllers to children. Move this
             // worker into a leaf of its own, then enable them on the (now process-free) parent.
-            Path leaf = parent.resolve("minifaas-worker-" + self);
+            Path leaf = parent.resolve("minifaas-worker-" + ProcessHandle.current().pid());
             Files.createDirectories(leaf);
-            Files.writeString(leaf.resolve("cgroup.procs"), self);
+            Files.writeString(leaf.resolve("cgroup.procs"), Long.toString(ProcessHandle.current().pid()));
             Files.writeString(parent.resolve("cgroup.subtree_control"), enable);
         }
         Files.writeString(base.resolve("cgroup.subtree_control"), enable);
@@ -153,9 +158,9 @@ public final class Cgroups {
     private static void removeStale(Path parent) {
         try (Stream<Path> s = Files.list(parent)) {
             for (Path dir : s.filter(Files::isDirectory).toList()) {
-                String name = dir.getFileName().toString();
-                if (name.matches("minifaas-\\d+")) {
-                    long pid = Long.parseLong(name.substring("minifaas-".length()));
+                Matcher m = OWN_GROUP.matcher(dir.getFileName().toString());
+                if (m.matches()) {
+                    long pid = Long.parseLong(m.group(1));
                     if (ProcessHandle.of(pid).isEmpty()) {
                         log.info("removing the cgroup of a worker that is gone: {}", dir);
                         destroyTree(dir);

@@ -130,4 +130,21 @@ class BubblewrapSandboxIT {
         long cpuTicks = Long.parseLong(ticks[0]) + Long.parseLong(ticks[1]);
         assertTrue(cpuTicks <= 270, "used " + cpuTicks + " ticks of CPU in 2 s");
     }
+
+    @Test
+    void whereTheSysctlIsReadOnlyASeccompFilterRefusesNestedUserNamespaces() throws Exception {
+        Path other = Files.createTempDirectory("minifaas-sandbox-filter-");
+        Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rwx--x--x"));
+        try (BubblewrapSandbox filtered = BubblewrapSandbox.start(other, account, false)) {
+            assertTrue(String.join(" ", filtered.describe()).contains("seccomp filter"), filtered.describe().toString());
+            Outcome o = filtered.run(new SandboxCommand(List.of("/bin/sh", "-c",
+                    "unshare -U true 2>/dev/null && echo nested=yes || echo nested=no; "
+                            + "unshare -n true 2>/dev/null && echo net=yes || echo net=no; sh -c 'echo child'"),
+                    account, List.of(), "/", Map.of("PATH", "/usr/bin:/bin"), false, LIMITS, Duration.ofSeconds(20),
+                    4096));
+            assertEquals("nested=no\nnet=no\nchild\n", out(o));
+        } finally {
+            TestFiles.deleteTree(other);
+        }
+    }
 }

@@ -1,0 +1,3 @@
+module example.com/minifaas-smoke-memory
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/minifaas-smoke-network
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/minifaas-smoke-tmp
+
+go 1.19
