@@ -22,6 +22,11 @@ command -v go >/dev/null 2>&1 || need_install+=(golang-go)
 command -v java >/dev/null 2>&1 || need_install+=(default-jre-headless)
 command -v curl >/dev/null 2>&1 || need_install+=(curl)
 command -v bwrap >/dev/null 2>&1 || need_install+=(bubblewrap)
+# functions' network (FUNCTION_NETWORK=egress, public addresses only): user-mode networking and a host firewall
+if [ "$(id -u)" = 0 ]; then
+  command -v slirp4netns >/dev/null 2>&1 || need_install+=(slirp4netns)
+  command -v nft >/dev/null 2>&1 || need_install+=(nftables)
+fi
 if [ "${#need_install[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need_install[*]} with apt"

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.minifaas.common.model.Task;
 import org.minifaas.worker.sandbox.Mount;
+import org.minifaas.worker.sandbox.Network;
 import org.minifaas.worker.sandbox.Outcome;
 import org.minifaas.worker.sandbox.RunAccount;
 import org.minifaas.worker.sandbox.Sandbox;
@@ -42,7 +43,7 @@ final class FunctionRunner {
         env.put("TMPDIR", "/tmp");
         env.put("LANG", "C.UTF-8");
         Outcome run = sandbox.run(new SandboxCommand(argv, account,
-                List.of(Mount.readOnly(src, GoBuilder.SRC), Mount.readOnly(binary, PROGRAM)), GoBuilder.SRC, env, false,
+                List.of(Mount.readOnly(src, GoBuilder.SRC), Mount.readOnly(binary, PROGRAM)), GoBuilder.SRC, env, config.network(),
                 config.function(), config.runTimeout(), config.outputCapBytes()));
         if (run.timedOut()) {
             return Execution.failed(run.stdout(), run.stderr(),

@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.minifaas.worker.sandbox.Mount;
+import org.minifaas.worker.sandbox.Network;
 import org.minifaas.worker.sandbox.Outcome;
 import org.minifaas.worker.sandbox.RunAccount;
 import org.minifaas.worker.sandbox.Sandbox;
@@ -104,7 +105,7 @@ final class GoBuilder {
         if (GoModule.requiresModules(src)) {
             Outcome download = run(List.of(config.goBinary(), "mod", "download"), List.of(
                     Mount.writable(src, SRC), Mount.writable(workspace.goModCache(), GO_MOD_CACHE),
-                    Mount.writable(cache, GO_BUILD_CACHE)), true);
+                    Mount.writable(cache, GO_BUILD_CACHE)), Network.HOST);
             stderr.add(download.stderr());
             Optional<String> failed = failure("go mod download", download);
             if (failed.isPresent()) {
@@ -113,7 +114,8 @@ final class GoBuilder {
         }
         Outcome build = run(List.of(config.goBinary(), "build", "-o", OUT + "/function", "main.go"), List.of(
                 Mount.writable(src, SRC), Mount.writable(out, OUT),
-                Mount.readOnly(workspace.goModCache(), GO_MOD_CACHE), Mount.writable(cache, GO_BUILD_CACHE)), false);
+                Mount.readOnly(workspace.goModCache(), GO_MOD_CACHE), Mount.writable(cache, GO_BUILD_CACHE)),
+                Network.NONE);
         stderr.add(build.stderr());
         Optional<String> failed = failure("compilation", build);
         if (failed.isPresent()) {
@@ -143,7 +145,7 @@ final class GoBuilder {
             long start = System.nanoTime();
             Path cache = workspace.goBuildCache().layer(dir.resolve("gocache"), account);
             Outcome warm = run(List.of(config.goBinary(), "build", "-o", "/dev/null", "main.go"), List.of(
-                    Mount.readOnly(src, SRC), Mount.writable(cache, GO_BUILD_CACHE)), false);
+                    Mount.readOnly(src, SRC), Mount.writable(cache, GO_BUILD_CACHE)), Network.NONE);
             if (warm.exitCode() != 0 || warm.timedOut()) {
                 log.warn("the Go build cache could not be warmed (first builds will be slow): exit {}: {}",
                         warm.exitCode(), new String(warm.stderr(), StandardCharsets.UTF_8).trim());
@@ -158,9 +160,9 @@ final class GoBuilder {
         }
     }
 
-    private Outcome run(List<String> argv, List<Mount> mounts, boolean network)
+    private Outcome run(List<String> argv, List<Mount> mounts, Network network)
             throws IOException, InterruptedException {
-        return sandbox.run(new SandboxCommand(argv, account, mounts, SRC, environment(network), network,
+        return sandbox.run(new SandboxCommand(argv, account, mounts, SRC, environment(network == Network.HOST), network,
                 config.buildLimits(), config.buildTimeout(), config.outputCapBytes()));
     }
 

@@ -7,6 +7,7 @@ import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
 import org.minifaas.common.net.AddressPolicy;
 import org.minifaas.worker.sandbox.Limits;
+import org.minifaas.worker.sandbox.Network;
 
 /**
  * The worker's configuration, read once at start.
@@ -29,12 +30,14 @@ import org.minifaas.worker.sandbox.Limits;
  * @param buildMemoryMb      BUILD_MEMORY_MB: memory of each build step
  * @param cgo                FUNCTION_CGO: 1 lets builds use cgo (unsafe: C toolchains run flags from the source)
  * @param allowPrivateRepositories REPO_ALLOW_PRIVATE_ADDRESSES: clone from loopback and private addresses too
+ * @param network            FUNCTION_NETWORK: {@code egress} (public addresses only, where the host allows it) or
+ *                           {@code none}
  */
 public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser, String buildAsUser,
                            Duration runTimeout, Duration cloneTimeout, Duration buildTimeout, Path workDir,
                            Path cacheDir, String goBinary, Duration shutdownGrace, int binaryCacheEntries,
                            String sandbox, Limits function, int buildMemoryMb, boolean cgo,
-                           boolean allowPrivateRepositories) {
+                           boolean allowPrivateRepositories, Network network) {
 
     public static WorkerConfig fromEnv(Env env) {
         return fromEnv(env, NatsSettings.fromEnv(env));
@@ -47,11 +50,6 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
         if (runAs.contains(",")) {
             env.problem("RUN_AS_USER=" + runAs + " must name one account: every function runs in a sandbox of its "
                     + "own, so slots no longer need accounts of their own");
-        }
-        String network = env.string("FUNCTION_NETWORK", "none").trim();
-        if (!network.equals("none")) {
-            env.problem("FUNCTION_NETWORK=" + network + " is not available: functions get loopback only (none); "
-                    + "see the README's security model");
         }
         Limits limits = new Limits(
                 env.intValue("FUNCTION_MEMORY_MB", 512, 16, 1 << 20),
@@ -76,7 +74,9 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
                 limits,
                 env.intValue("BUILD_MEMORY_MB", 2048, 256, 1 << 20),
                 env.intValue("FUNCTION_CGO", 0, 0, 1) == 1,
-                env.bool(AddressPolicy.ALLOW_PRIVATE, false));
+                env.bool(AddressPolicy.ALLOW_PRIVATE, false),
+                env.choices("FUNCTION_NETWORK", "egress", Set.of("egress", "none")).contains("none")
+                        ? Network.NONE : Network.EGRESS);
         env.validate();
         return config;
     }

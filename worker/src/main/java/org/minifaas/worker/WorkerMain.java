@@ -6,6 +6,7 @@ import java.util.Optional;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.worker.sandbox.BubblewrapSandbox;
+import org.minifaas.worker.sandbox.Network;
 import org.minifaas.worker.sandbox.RunAccount;
 import org.minifaas.worker.sandbox.Sandbox;
 import org.minifaas.worker.sandbox.Unsandboxed;
@@ -59,6 +60,7 @@ public final class WorkerMain {
             return new Unsandboxed(root);
         }
         Files.createDirectories(config.workDir());
-        return BubblewrapSandbox.start(config.workDir(), probeAccount);
+        return config.network() == Network.EGRESS ? BubblewrapSandbox.startWithEgress(config.workDir(), probeAccount)
+                : BubblewrapSandbox.start(config.workDir(), probeAccount);
     }
 }

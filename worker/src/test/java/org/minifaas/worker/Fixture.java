@@ -51,7 +51,7 @@ final class Fixture {
         if (sandbox == null) {
             Path state = Files.createTempDirectory("minifaas-sandbox-");
             Files.setPosixFilePermissions(state, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
-            sandbox = BubblewrapSandbox.start(state, RunAccount.resolve(runAsUser()));
+            sandbox = BubblewrapSandbox.startWithEgress(state, RunAccount.resolve(runAsUser()));
             Sandbox started = sandbox;
             Runtime.getRuntime().addShutdownHook(new Thread(started::close)); // its cgroups, as a worker's hook does
         }

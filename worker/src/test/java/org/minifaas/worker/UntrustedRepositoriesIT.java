@@ -40,9 +40,10 @@ class UntrustedRepositoriesIT {
         workDir = Files.createTempDirectory("minifaas-untrusted-");
         Files.setPosixFilePermissions(workDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
         NatsSettings unused = NatsSettings.defaults("nats://127.0.0.1:1");
-        permissive = Fixture.executor(Fixture.config(unused, workDir.resolve("permissive"), LIMIT));
+        permissive = Fixture.executor(Fixture.config(unused, workDir.resolve("permissive"), LIMIT,
+                Map.of("CLONE_TIMEOUT_SECONDS", "5")));
         strict = Fixture.executor(Fixture.config(unused, workDir.resolve("strict"), LIMIT,
-                Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", "false")));
+                Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", "false", "CLONE_TIMEOUT_SECONDS", "5")));
     }
 
     @AfterAll

@@ -20,13 +20,14 @@ class WorkerConfigTest {
         assertEquals(new Limits(512, 256, 256, 1, 1L << 30), c.function());
         assertEquals(2048, c.buildMemoryMb());
         assertFalse(c.cgo());
+        assertEquals(org.minifaas.worker.sandbox.Network.EGRESS, c.network());
         assertEquals(c.workDir().resolve("cache"), c.cacheDir());
     }
 
     @Test
     void everyBadSandboxSettingIsNamedInOneError() {
         ConfigException e = assertThrows(ConfigException.class, () -> WorkerConfig.fromEnv(new Env(Map.of(
-                "SANDBOX", "maybe", "RUN_AS_USER", "client,client2", "FUNCTION_NETWORK", "egress",
+                "SANDBOX", "maybe", "RUN_AS_USER", "client,client2", "FUNCTION_NETWORK", "public",
                 "FUNCTION_MEMORY_MB", "1", "FUNCTION_CGO", "yes"))));
         for (String name : new String[] {"SANDBOX", "RUN_AS_USER", "FUNCTION_NETWORK", "FUNCTION_MEMORY_MB",
                 "FUNCTION_CGO"}) {

@@ -135,6 +135,9 @@ class WorkerRecoveryIT {
             assertTrue(doomed.waitFor(10, TimeUnit.SECONDS));
             Poll.until(Duration.ofSeconds(10), () -> WorkerIT.hostProcessesWith(marker), List::isEmpty,
                     "the functions and their children to die with their worker");
+            // and the functions' network helpers (slirp4netns and its namespace holder) with them
+            Poll.until(Duration.ofSeconds(10), () -> WorkerIT.hostProcessesWith("slirp4netns").size()
+                    + WorkerIT.hostProcessesWith("sleep infinity").size(), n -> n == 0, "no egress helper left");
         } finally {
             doomed.destroyForcibly();
         }
@@ -142,7 +145,9 @@ class WorkerRecoveryIT {
         Process next = workerProcess("killed", Map.of("WORKER_CONCURRENCY", "3"));
         try {
             for (UUID id : ids) {
-                assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+                TaskStatus status = awaitFinal(nats, id, WAIT);
+                Map<String, String> files = results(nats, id);
+                assertEquals(TaskStatus.FINISHED, status, files::toString);
                 assertEquals("done\n", results(nats, id).get("stdout.txt"));
             }
             Poll.until(Duration.ofSeconds(10), () -> Fixture.leftovers(workDir.resolve("killed").resolve("tasks")),

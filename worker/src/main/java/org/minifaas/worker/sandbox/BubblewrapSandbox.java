@@ -46,6 +46,9 @@ public final class BubblewrapSandbox implements Sandbox {
     private final boolean procMounted;
     /** Nested user namespaces are refused by bubblewrap's sysctl, else by {@link UserNamespaceFilter} on fd 9. */
     private final boolean disableUserns;
+    /** FUNCTION_NETWORK=egress where this host allows it, else null (and why in {@link #egressProblem}). */
+    private volatile Egress egress;
+    private volatile String egressProblem = "not asked for (FUNCTION_NETWORK=none)";
 
     private BubblewrapSandbox(String bwrap, Cgroups cgroups, Path etc, boolean root, boolean procMounted,
                               boolean disableUserns) {
@@ -68,6 +71,22 @@ public final class BubblewrapSandbox implements Sandbox {
     public static BubblewrapSandbox start(Path stateDir, Optional<RunAccount> probeAccount)
             throws IOException, InterruptedException {
         return start(stateDir, probeAccount, true);
+    }
+
+    /**
+     * As {@link #start(Path, Optional)}, with {@link Network#EGRESS} for functions where the host allows it
+     * (otherwise they get {@link Network#NONE}, and {@link #warnings()} says why).
+     */
+    public static BubblewrapSandbox startWithEgress(Path stateDir, Optional<RunAccount> account)
+            throws IOException, InterruptedException {
+        BubblewrapSandbox sandbox = start(stateDir, account, true);
+        try {
+            sandbox.egress = Egress.prepare(stateDir, account, sandbox.root, sandbox.setpriv);
+            sandbox.egressProblem = null;
+        } catch (IOException e) {
+            sandbox.egressProblem = e.getMessage();
+        }
+        return sandbox;
     }
 
     /** As {@link #start(Path, Optional)}; {@code trySysctl} false goes straight to the seccomp filter. */
@@ -106,7 +125,7 @@ public final class BubblewrapSandbox implements Sandbox {
 
     private static SandboxCommand probeCommand(Optional<RunAccount> account) {
         return new SandboxCommand(List.of("/bin/true"), account, List.of(), "/", Map.of("PATH", "/usr/bin:/bin"),
-                false, new Limits(64, 1, 16, 1, 1 << 20), Duration.ofSeconds(20), 4096);
+                Network.NONE, new Limits(64, 1, 16, 1, 1 << 20), Duration.ofSeconds(20), 4096);
     }
 
     @Override
@@ -128,7 +147,9 @@ public final class BubblewrapSandbox implements Sandbox {
                 "cpu (FUNCTION_CPUS): " + (cgroups.limitsCpu() ? "cpu cgroup quota" : "not limited here"),
                 "/tmp and /dev/shm (FUNCTION_TMP_MB): private tmpfs of that size",
                 "files (FUNCTION_MAX_FILE_BYTES): RLIMIT_FSIZE",
-                "network: a network namespace with loopback only",
+                egress != null ? "network (FUNCTION_NETWORK=egress): public addresses only, through slirp4netns and "
+                        + "the nftables table " + EgressFirewall.TABLE
+                        : "network: a network namespace with loopback only",
                 "limits enforced by: " + limits);
     }
 
@@ -141,6 +162,10 @@ public final class BubblewrapSandbox implements Sandbox {
                     + "the host for per-task limits");
         } else if (!cgroups.limitsCpu()) {
             missing.add("no cpu cgroup controller: FUNCTION_CPUS is not enforced");
+        }
+        if (egressProblem != null && !egressProblem.startsWith("not asked")) {
+            missing.add("FUNCTION_NETWORK=egress is not possible here (" + egressProblem
+                    + "): functions get no network at all");
         }
         if (!procMounted) {
             missing.add("sandboxes have no /proc (a new procfs is refused here, e.g. by Docker's masked paths)");
@@ -156,6 +181,7 @@ public final class BubblewrapSandbox implements Sandbox {
                     disableUserns ? "-" : etc.resolve(FILTER).toString()));
             group.dirs().forEach(d -> argv.add(d.resolve("cgroup.procs").toString()));
             argv.add("--");
+            Outcome raw;
             Optional<RunAccount> account = command.account();
             if (root && account.isPresent()) {
                 RunAccount a = account.get();
@@ -167,21 +193,28 @@ public final class BubblewrapSandbox implements Sandbox {
                 argv.add("--nproc=" + limits.maxProcesses());
             }
             argv.add("--");
-            argv.addAll(bwrapArguments(command));
-            argv.add("--");
-            argv.addAll(command.argv());
-            // bubblewrap's PID namespace ends with its first process: no process group to hunt for
-            Outcome raw = ProcessRunner.run(argv, Path.of("/"), command.env(), command.timeout(), command.outputCap(),
-                    false);
+            Network network = command.network() == Network.EGRESS && egress == null ? Network.NONE
+                    : command.network();
+            try (Egress.Attachment attached = network == Network.EGRESS ? egress.attach() : null) {
+                if (attached != null) {
+                    argv.addAll(attached.enter());
+                }
+                argv.addAll(bwrapArguments(command, network));
+                argv.add("--");
+                argv.addAll(command.argv());
+                // bubblewrap's PID namespace ends with its first process: no process group to hunt for
+                raw = ProcessRunner.run(argv, Path.of("/"), command.env(), command.timeout(), command.outputCap(),
+                        false);
+            }
             boolean oom = cgroups.available() ? group.oomKills() > 0 : ranOutOfMemory(raw.stderr());
             return new Outcome(raw.exitCode(), raw.timedOut(), oom, raw.stdout(), raw.stderr(), raw.elapsed());
         }
     }
 
-    private List<String> bwrapArguments(SandboxCommand command) throws IOException {
+    private List<String> bwrapArguments(SandboxCommand command, Network network) throws IOException {
         List<String> a = new ArrayList<>(List.of(bwrap, "--unshare-user", "--unshare-all"));
-        if (command.network()) {
-            a.add("--share-net");
+        if (network != Network.NONE) {
+            a.add("--share-net"); // the host's, or the egress namespace it was started in
         }
         a.addAll(disableUserns ? List.of("--disable-userns") : List.of("--seccomp", "9"));
         a.addAll(List.of("--die-with-parent", "--new-session", "--hostname", "minifaas"));
@@ -203,8 +236,10 @@ public final class BubblewrapSandbox implements Sandbox {
         for (String name : SYSTEM_ETC) {
             a.addAll(List.of("--ro-bind-try", "/etc/" + name, "/etc/" + name));
         }
-        if (command.network()) {
+        if (network == Network.HOST) {
             a.addAll(List.of("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"));
+        } else if (network == Network.EGRESS) {
+            a.addAll(List.of("--ro-bind", egress.resolvConf().toString(), "/etc/resolv.conf"));
         }
         if (procMounted) {
             a.addAll(List.of("--proc", "/proc"));
@@ -249,7 +284,7 @@ public final class BubblewrapSandbox implements Sandbox {
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
     }
 
-    private static Optional<String> findOnPath(String name) {
+    static Optional<String> findOnPath(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
             Path p = Path.of(dir.isEmpty() ? "." : dir, name);
             if (Files.isExecutable(p) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {

@@ -13,12 +13,12 @@ import java.util.Optional;
  * @param mounts    the task's paths it sees, besides the read-only system
  * @param workDir   its working directory, a path inside the sandbox
  * @param env       its whole environment
- * @param network   {@code false}: loopback only; {@code true}: the host's network (module downloads only)
+ * @param network   the network it gets
  * @param limits    what it may use
  * @param timeout   wall-clock limit
  * @param outputCap bytes kept of each of stdout and stderr
  */
 public record SandboxCommand(List<String> argv, Optional<RunAccount> account, List<Mount> mounts, String workDir,
-                             Map<String, String> env, boolean network, Limits limits, Duration timeout,
+                             Map<String, String> env, Network network, Limits limits, Duration timeout,
                              long outputCap) {
 }

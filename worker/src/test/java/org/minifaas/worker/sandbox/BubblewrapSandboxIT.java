@@ -53,7 +53,7 @@ class BubblewrapSandboxIT {
     static Outcome sh(String script, Limits limits, Duration timeout) throws Exception {
         return sandbox.run(new SandboxCommand(List.of("/bin/sh", "-c", script), account,
                 List.of(Mount.writable(writable, "/task/out"), Mount.readOnly(state.resolve("sandbox-etc"), "/task/ro")),
-                "/task/out", Map.of("PATH", "/usr/bin:/bin"), false, limits, timeout, 1 << 20));
+                "/task/out", Map.of("PATH", "/usr/bin:/bin"), Network.NONE, limits, timeout, 1 << 20));
     }
 
     static String out(Outcome o) {
@@ -140,7 +140,7 @@ class BubblewrapSandboxIT {
             Outcome o = filtered.run(new SandboxCommand(List.of("/bin/sh", "-c",
                     "unshare -U true 2>/dev/null && echo nested=yes || echo nested=no; "
                             + "unshare -n true 2>/dev/null && echo net=yes || echo net=no; sh -c 'echo child'"),
-                    account, List.of(), "/", Map.of("PATH", "/usr/bin:/bin"), false, LIMITS, Duration.ofSeconds(20),
+                    account, List.of(), "/", Map.of("PATH", "/usr/bin:/bin"), Network.NONE, LIMITS, Duration.ofSeconds(20),
                     4096));
             assertEquals("nested=no\nnet=no\nchild\n", out(o));
         } finally {

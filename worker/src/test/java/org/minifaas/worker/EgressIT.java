@@ -1,0 +1,154 @@
+package org.minifaas.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.config.NatsSettings;
+import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.testing.GitHttpServer;
+import org.minifaas.common.testing.Poll;
+import org.minifaas.common.testing.TestFiles;
+
+/**
+ * FUNCTION_NETWORK=egress on a real kernel: a "public" host (198.51.100.1, in a network namespace of this test
+ * behind a veth pair) is reachable from a function; the host's loopback, its own addresses, private and
+ * link-local addresses are not.
+ */
+class EgressIT {
+    static final String PUBLIC = "198.51.100.1";
+    static final String HOST_SIDE = "198.51.100.254";
+    static String netns;
+    static String hostVeth;
+    static Process publicServer;
+    static GitHttpServer git;
+    static Path workDir;
+    static TaskExecutor executor;
+    static List<ServerSocket> hostServers = new ArrayList<>();
+
+    static void sh(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", command) + ": " + out);
+        }
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(Fixture.isRoot(), "network namespaces, nftables and slirp4netns need root (CI runs as root)");
+        String id = Long.toString(System.nanoTime() % 100_000);
+        netns = "mfpub" + id;
+        hostVeth = "mfh" + id;
+        sh("ip", "netns", "add", netns);
+        sh("ip", "link", "add", hostVeth, "type", "veth", "peer", "name", "mfp" + id);
+        sh("ip", "link", "set", "mfp" + id, "netns", netns);
+        sh("ip", "addr", "add", HOST_SIDE + "/24", "dev", hostVeth);
+        sh("ip", "link", "set", hostVeth, "up");
+        sh("ip", "netns", "exec", netns, "ip", "addr", "add", PUBLIC + "/24", "dev", "mfp" + id);
+        sh("ip", "netns", "exec", netns, "ip", "link", "set", "mfp" + id, "up");
+        sh("ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up");
+        publicServer = new ProcessBuilder("ip", "netns", "exec", netns, "python3", "-m", "http.server", "8080",
+                "--bind", PUBLIC).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Poll.until(Duration.ofSeconds(20), EgressIT::publicServerAnswers, ok -> ok, "the public test server");
+        git = GitHttpServer.start();
+        workDir = Files.createTempDirectory("minifaas-egress-");
+        executor = Fixture.executor(Fixture.config(NatsSettings.defaults("nats://127.0.0.1:1"), workDir,
+                Duration.ofSeconds(20)));
+    }
+
+    static boolean publicServerAnswers() {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(PUBLIC, 8080), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A server on one of the host's own addresses that answers every connection. */
+    static int hostServer(InetAddress address) throws IOException {
+        ServerSocket server = new ServerSocket(0, 50, address);
+        hostServers.add(server);
+        Thread t = new Thread(() -> {
+            while (!server.isClosed()) {
+                try (Socket s = server.accept(); OutputStream out = s.getOutputStream()) {
+                    out.write("HTTP/1.0 200 OK\r\n\r\nhost".getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return server.getLocalPort();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (ServerSocket s : hostServers) {
+            s.close();
+        }
+        if (publicServer != null) {
+            publicServer.destroyForcibly();
+            publicServer.waitFor();
+        }
+        if (netns != null) {
+            sh("ip", "netns", "del", netns); // takes the veth pair with it
+        }
+        if (git != null) {
+            git.close();
+        }
+        if (workDir != null) {
+            executor.awaitCleanup();
+            TestFiles.deleteTree(workDir);
+        }
+    }
+
+    @Test
+    void publicAddressesAreReachableAndTheHostPrivateAndLinkLocalOnesAreNot() throws Exception {
+        assertTrue(Fixture.sandbox().warnings().stream().noneMatch(w -> w.contains("egress")),
+                "egress is possible here: " + Fixture.sandbox().warnings());
+        int loopbackPort = hostServer(InetAddress.getLoopbackAddress());
+        int hostSidePort = hostServer(InetAddress.getByName(HOST_SIDE));
+        String url = git.createRepo("connect-" + UUID.randomUUID(), HostileFunctions.CONNECT);
+        List<String> refused = List.of("127.0.0.1:" + loopbackPort, "10.0.2.2:" + loopbackPort,
+                HOST_SIDE + ":" + hostSidePort, "169.254.169.254:80", "10.1.2.3:80", "192.168.1.1:80");
+        List<String> targets = new ArrayList<>(List.of(PUBLIC + ":8080"));
+        targets.addAll(refused);
+        Execution e = Fixture.execute(executor, url, targets.toArray(String[]::new));
+        assertEquals(TaskStatus.FINISHED, e.status(), Fixture.text(e, "error.txt"));
+        String out = Fixture.text(e, "stdout.txt");
+        assertTrue(out.contains(PUBLIC + ":8080=open\n"), "the public address was not reachable: " + out);
+        for (String target : refused) {
+            assertTrue(out.contains(target + "=closed\n"), "reached " + target + ": " + out);
+        }
+    }
+
+    @Test
+    void withNetworkNoneNotEvenPublicAddressesAreReachable() throws Exception {
+        TaskExecutor none = Fixture.executor(Fixture.config(NatsSettings.defaults("nats://127.0.0.1:1"),
+                workDir.resolve("none"), Duration.ofSeconds(20), Map.of("FUNCTION_NETWORK", "none")));
+        String url = git.createRepo("connect-none-" + UUID.randomUUID(), HostileFunctions.CONNECT);
+        Execution e = Fixture.execute(none, url, PUBLIC + ":8080");
+        assertEquals(PUBLIC + ":8080=closed\n", Fixture.text(e, "stdout.txt"));
+        none.awaitCleanup();
+    }
+}
