@@ -8,7 +8,7 @@
 #   5. the workers' bubblewrap sandbox started; one task end to end (the function must run as uid 1001); the
 #      sandbox seen from functions run through the API: memory limit, no network (the worker's loopback, nats and
 #      gitserver unreachable), a private size-capped /tmp; the Postman collection with newman; one scale-up by the
-#      observer (SCALER=docker), whose worker gets the same seccomp profile and limits;
+#      observer (SCALER=docker), whose worker gets the same seccomp profile and limits and must start its sandbox
 #   6. teardown that leaves no container, network or volume, checked; dockerd stopped if this script started it.
 # Every wait has a timeout. Prints a PASS/FAIL summary; exits non-zero on failure.
 # Environment: CI_FRONTEND_PORT [first free from 18080], SMOKE_PROJECT [minifaas-ci], KEEP_LOGS [0: only on failure]
@@ -441,33 +441,66 @@ else
 fi
 
 # ---- 5c. one scale-up by the observer ------------------------------------------------------------------
+# The observer starts a worker once the backlog stays above CONGESTION_LIMIT (2) for 3 checks of 2 s, and stops
+# it again once the backlog is gone. So the new container is followed from the second it appears: its log is
+# copied into $LOG_DIR every second (the observer removes the container when it scales down), and a crash
+# (the worker exits, restarts, or says it did not start) is told apart from an orderly scale-down.
 t=$SECONDS
+observer_stopped() { compose logs --no-color observer 2>/dev/null | grep -q "stopping worker container ${1:0:12}"; }
 scale_up() {
-  local before now i
+  local before i c="" opts replica_opts log="$LOG_DIR/scaled-worker.log" state="" restarts=0 seen=0 up_at
   before=$(count_workers)
-  # twelve 6-second tasks for 3 workers: the backlog stays above CONGESTION_LIMIT=2 for a while
+  # twelve 8-second tasks for 3 workers: the backlog stays above CONGESTION_LIMIT=2 for ~20 s, the new worker
+  # needs ~2 s to start
   for i in $(seq 1 12); do
     curl -sS -m 15 -o /dev/null -H "X-Forwarded-User: scaler-$((i % 3))" -H 'Content-Type: application/json' \
-      -d "{\"url\": \"$REPO_URL\", \"parameters\": [\"sleep\", \"6\"]}" "$BASE_URL/createTask" || true
+      -d "{\"url\": \"$REPO_URL\", \"parameters\": [\"sleep\", \"8\"]}" "$BASE_URL/createTask" || true
   done
   for _ in $(seq 1 120); do
-    now=$(count_workers)
-    if [ "$now" -gt "$before" ]; then
-      # the observer's worker runs like the replicas: the seccomp profile, the limits, a working sandbox
-      local c opts
-      c=$(docker ps -q --filter label=minifaas.managed-by=observer --filter label=minifaas.group="$PROJECT" | head -n 1)
-      opts=$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{len .HostConfig.SecurityOpt}}' "$c")
-      [ "$opts" = "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{len .HostConfig.SecurityOpt}}' "$(docker ps -q --filter label=com.docker.compose.project="$PROJECT" --filter label=com.docker.compose.service=worker | head -n 1)")" ] \
-        && [ "${opts##* }" -ge 1 ] || { echo "the observer's worker is not started like the replicas: memory, pids, security options = $opts"; return 1; }
-      for _ in $(seq 1 60); do grep -q "sandbox isolation:" <<<"$(docker logs "$c" 2>&1)" && break; sleep 1; done
-      grep -q "sandbox isolation:" <<<"$(docker logs "$c" 2>&1)" || { echo "the observer's worker did not start its sandbox: $(docker logs --tail 3 "$c" 2>&1 | one_line)"; return 1; }
-      echo "workers $before -> $now; the new one has memory, pids, security options = $opts and its sandbox started"
-      return 0
+    c=$(docker ps -aq --no-trunc --filter label=minifaas.managed-by=observer --filter label=minifaas.group="$PROJECT" | head -n 1)
+    [ -n "$c" ] && break
+    sleep 1
+  done
+  if [ -z "$c" ]; then
+    echo "still $(count_workers) workers after 120 s; observer log:"
+    compose logs --no-color --tail=15 observer 2>&1 | sed 's/^/    | /'
+    return 1
+  fi
+  up_at=$SECONDS
+  # the observer's worker runs like the replicas: the seccomp profile, the limits, a working sandbox
+  opts=$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{len .HostConfig.SecurityOpt}}' "$c" 2>&1)
+  replica_opts=$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{len .HostConfig.SecurityOpt}}' \
+    "$(docker ps -q --filter label=com.docker.compose.project="$PROJECT" --filter label=com.docker.compose.service=worker | head -n 1)")
+  [ "$opts" = "$replica_opts" ] && [ "${opts##* }" -ge 1 ] \
+    || { echo "the observer's worker ${c:0:12} is not started like the replicas: memory, pids, security options = $opts (replicas: $replica_opts)"; return 1; }
+  for _ in $(seq 1 60); do
+    # one snapshot a second, kept only when complete: the container may be gone by the next one
+    state=$(docker inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}' "$c" 2>/dev/null) || { state=gone; break; }
+    docker logs "$c" >"$log.part" 2>&1 && mv "$log.part" "$log"
+    restarts=${state##* }
+    if grep -q "sandbox isolation:" "$log" 2>/dev/null; then seen=1; break; fi
+    # a crash: it said it did not start, it exited, or the engine restarted it (restart: unless-stopped)
+    if grep -qiE "not started|sandbox does not start|Exception in thread" "$log" 2>/dev/null || [ "$restarts" -gt 0 ] \
+       || { [[ "$state" != running* ]] && [[ "$state" != created* ]] && ! observer_stopped "$c"; }; then
+      echo "the observer's worker ${c:0:12} crashed at start ($state: status, exit code, restarts): $(grep -iE 'ERROR|Exception|not started' "$log" | tail -n 1 | cut -c1-400)"
+      return 1
     fi
     sleep 1
   done
-  echo "still $(count_workers) workers after 120 s; observer log:"
-  compose logs --tail=15 observer 2>&1 | sed 's/^/    | /'
+  rm -f "$log.part"
+  if [ "$seen" = 1 ]; then
+    echo "workers $before -> $((before + 1)); the new one (${c:0:12}) has memory, pids, security options = $opts; its sandbox started after $((SECONDS - up_at)) s: $(grep -o 'sandbox isolation: [^(]*' "$log" | head -n 1)"
+    return 0
+  fi
+  if grep -qiE "not started|sandbox does not start|Exception in thread" "$log" 2>/dev/null; then
+    echo "the observer's worker ${c:0:12} crashed at start: $(grep -iE 'ERROR|Exception|not started' "$log" | tail -n 1 | cut -c1-400)"
+  elif [ "$state" = gone ] && observer_stopped "$c"; then
+    echo "the observer scaled its worker ${c:0:12} down after $((SECONDS - up_at)) s, before it reported its sandbox (no crash seen; its log: $(tail -n 2 "$log" 2>/dev/null | one_line))"
+  elif [ "$state" = gone ]; then
+    echo "the observer's worker ${c:0:12} vanished after $((SECONDS - up_at)) s without the observer stopping it (its log: $(tail -n 2 "$log" 2>/dev/null | one_line))"
+  else
+    echo "the observer's worker ${c:0:12} did not report its sandbox within 60 s ($state: status, exit code, restarts): $(tail -n 2 "$log" 2>/dev/null | one_line)"
+  fi
   return 1
 }
 if ! $WORKERS_OK; then record FAIL "observer scale-up (SCALER=docker)" 0 "not run: no worker started"

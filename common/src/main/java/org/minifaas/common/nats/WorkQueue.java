@@ -64,12 +64,20 @@ public abstract class WorkQueue {
         ConsumerContext context = null;
         while (running.getAsBoolean()) {
             try {
+                if (!layer.isConnected()) {
+                    // nothing can be taken until NATS is back (a pull made now fails at once: no busy loop)
+                    Thread.sleep(250);
+                    continue;
+                }
                 if (context == null) {
                     context = consumer();
                 }
+                long start = System.nanoTime();
                 Message message = context.next(Duration.ofSeconds(1));
                 if (message != null) {
                     handler.handle(message);
+                } else if (System.nanoTime() - start < 200_000_000L) {
+                    Thread.sleep(200); // an empty answer long before the wait: the server refused the pull
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

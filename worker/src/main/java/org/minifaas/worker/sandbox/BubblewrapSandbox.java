@@ -70,7 +70,7 @@ public final class BubblewrapSandbox implements Sandbox {
      */
     public static BubblewrapSandbox start(Path stateDir, Optional<RunAccount> probeAccount)
             throws IOException, InterruptedException {
-        return start(stateDir, probeAccount, true);
+        return start(stateDir, probeAccount, true, true);
     }
 
     /**
@@ -79,7 +79,7 @@ public final class BubblewrapSandbox implements Sandbox {
      */
     public static BubblewrapSandbox startWithEgress(Path stateDir, Optional<RunAccount> account)
             throws IOException, InterruptedException {
-        BubblewrapSandbox sandbox = start(stateDir, account, true);
+        BubblewrapSandbox sandbox = start(stateDir, account, true, true);
         try {
             sandbox.egress = Egress.prepare(stateDir, account, sandbox.root, sandbox.setpriv);
             sandbox.egressProblem = null;
@@ -89,15 +89,18 @@ public final class BubblewrapSandbox implements Sandbox {
         return sandbox;
     }
 
-    /** As {@link #start(Path, Optional)}; {@code trySysctl} false goes straight to the seccomp filter. */
-    static BubblewrapSandbox start(Path stateDir, Optional<RunAccount> probeAccount, boolean trySysctl)
-            throws IOException, InterruptedException {
+    /**
+     * As {@link #start(Path, Optional)}; {@code trySysctl} false goes straight to the seccomp filter,
+     * {@code useCgroups} false to the rlimits (what a container or a non-root worker gets).
+     */
+    static BubblewrapSandbox start(Path stateDir, Optional<RunAccount> probeAccount, boolean trySysctl,
+                                   boolean useCgroups) throws IOException, InterruptedException {
         String bwrap = findOnPath("bwrap").orElseThrow(() -> new IllegalStateException(
                 "bubblewrap (bwrap) is not installed: apt-get install bubblewrap (or set SANDBOX=off to run "
                         + "functions without a sandbox, which is unsafe)"));
         Path etc = writeEtc(stateDir.resolve("sandbox-etc"));
         boolean root = "0".equals(String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid")));
-        Cgroups cgroups = Cgroups.detect();
+        Cgroups cgroups = useCgroups ? Cgroups.detect() : Cgroups.none("not used");
         boolean filterKnown = UserNamespaceFilter.forThisMachine().isPresent();
         if (filterKnown) {
             Files.write(etc.resolve(FILTER), UserNamespaceFilter.forThisMachine().get());
@@ -143,7 +146,8 @@ public final class BubblewrapSandbox implements Sandbox {
                         + (disableUserns ? "" : "; nested user namespaces refused by a seccomp filter"),
                 "memory (FUNCTION_MEMORY_MB, tmpfs included): " + (cgroups.available()
                         ? "memory cgroup, out-of-memory kills counted" : "RLIMIT_DATA per process"),
-                "processes (FUNCTION_MAX_PROCESSES): " + (cgroups.available() ? "pids cgroup" : "RLIMIT_NPROC"),
+                "processes (FUNCTION_MAX_PROCESSES): " + (cgroups.available() ? "pids cgroup"
+                        : "RLIMIT_NPROC inside the sandbox's user namespace"),
                 "cpu (FUNCTION_CPUS): " + (cgroups.limitsCpu() ? "cpu cgroup quota" : "not limited here"),
                 "/tmp and /dev/shm (FUNCTION_TMP_MB): private tmpfs of that size",
                 "files (FUNCTION_MAX_FILE_BYTES): RLIMIT_FSIZE",
@@ -158,7 +162,7 @@ public final class BubblewrapSandbox implements Sandbox {
         List<String> missing = new ArrayList<>();
         if (!cgroups.available()) {
             missing.add("no writable cgroups (" + cgroups.describe() + "): memory is limited per process "
-                    + "(RLIMIT_DATA), processes per account (RLIMIT_NPROC), CPU not at all; run the worker as root on "
+                    + "(RLIMIT_DATA), processes per sandbox (RLIMIT_NPROC), CPU not at all; run the worker as root on "
                     + "the host for per-task limits");
         } else if (!cgroups.limitsCpu()) {
             missing.add("no cpu cgroup controller: FUNCTION_CPUS is not enforced");
@@ -187,12 +191,7 @@ public final class BubblewrapSandbox implements Sandbox {
                 RunAccount a = account.get();
                 argv.addAll(List.of(setpriv, "--reuid=" + a.uid(), "--regid=" + a.gid(), "--clear-groups", "--"));
             }
-            argv.addAll(List.of(prlimit, "--fsize=" + limits.maxFileBytes()));
-            if (!cgroups.available()) {
-                argv.add("--data=" + limits.memoryBytes());
-                argv.add("--nproc=" + limits.maxProcesses());
-            }
-            argv.add("--");
+            argv.addAll(List.of(prlimit, "--fsize=" + limits.maxFileBytes(), "--"));
             Network network = command.network() == Network.EGRESS && egress == null ? Network.NONE
                     : command.network();
             try (Egress.Attachment attached = network == Network.EGRESS ? egress.attach() : null) {
@@ -201,6 +200,13 @@ public final class BubblewrapSandbox implements Sandbox {
                 }
                 argv.addAll(bwrapArguments(command, network));
                 argv.add("--");
+                if (!cgroups.available()) {
+                    // Without cgroups, rlimits, set inside the sandbox: RLIMIT_NPROC then counts the processes of
+                    // this sandbox's user namespace only, not every process of the account on the host (all the
+                    // workers' functions, in containers).
+                    argv.addAll(List.of(prlimit, "--nproc=" + limits.maxProcesses(),
+                            "--data=" + limits.memoryBytes(), "--"));
+                }
                 argv.addAll(command.argv());
                 // bubblewrap's PID namespace ends with its first process: no process group to hunt for
                 raw = ProcessRunner.run(argv, Path.of("/"), command.env(), command.timeout(), command.outputCap(),

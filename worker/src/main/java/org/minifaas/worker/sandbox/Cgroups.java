@@ -7,10 +7,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.minifaas.common.Threads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +31,7 @@ public final class Cgroups {
     /** This worker's groups: minifaas-PID-N (N tells apart several sandboxes of one process, as in tests). */
     private static final Pattern OWN_GROUP = Pattern.compile("minifaas-(\\d+)(-\\d+)?");
     private static final AtomicLong INSTANCES = new AtomicLong();
+    private static final ExecutorService REMOVER = Executors.newSingleThreadExecutor(Threads.daemon("cgroup-remover"));
 
     private final Version version;
     /** Per controller (v1) or the single "" entry (v2): this worker's group, parent of the commands' groups. */
@@ -53,6 +57,11 @@ public final class Cgroups {
         } catch (IOException | RuntimeException e) {
             return new Cgroups(Version.NONE, Map.of(), String.valueOf(e.getMessage()));
         }
+    }
+
+    /** No cgroups: the sandbox falls back to rlimits. */
+    static Cgroups none(String reason) {
+        return new Cgroups(Version.NONE, Map.of(), reason);
     }
 
     public boolean available() {
@@ -315,13 +324,16 @@ public final class Cgroups {
             for (Path dir : dirs) {
                 killAll(dir);
             }
-            for (Path dir : dirs) {
-                try {
-                    Files.deleteIfExists(dir);
-                } catch (IOException e) {
-                    log.warn("cgroup {} not removed: {}", dir, e.toString());
+            // empty now: removing them (slow for memory groups) need not hold the task up
+            REMOVER.execute(() -> {
+                for (Path dir : dirs) {
+                    try {
+                        Files.deleteIfExists(dir);
+                    } catch (IOException e) {
+                        log.warn("cgroup {} not removed: {}", dir, e.toString());
+                    }
                 }
-            }
+            });
         }
 
         private static String read(Path file) {

@@ -135,7 +135,7 @@ class BubblewrapSandboxIT {
     void whereTheSysctlIsReadOnlyASeccompFilterRefusesNestedUserNamespaces() throws Exception {
         Path other = Files.createTempDirectory("minifaas-sandbox-filter-");
         Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rwx--x--x"));
-        try (BubblewrapSandbox filtered = BubblewrapSandbox.start(other, account, false)) {
+        try (BubblewrapSandbox filtered = BubblewrapSandbox.start(other, account, false, true)) {
             assertTrue(String.join(" ", filtered.describe()).contains("seccomp filter"), filtered.describe().toString());
             Outcome o = filtered.run(new SandboxCommand(List.of("/bin/sh", "-c",
                     "unshare -U true 2>/dev/null && echo nested=yes || echo nested=no; "
@@ -144,6 +144,34 @@ class BubblewrapSandboxIT {
                     4096));
             assertEquals("nested=no\nnet=no\nchild\n", out(o));
         } finally {
+            TestFiles.deleteTree(other);
+        }
+    }
+
+    @Test
+    void withoutCgroupsTheProcessLimitIsPerSandboxNotPerAccount() throws Exception {
+        assumeTrue(account.isPresent(), "needs the run account (CI runs as root)");
+        Path other = Files.createTempDirectory("minifaas-sandbox-rlimits-");
+        Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rwx--x--x"));
+        List<Process> others = new java.util.ArrayList<>();
+        try (BubblewrapSandbox rlimits = BubblewrapSandbox.start(other, account, true, false)) {
+            // other functions of the same account elsewhere on the host (other workers, other containers)
+            for (int i = 0; i < 40; i++) {
+                others.add(new ProcessBuilder("setpriv", "--reuid=" + account.get().uid(),
+                        "--regid=" + account.get().gid(), "--clear-groups", "--", "sleep", "60").start());
+            }
+            Limits thirtyTwo = new Limits(128, 8, 32, 1, 1 << 20);
+            Outcome o = rlimits.run(new SandboxCommand(List.of("/bin/sh", "-c",
+                    "i=0; while [ $i -lt 100 ]; do sleep 5 2>/dev/null & i=$((i+1)); done; "
+                            + "echo \"$(ls /proc | grep -c '^[0-9]')\" 2>/dev/null"),
+                    account, List.of(), "/", Map.of("PATH", "/usr/bin:/bin"), Network.NONE, thirtyTwo,
+                    Duration.ofSeconds(20), 4096));
+            String text = out(o);
+            assertFalse(text.contains("Creating new namespace failed"), "the account's other processes counted: "
+                    + text);
+            assertTrue(o.stdout().length == 0 || Integer.parseInt(text.trim().split("\\s+")[0]) <= 33, text);
+        } finally {
+            others.forEach(Process::destroyForcibly);
             TestFiles.deleteTree(other);
         }
     }
