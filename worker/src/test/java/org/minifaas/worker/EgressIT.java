@@ -151,4 +151,25 @@ class EgressIT {
         assertEquals(PUBLIC + ":8080=closed\n", Fixture.text(e, "stdout.txt"));
         none.awaitCleanup();
     }
+
+    @Test
+    void theFirewallLeavesEveryoneElsesTrafficAlone() throws Exception {
+        Fixture.sandbox(); // the egress rules are in place
+        int closed;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = probe.getLocalPort();
+        }
+        // the kernel's own RST for a closed port has no socket, hence no uid: it must not be caught by the rules
+        long start = System.nanoTime();
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), closed), 5_000);
+            org.junit.jupiter.api.Assertions.fail("a closed port accepted a connection");
+        } catch (java.net.ConnectException refused) {
+            assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 1_000, "refused, but slowly");
+        }
+        int open = hostServer(InetAddress.getLoopbackAddress());
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), open), 2_000);
+        }
+    }
 }

@@ -32,7 +32,11 @@ final class EgressFirewall {
         s.append("table inet ").append(TABLE).append(" {\n");
         s.append("  chain output {\n");
         s.append("    type filter hook output priority 0; policy accept;\n");
-        s.append("    meta skuid != ").append(uid).append(" accept\n");
+        // A positive match: packets without a socket (the kernel's own RSTs, ICMP errors) have no uid, and a
+        // "skuid != uid accept" would let them fall through to the rejects below.
+        s.append("    meta skuid ").append(uid).append(" jump functions\n");
+        s.append("  }\n");
+        s.append("  chain functions {\n");
         if (!v4.isEmpty()) {
             s.append("    ip daddr { ").append(String.join(", ", v4))
                     .append(" } meta l4proto { tcp, udp } th dport 53 accept\n");
