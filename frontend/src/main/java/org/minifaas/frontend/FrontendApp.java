@@ -136,7 +136,12 @@ public final class FrontendApp {
 
     /** Every error a route can end in, to its status and a JSON {"error": ...} body. */
     private static void mapErrors(RoutesConfig routes, SystemService system) {
-        routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
+        routes.exception(ApiException.class, (e, ctx) -> {
+            if (e.status() == 413) {
+                ctx.header("Connection", "close"); // the rest of the refused body may be left unread: no reuse
+            }
+            error(ctx, e.status(), e.getMessage());
+        });
         routes.exception(QuotaExceededException.class, (e, ctx) -> error(ctx, 429, e.getMessage()));
         routes.exception(IOException.class, (e, ctx) -> {
             log.warn("{} {}: NATS unavailable: {}", ctx.method(), ctx.path(), e.toString());
@@ -218,6 +223,9 @@ public final class FrontendApp {
      * receives the error instead of a reset connection.
      */
     private static void drain(Context ctx) {
+        // the server may close this connection once the refusal is sent (a body it did not read): say so, so that a
+        // client does not send its next request on it
+        ctx.header("Connection", "close");
         try (InputStream in = ctx.req().getInputStream()) {
             byte[] buf = new byte[8192];
             long read = 0;
