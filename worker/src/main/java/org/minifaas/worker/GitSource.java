@@ -1,6 +1,7 @@
 package org.minifaas.worker;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -10,6 +11,7 @@ import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.lib.EmptyProgressMonitor;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.transport.TransportHttp;
+import org.eclipse.jgit.transport.URIish;
 import org.minifaas.common.net.AddressPolicy;
 
 /**
@@ -49,6 +51,16 @@ final class GitSource {
         }
         if (!CLONE_SCHEMES.contains(scheme)) {
             return Cloned.failure("repository URL scheme '" + scheme + "' is not allowed");
+        }
+        // JGit must see the host the address check sees (they parse user info, fragments and escapes differently)
+        try {
+            URIish jgit = new URIish(url);
+            if (uri.getHost() == null || !uri.getHost().equalsIgnoreCase(jgit.getHost()) || uri.getRawUserInfo() != null
+                    || uri.getRawFragment() != null) {
+                return Cloned.failure("ambiguous repository URL (user info, fragment, or a host that parses two ways)");
+            }
+        } catch (URISyntaxException e) {
+            return Cloned.failure("invalid repository URL");
         }
         // git:// connects once, to this host (the HTTP connections are checked one by one by the factory)
         Optional<String> refused = policy.refusal(uri);

@@ -199,6 +199,7 @@ final class GoBuilder {
         env.put("GOMODCACHE", GO_MOD_CACHE);
         env.put("GOPROXY", goProxy);
         env.put("GOENV", "off");
+        env.put("GOWORK", "off"); // a go.work of the repository could point module replacements elsewhere
         env.put("GOTOOLCHAIN", "local");
         env.put("GOTELEMETRY", "off");
         env.put("CGO_ENABLED", config.cgo() ? "1" : "0");

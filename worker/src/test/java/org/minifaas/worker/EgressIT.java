@@ -172,4 +172,20 @@ class EgressIT {
             s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), open), 2_000);
         }
     }
+
+    @Test
+    void aFlushedFirewallIsPutBackAndFunctionsStayFiltered() throws Exception {
+        Fixture.sandbox();
+        sh("nft", "delete", "table", "inet", "minifaas_egress"); // as `systemctl reload nftables` would
+        Poll.until(Duration.ofSeconds(10), () -> {
+            Process p = new ProcessBuilder("nft", "list", "table", "inet", "minifaas_egress")
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return p.waitFor() == 0 && out.contains("jump functions");
+        }, back -> back, "the worker to put its firewall table back");
+        String url = git.createRepo("connect-after-flush-" + UUID.randomUUID(), HostileFunctions.CONNECT);
+        Execution e = Fixture.execute(executor, url, "169.254.169.254:80", PUBLIC + ":8080");
+        assertEquals("169.254.169.254:80=closed\n" + PUBLIC + ":8080=open\n", Fixture.text(e, "stdout.txt"),
+                Fixture.text(e, "error.txt"));
+    }
 }

@@ -75,6 +75,11 @@ class UntrustedRepositoriesIT {
             assertTrue(error(e).startsWith("clone failed: repositories on "), refused + ": " + error(e));
         }
         assertEquals(TaskStatus.FINISHED, Fixture.execute(permissive, url).status(), "allowed when configured so");
+        for (String ambiguous : List.of("git://1.1.1.1#@127.0.0.1:4222/x", "http://user@198.51.100.7/x.git",
+                "http://198.51.100.7/x.git#frag")) {
+            assertEquals("clone failed: ambiguous repository URL (user info, fragment, or a host that parses two ways)\n",
+                    error(Fixture.execute(strict, ambiguous)), ambiguous);
+        }
     }
 
     @Test

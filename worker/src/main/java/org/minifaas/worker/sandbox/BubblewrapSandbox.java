@@ -194,7 +194,11 @@ public final class BubblewrapSandbox implements Sandbox {
             argv.addAll(List.of(prlimit, "--fsize=" + limits.maxFileBytes(), "--"));
             Network network = command.network() == Network.EGRESS && egress == null ? Network.NONE
                     : command.network();
-            try (Egress.Attachment attached = network == Network.EGRESS ? egress.attach() : null) {
+            // the network's helpers join the same cgroups (without the seccomp program: they are not sandboxed)
+            List<String> join = new ArrayList<>(List.of("/bin/sh", "-c", JOIN, "sh", "-"));
+            group.dirs().forEach(d -> join.add(d.resolve("cgroup.procs").toString()));
+            join.add("--");
+            try (Egress.Attachment attached = network == Network.EGRESS ? egress.attach(join) : null) {
                 if (attached != null) {
                     argv.addAll(attached.enter());
                 }

@@ -203,8 +203,9 @@ public final class Cgroups {
             Files.createDirectory(memory);
             dirs.add(memory);
             Files.writeString(memory.resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
-            // with swap accounting, swap too (memsw >= limit, so after it)
+            // with swap accounting, swap too (memsw >= limit, so after it); socket buffers (v2 counts them anyway)
             writeIfPresent(memory.resolve("memory.memsw.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+            writeIfPresent(memory.resolve("memory.kmem.tcp.limit_in_bytes"), Long.toString(limits.memoryBytes()));
             Path pids = bases.get("pids").resolve(name);
             Files.createDirectory(pids);
             dirs.add(pids);
@@ -321,11 +322,16 @@ public final class Cgroups {
 
         @Override
         public void close() {
+            // SIGKILL to whatever is left (the sandbox's PID namespace already ended with its command; the network's
+            // helpers are in here too); waiting for them to be gone and removing the groups (slow for memory
+            // groups) need not hold the task up
             for (Path dir : dirs) {
-                killAll(dir);
+                pids(dir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
             }
-            // empty now: removing them (slow for memory groups) need not hold the task up
             REMOVER.execute(() -> {
+                for (Path dir : dirs) {
+                    killAll(dir);
+                }
                 for (Path dir : dirs) {
                     try {
                         Files.deleteIfExists(dir);

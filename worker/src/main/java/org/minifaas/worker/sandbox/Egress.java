@@ -9,9 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.minifaas.common.Threads;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,11 +31,15 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Egress {
     private static final AtomicLong SEQUENCE = new AtomicLong();
+    private static final Logger log = LoggerFactory.getLogger(Egress.class);
     private static final ExecutorService REAPER = Executors.newSingleThreadExecutor(Threads.daemon("egress-reaper"));
+    private static final ScheduledExecutorService WATCHER =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("egress-firewall"));
 
     private final Path dir;
     private final RunAccount account;
     private final String setpriv;
+    private volatile boolean firewallInPlace = true;
 
     private Egress(Path dir, RunAccount account, String setpriv) {
         this.dir = dir;
@@ -68,7 +75,33 @@ final class Egress {
         }
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
         Files.writeString(dir.resolve("resolv.conf"), "nameserver 10.0.2.3\n");
-        return new Egress(dir, account.get(), setpriv);
+        Egress egress = new Egress(dir, account.get(), setpriv);
+        egress.watchFirewall();
+        return egress;
+    }
+
+    /**
+     * Checks every second that the firewall table is still there (someone may flush the host's ruleset, e.g.
+     * `systemctl reload nftables`), puts it back when it is not, and refuses egress until it is.
+     */
+    private void watchFirewall() {
+        WATCHER.scheduleWithFixedDelay(() -> {
+            try {
+                if (!EgressFirewall.installed()) {
+                    firewallInPlace = false;
+                    log.warn("the egress firewall table {} is gone; functions get no network until it is back",
+                            EgressFirewall.TABLE);
+                    EgressFirewall.install(account.uid());
+                    log.info("egress firewall table {} installed again", EgressFirewall.TABLE);
+                }
+                firewallInPlace = EgressFirewall.installed();
+            } catch (IOException e) {
+                firewallInPlace = false;
+                log.warn("egress firewall check failed: {}", e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, 1, 1, TimeUnit.SECONDS);
     }
 
     /** The sandbox's /etc/resolv.conf: slirp4netns's DNS forwarder. */
@@ -76,14 +109,23 @@ final class Egress {
         return dir.resolve("resolv.conf");
     }
 
-    /** A network namespace routed through slirp4netns, for one command; close it when the command ended. */
-    Attachment attach() throws IOException, InterruptedException {
+    /**
+     * A network namespace routed through slirp4netns, for one command; close it when the command ended. Both
+     * helpers start through {@code join} (the command's cgroup prefix), so what they use counts against the
+     * function's limits. Fails, and the command does not run, while the firewall table is missing (see
+     * {@link #watchFirewall}).
+     */
+    Attachment attach(List<String> join) throws IOException, InterruptedException {
+        if (!firewallInPlace) {
+            throw new IOException("the egress firewall table " + EgressFirewall.TABLE + " is missing");
+        }
         Path run = dir.resolve("run-" + ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet());
         Files.createDirectory(run);
         Files.setAttribute(run, "unix:uid", account.uid());
         List<String> asAccount = List.of(setpriv, "--reuid=" + account.uid(), "--regid=" + account.gid(),
                 "--clear-groups", "--pdeathsig", "KILL", "--");
-        List<String> holderCommand = new ArrayList<>(asAccount);
+        List<String> holderCommand = new ArrayList<>(join);
+        holderCommand.addAll(asAccount);
         holderCommand.addAll(List.of("unshare", "--map-user=" + account.uid(), "--map-group=" + account.gid(),
                 "--net", "--", "sleep", "infinity"));
         Process holder = start(holderCommand);
@@ -92,9 +134,12 @@ final class Egress {
             String ownNet = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
             Path holderNet = Path.of("/proc", Long.toString(holder.pid()), "ns", "net");
             await(() -> !ownNet.equals(Files.readSymbolicLink(holderNet).toString()), holder, "its namespaces");
-            List<String> slirpCommand = new ArrayList<>(asAccount);
-            slirpCommand.addAll(List.of("sh", "-c", "exec slirp4netns --configure --mtu=65520 --disable-host-loopback "
-                    + "--enable-seccomp --ready-fd 3 --userns-path=/proc/$0/ns/user $0 tap0 3>\"$1\"",
+            List<String> slirpCommand = new ArrayList<>(join);
+            slirpCommand.addAll(asAccount);
+            // at most 4096 connections at once for one function
+            slirpCommand.addAll(List.of("sh", "-c", "exec prlimit --nofile=4096:4096 -- slirp4netns --configure "
+                    + "--mtu=65520 --disable-host-loopback --enable-seccomp --ready-fd 3 "
+                    + "--userns-path=/proc/$0/ns/user $0 tap0 3>\"$1\"",
                     Long.toString(holder.pid()), run.resolve("ready").toString()));
             slirp = start(slirpCommand);
             Path ready = run.resolve("ready");

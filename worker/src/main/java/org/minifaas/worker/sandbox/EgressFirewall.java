@@ -70,6 +70,13 @@ final class EgressFirewall {
         return out;
     }
 
+    /** Whether the table is in place as installed. */
+    static boolean installed() throws IOException, InterruptedException {
+        Process nft = new ProcessBuilder("nft", "list", "table", "inet", TABLE).redirectErrorStream(true).start();
+        String out = new String(nft.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return nft.waitFor(10, TimeUnit.SECONDS) && nft.exitValue() == 0 && out.contains("jump functions");
+    }
+
     /** Installs the rules (root); the reason when it cannot. */
     static void install(int uid) throws IOException, InterruptedException {
         Process nft = new ProcessBuilder("nft", "-f", "-").redirectErrorStream(true).start();
