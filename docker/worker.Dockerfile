@@ -21,12 +21,12 @@ RUN mkdir -p /usr/share/man/man1 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin minifaas
 
-# bubblewrap is the sandbox (0.12 in trixie, not setuid); util-linux has setpriv (account switch) and prlimit
+# bubblewrap is the sandbox (0.12 in trixie, not setuid); git clones repositories inside it; util-linux has setpriv (account switch) and prlimit
 # (per-task rlimits); go builds the functions (cgo off: CGO_ENABLED=0, no C compiler in the image); tini is
 # PID 1 and reaps what a killed sandbox leaves behind (java is no init).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      bubblewrap golang-go util-linux ca-certificates tini \
+      bubblewrap git golang-go util-linux ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --uid 1001 --user-group --no-create-home --shell /usr/sbin/nologin client \
  && useradd --uid 1002 --user-group --no-create-home --shell /usr/sbin/nologin minifaas-build

@@ -25,7 +25,7 @@ class ObserverIT {
     NatsTestServer server;
     NatsLayer nats;
     ObserverConfig config;
-    List<Integer> scaled = new ArrayList<>();
+    List<Integer> scaled = new java.util.concurrent.CopyOnWriteArrayList<>(); // written by the observer thread
 
     @BeforeEach
     void start() throws Exception {
@@ -81,7 +81,8 @@ class ObserverIT {
             Thread consumer = slowConsumer(Duration.ofMillis(250), stop);
             Poll.until(WAIT, () -> state(ObserverStore.STATUS), "congested"::equals, "congestion");
             assertTrue(Integer.parseInt(state(ObserverStore.WORKERS)) >= 4);
-            assertTrue(scaled.contains(4), scaled.toString());
+            // the decision is recorded first, then the scaler is called
+            Poll.until(WAIT, () -> List.copyOf(scaled), s -> s.contains(4), "the scaler to be asked for 4 workers");
 
             Poll.until(WAIT, () -> state(ObserverStore.STATUS), "OK"::equals, "congestion to clear");
             Poll.until(WAIT, () -> state(ObserverStore.WORKERS), "3"::equals, "workers back to the minimum");

@@ -10,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.minifaas.common.Threads;
 import org.minifaas.common.model.Task;
-import org.minifaas.common.net.AddressPolicy;
 import org.minifaas.worker.sandbox.RunAccount;
 import org.minifaas.worker.sandbox.Sandbox;
 import org.slf4j.Logger;
@@ -42,7 +41,7 @@ public final class TaskExecutor {
                         Optional<RunAccount> buildAccount) throws IOException {
         this.buildAccount = buildAccount.isPresent() ? buildAccount : runAccount;
         this.workspace = new TaskWorkspace(config.workDir(), config.cacheDir(), this.buildAccount);
-        this.git = new GitSource(config.cloneTimeout(), new AddressPolicy(config.allowPrivateRepositories()));
+        this.git = new GitSource(config, sandbox, runAccount, this.buildAccount);
         this.builder = new GoBuilder(config, sandbox, this.buildAccount, workspace);
         this.runner = new FunctionRunner(config, sandbox, runAccount);
         this.binaries = new BinaryCache(config.workDir().resolve("binaries"), config.binaryCacheEntries());
@@ -66,7 +65,7 @@ public final class TaskExecutor {
     public Execution execute(Task task) throws InterruptedException {
         Path dir = null;
         try {
-            dir = workspace.create(task.taskId());
+            dir = workspace.create(task.taskId(), git.account());
             return executeIn(task, dir);
         } catch (IOException e) {
             log.warn("task {} failed in the worker: {}", task.taskId(), e.toString());

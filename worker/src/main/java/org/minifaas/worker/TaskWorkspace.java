@@ -66,14 +66,13 @@ final class TaskWorkspace {
         return goModCache;
     }
 
-    /** A task's directory, empty; its {@code src} is root's alone until {@link #handOver}. */
-    Path create(UUID taskId) throws IOException {
+    /** A task's directory, with an empty {@code src} of {@code cloner}, the account the clone runs as. */
+    Path create(UUID taskId, Optional<RunAccount> cloner) throws IOException {
         Path dir = tasksDir.resolve(taskId.toString());
         remove(dir); // leftovers of an earlier attempt of the same task
         Files.createDirectory(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
-        Path src = Files.createDirectory(dir.resolve("src"));
-        Files.setPosixFilePermissions(src, PosixFilePermissions.fromString("rwx------"));
+        directoryOf(dir.resolve("src"), cloner);
         return dir;
     }
 
@@ -91,8 +90,8 @@ final class TaskWorkspace {
 
     /**
      * Gives a tree to an account, contents first, the top last, readable by all (the function's account reads
-     * what the build's account owns). Safe as root only because nothing but the worker has touched the tree
-     * yet (a fresh clone in a root-only directory).
+     * what the build's account owns), links re-owned, never followed. Safe as root because the clone's sandbox
+     * has ended and no other sandbox can reach this task's directory: nothing changes the tree during the walk.
      */
     static void handOver(Path root, Optional<RunAccount> account) throws IOException {
         if (account.isEmpty()) {

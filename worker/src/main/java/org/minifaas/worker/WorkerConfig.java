@@ -30,6 +30,8 @@ import org.minifaas.worker.sandbox.Network;
  * @param buildMemoryMb      BUILD_MEMORY_MB: memory of each build step
  * @param cgo                FUNCTION_CGO: 1 lets builds use cgo (unsafe: C toolchains run flags from the source)
  * @param allowPrivateRepositories REPO_ALLOW_PRIVATE_ADDRESSES: clone from loopback and private addresses too
+ * @param repoMaxBytes       REPO_MAX_MB: the most a repository's files may add up to (checked before checkout)
+ * @param repoMaxFiles       REPO_MAX_FILES: the most files a repository may have
  * @param network            FUNCTION_NETWORK: {@code egress} (public addresses only, where the host allows it) or
  *                           {@code none}
  */
@@ -37,7 +39,8 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
                            Duration runTimeout, Duration cloneTimeout, Duration buildTimeout, Path workDir,
                            Path cacheDir, String goBinary, Duration shutdownGrace, int binaryCacheEntries,
                            String sandbox, Limits function, int buildMemoryMb, boolean cgo,
-                           boolean allowPrivateRepositories, Network network) {
+                           boolean allowPrivateRepositories, long repoMaxBytes, int repoMaxFiles,
+                           Network network) {
 
     public static WorkerConfig fromEnv(Env env) {
         return fromEnv(env, NatsSettings.fromEnv(env));
@@ -75,6 +78,8 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
                 env.intValue("BUILD_MEMORY_MB", 2048, 256, 1 << 20),
                 env.intValue("FUNCTION_CGO", 0, 0, 1) == 1,
                 env.bool(AddressPolicy.ALLOW_PRIVATE, false),
+                env.longValue("REPO_MAX_MB", 100, 1, 1 << 20) * 1024 * 1024,
+                env.intValue("REPO_MAX_FILES", 20_000, 1, 10_000_000),
                 env.choices("FUNCTION_NETWORK", "egress", Set.of("egress", "none")).contains("none")
                         ? Network.NONE : Network.EGRESS);
         env.validate();

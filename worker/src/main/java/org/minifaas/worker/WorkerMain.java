@@ -21,8 +21,6 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) throws Exception {
-        // a clone's connections use the addresses its address check resolved (GuardedConnectionFactory)
-        java.security.Security.setProperty("networkaddress.cache.ttl", "60");
         WorkerConfig config = Env.loadOrExit("worker", WorkerConfig::fromEnv);
         Sandbox sandbox;
         TaskExecutor executor;

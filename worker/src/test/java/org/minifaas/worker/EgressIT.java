@@ -188,4 +188,39 @@ class EgressIT {
         assertEquals("169.254.169.254:80=closed\n" + PUBLIC + ":8080=open\n", Fixture.text(e, "stdout.txt"),
                 Fixture.text(e, "error.txt"));
     }
+
+    @Test
+    void withPrivateAddressesRefusedTheCloneItselfGoesThroughEgress() throws Exception {
+        // a Git server on the "public" host, in the test's network namespace
+        Path repos = Files.createTempDirectory(workDir, "public-git-");
+        Path repo = Files.createDirectories(repos.resolve("echo"));
+        for (Map.Entry<String, String> f : Functions.ECHO.entrySet()) {
+            Files.writeString(repo.resolve(f.getKey()), f.getValue());
+        }
+        sh("git", "-C", repo.toString(), "init", "-q", "-b", "main");
+        sh("git", "-C", repo.toString(), "add", "-A");
+        sh("git", "-C", repo.toString(), "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "x");
+        Process gitServer = new ProcessBuilder("ip", "netns", "exec", netns, "python3",
+                Path.of("..", "scripts", "git-http-server.py").toAbsolutePath().toString(), repos.toString(), "8090",
+                "--host", PUBLIC).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            Poll.until(Duration.ofSeconds(20), () -> {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(PUBLIC, 8090), 500);
+                    return true;
+                } catch (IOException e) {
+                    return false;
+                }
+            }, up -> up, "the public Git server");
+            TaskExecutor strict = Fixture.executor(Fixture.config(NatsSettings.defaults("nats://127.0.0.1:1"),
+                    workDir.resolve("strict"), Duration.ofSeconds(20), Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", "false")));
+            Execution e = Fixture.execute(strict, "http://" + PUBLIC + ":8090/echo", "through egress");
+            assertEquals(TaskStatus.FINISHED, e.status(), Fixture.text(e, "error.txt"));
+            assertEquals("0:through egress\n", Fixture.text(e, "stdout.txt"));
+            strict.awaitCleanup();
+        } finally {
+            gitServer.destroyForcibly();
+            gitServer.waitFor();
+        }
+    }
 }

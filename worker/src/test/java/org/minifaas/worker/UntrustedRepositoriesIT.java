@@ -77,21 +77,30 @@ class UntrustedRepositoriesIT {
         assertEquals(TaskStatus.FINISHED, Fixture.execute(permissive, url).status(), "allowed when configured so");
         for (String ambiguous : List.of("git://1.1.1.1#@127.0.0.1:4222/x", "http://user@198.51.100.7/x.git",
                 "http://198.51.100.7/x.git#frag")) {
-            assertEquals("clone failed: ambiguous repository URL (user info, fragment, or a host that parses two ways)\n",
+            assertEquals("clone failed: ambiguous repository URL (user info, fragment, query, or a host that parses "
+                    + "two ways)\n",
                     error(Fixture.execute(strict, ambiguous)), ambiguous);
         }
     }
 
     @Test
-    void everyConnectionOfACloneIsChecked() throws Exception {
-        GuardedConnectionFactory factory = new GuardedConnectionFactory(
-                new org.minifaas.common.net.AddressPolicy(false));
-        for (String redirectTarget : List.of("http://127.0.0.1:4222/x/info/refs", "http://169.254.169.254/",
-                "https://[::1]/x")) {
-            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
-                    () -> factory.create(new java.net.URL(redirectTarget)));
-            assertTrue(e.getMessage().startsWith(GuardedConnectionFactory.REFUSED), e.getMessage());
+    void repositoriesOverTheSizeLimitsAreRefusedBeforeCheckout() throws Exception {
+        TaskExecutor small = Fixture.executor(Fixture.config(NatsSettings.defaults("nats://127.0.0.1:1"),
+                workDir.resolve("small"), LIMIT, Map.of("REPO_MAX_MB", "1", "REPO_MAX_FILES", "20")));
+        Map<String, String> big = new HashMap<>(Functions.ECHO);
+        big.put("data.txt", "x".repeat(3 * 1024 * 1024)); // compresses to almost nothing on the wire
+        Execution e = Fixture.execute(small, git.createRepo("big-" + UUID.randomUUID(), big));
+        assertTrue(error(e).startsWith("clone failed: the repository is too large: 31"), error(e));
+        Map<String, String> many = new HashMap<>(Functions.ECHO);
+        for (int i = 0; i < 30; i++) {
+            many.put("f" + i + ".txt", "");
         }
+        e = Fixture.execute(small, git.createRepo("many-" + UUID.randomUUID(), many));
+        assertTrue(error(e).startsWith("clone failed: the repository is too large: ") && error(e).contains(" 32 files"),
+                error(e));
+        assertEquals(TaskStatus.FINISHED, Fixture.execute(small, git.createRepo("fits-" + UUID.randomUUID(),
+                Functions.ECHO)).status());
+        small.awaitCleanup();
     }
 
     @Test

@@ -137,6 +137,11 @@ public final class BubblewrapSandbox implements Sandbox {
     }
 
     @Override
+    public boolean egress() {
+        return egress != null;
+    }
+
+    @Override
     public List<String> describe() {
         String limits = cgroups.available() ? cgroups.describe() : "rlimits (" + cgroups.describe() + ")";
         return List.of(

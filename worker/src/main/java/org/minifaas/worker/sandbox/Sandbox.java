@@ -15,6 +15,9 @@ public interface Sandbox extends AutoCloseable {
     /** Whether commands are isolated at all ({@code SANDBOX=off} is not). */
     boolean isolated();
 
+    /** Whether {@link Network#EGRESS} is available (else such commands get {@link Network#NONE}). */
+    boolean egress();
+
     /** Which mechanism enforces each property and limit, one line each, for the start log. */
     List<String> describe();
 

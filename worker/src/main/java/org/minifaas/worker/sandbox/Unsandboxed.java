@@ -26,6 +26,11 @@ public final class Unsandboxed implements Sandbox {
     }
 
     @Override
+    public boolean egress() {
+        return false;
+    }
+
+    @Override
     public List<String> describe() {
         return List.of("isolation: NONE (SANDBOX=off): functions share this host's files, processes and network",
                 "files (FUNCTION_MAX_FILE_BYTES): RLIMIT_FSIZE; processes: RLIMIT_NPROC of the run account",
