@@ -85,7 +85,12 @@ public final class ResultStore {
                     continue;
                 }
                 ByteArrayOutputStream out = new ByteArrayOutputStream((int) info.getSize());
-                store.get(info.getObjectName(), out);
+                try {
+                    store.get(info.getObjectName(), out);
+                } catch (IllegalArgumentException gone) {
+                    // listed, then expired with the retention before it could be read: the results are gone
+                    return Optional.empty();
+                }
                 files.put(info.getObjectName(), out.toByteArray());
             }
         } catch (NoSuchAlgorithmException e) {
