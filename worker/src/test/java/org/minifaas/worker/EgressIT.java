@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -41,7 +40,7 @@ class EgressIT {
     static GitHttpServer git;
     static Path workDir;
     static TaskExecutor executor;
-    static List<ServerSocket> hostServers = new ArrayList<>();
+    static List<AnsweringServer> hostServers = new ArrayList<>();
 
     static void sh(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -85,25 +84,14 @@ class EgressIT {
 
     /** A server on one of the host's own addresses that answers every connection. */
     static int hostServer(InetAddress address) throws IOException {
-        ServerSocket server = new ServerSocket(0, 50, address);
+        AnsweringServer server = AnsweringServer.start(address, "host");
         hostServers.add(server);
-        Thread t = new Thread(() -> {
-            while (!server.isClosed()) {
-                try (Socket s = server.accept(); OutputStream out = s.getOutputStream()) {
-                    out.write("HTTP/1.0 200 OK\r\n\r\nhost".getBytes(StandardCharsets.US_ASCII));
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        });
-        t.setDaemon(true);
-        t.start();
-        return server.getLocalPort();
+        return server.port();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        for (ServerSocket s : hostServers) {
+        for (AnsweringServer s : hostServers) {
             s.close();
         }
         if (publicServer != null) {

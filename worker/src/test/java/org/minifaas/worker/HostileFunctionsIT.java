@@ -30,7 +30,6 @@ import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.testing.GitHttpServer;
 import org.minifaas.common.testing.NatsTestServer;
-import org.minifaas.common.testing.TestFiles;
 
 /**
  * Each attack that worked against the per-account scheme, as a real Go function on a real worker: real
@@ -39,37 +38,31 @@ import org.minifaas.common.testing.TestFiles;
 class HostileFunctionsIT {
     static final Duration LIMIT = Duration.ofSeconds(10);
     static final Duration WAIT = Duration.ofSeconds(120);
+    static RunningWorker stack;
     static NatsTestServer server;
     static GitHttpServer git;
     static NatsLayer nats;
-    static Worker worker;
     static TaskExecutor executor;
     static Path workDir;
 
     @BeforeAll
     static void start() throws Exception {
-        server = NatsTestServer.start();
-        git = GitHttpServer.start();
-        nats = NatsLayer.connect(server.settings(), "hostile-test");
-        workDir = Files.createTempDirectory("minifaas-hostile-");
-        executor = Fixture.executor(Fixture.config(server.settings(), workDir, LIMIT));
-        worker = new Worker(nats, executor, 2);
-        worker.start();
+        stack = RunningWorker.start("hostile-test", LIMIT, 2);
+        server = stack.server;
+        git = stack.git;
+        nats = stack.nats;
+        executor = stack.executor;
+        workDir = stack.workDir;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        worker.close(Duration.ofSeconds(5));
-        nats.close();
-        git.close();
-        server.close();
-        TestFiles.deleteTree(workDir);
+        stack.close();
     }
 
     @AfterEach
     void noTaskDirectoryIsLeft() throws Exception {
-        executor.awaitCleanup();
-        assertEquals(List.of(), Fixture.leftovers(executor.tasksDir()));
+        stack.assertNoTaskDirectoryLeft();
     }
 
     String repo(String name, Map<String, String> files) throws Exception {

@@ -4,12 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -105,24 +101,13 @@ class UntrustedRepositoriesIT {
 
     @Test
     void aClosedPortAndAnOpenOneThatIsNotGitLookTheSame() throws Exception {
-        try (ServerSocket open = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
+        try (AnsweringServer open = AnsweringServer.start(InetAddress.getLoopbackAddress(), "hello");
              ServerSocket closed = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             int closedPort = closed.getLocalPort();
             closed.close();
-            Thread answering = new Thread(() -> {
-                while (!open.isClosed()) {
-                    try (Socket s = open.accept(); OutputStream out = s.getOutputStream()) {
-                        out.write("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\nhello".getBytes(StandardCharsets.US_ASCII));
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            });
-            answering.setDaemon(true);
-            answering.start();
-            String openError = error(Fixture.execute(permissive, "http://127.0.0.1:" + open.getLocalPort() + "/r"));
+            String openError = error(Fixture.execute(permissive, "http://127.0.0.1:" + open.port() + "/r"));
             String closedError = error(Fixture.execute(permissive, "http://127.0.0.1:" + closedPort + "/r"));
-            assertEquals(openError.replace(Integer.toString(open.getLocalPort()), "PORT"),
+            assertEquals(openError.replace(Integer.toString(open.port()), "PORT"),
                     closedError.replace(Integer.toString(closedPort), "PORT"));
         }
     }

@@ -30,38 +30,31 @@ import org.minifaas.worker.sandbox.RunAccount;
 class WorkerIT {
     static final Duration LIMIT = Duration.ofSeconds(3);
     static final Duration WAIT = Duration.ofSeconds(90);
+    static RunningWorker stack;
     static NatsTestServer server;
     static GitHttpServer git;
     static NatsLayer nats;
-    static Worker worker;
     static TaskExecutor executor;
     static Path workDir;
 
     @BeforeAll
     static void start() throws Exception {
-        server = NatsTestServer.start();
-        git = GitHttpServer.start();
-        nats = NatsLayer.connect(server.settings(), "worker-test");
-        workDir = Files.createTempDirectory("minifaas-worker-test-");
-        WorkerConfig config = Fixture.config(server.settings(), workDir, LIMIT);
-        executor = Fixture.executor(config);
-        worker = new Worker(nats, executor, 2);
-        worker.start();
+        stack = RunningWorker.start("worker-test", LIMIT, 2);
+        server = stack.server;
+        git = stack.git;
+        nats = stack.nats;
+        executor = stack.executor;
+        workDir = stack.workDir;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        worker.close(Duration.ofSeconds(5));
-        nats.close();
-        git.close();
-        server.close();
-        TestFiles.deleteTree(workDir);
+        stack.close();
     }
 
     @AfterEach
     void noTaskDirectoryIsLeft() throws Exception {
-        executor.awaitCleanup();
-        assertEquals(List.of(), Fixture.leftovers(executor.tasksDir()));
+        stack.assertNoTaskDirectoryLeft();
     }
 
     @Test
