@@ -8,6 +8,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -44,6 +47,8 @@ public final class Worker implements AutoCloseable {
     private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ack-heartbeat"));
     private final String workerId = WorkerRegistry.processId(System.getenv("HOSTNAME"));
     private final AtomicInteger busy = new AtomicInteger();
+    /** Tasks running in this process: a redelivery of one of them (its progress signals were lost) is not run again. */
+    private final Set<UUID> runningHere = ConcurrentHashMap.newKeySet();
     private volatile boolean running;
 
     /** {@code concurrency} slots sharing one executor; every task runs in a sandbox of its own. */
@@ -107,6 +112,22 @@ public final class Worker implements AutoCloseable {
             giveUp(message, task, delivered);
             return;
         }
+        if (!runningHere.add(task.taskId())) {
+            // JetStream redelivered it while this process still runs it (say, NATS came back after an outage that
+            // ate the progress signals): the running execution acknowledges the message when it ends
+            message.inProgress();
+            log.info("task {} redelivered (delivery {}) while running here; left to the running execution",
+                    task.taskId(), delivered);
+            return;
+        }
+        try {
+            execute(message, task, delivered);
+        } finally {
+            runningHere.remove(task.taskId());
+        }
+    }
+
+    private void execute(Message message, Task task, long delivered) throws InterruptedException {
         long ackEveryMs = Math.max(500, nats.settings().ackWait().toMillis() / 3);
         ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(message::inProgress,
                 ackEveryMs, ackEveryMs, TimeUnit.MILLISECONDS);
@@ -125,6 +146,15 @@ public final class Worker implements AutoCloseable {
             status.setStatus(task.taskId(), TaskStatus.EXECUTING);
             log.info("task {} started (delivery {})", task.taskId(), delivered);
             Execution execution = executor.execute(task);
+            if (status.status(task.taskId()).map(TaskStatus::isFinal).orElse(false)
+                    && nats.results(task.taskId()).exists()) {
+                // another worker ran a redelivery of it to the end first: its outcome stands, never overwritten
+                heartbeat.cancel(false);
+                message.ackSync(Duration.ofSeconds(5));
+                log.info("task {} was finished meanwhile by another delivery; this outcome ({}) dropped",
+                        task.taskId(), execution.reason());
+                return;
+            }
             // results first, then the final status: a task is never final without its results
             TaskStatus finalStatus = persistently("store the results of task " + task.taskId(),
                     () -> store(task, execution));

@@ -27,9 +27,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.minifaas.common.model.TaskStatus;
-import org.minifaas.common.nats.NatsLayer;
-import org.minifaas.common.testing.GitHttpServer;
-import org.minifaas.common.testing.NatsTestServer;
 
 /**
  * Each attack that worked against the per-account scheme, as a real Go function on a real worker: real
@@ -39,20 +36,10 @@ class HostileFunctionsIT {
     static final Duration LIMIT = Duration.ofSeconds(10);
     static final Duration WAIT = Duration.ofSeconds(120);
     static RunningWorker stack;
-    static NatsTestServer server;
-    static GitHttpServer git;
-    static NatsLayer nats;
-    static TaskExecutor executor;
-    static Path workDir;
 
     @BeforeAll
     static void start() throws Exception {
         stack = RunningWorker.start("hostile-test", LIMIT, 2);
-        server = stack.server;
-        git = stack.git;
-        nats = stack.nats;
-        executor = stack.executor;
-        workDir = stack.workDir;
     }
 
     @AfterAll
@@ -66,14 +53,14 @@ class HostileFunctionsIT {
     }
 
     String repo(String name, Map<String, String> files) throws Exception {
-        return git.createRepo(name + "-" + UUID.randomUUID(), files);
+        return stack.git.createRepo(name + "-" + UUID.randomUUID(), files);
     }
 
     /** Runs a task through the queue to its end; its results. */
     Map<String, String> run(String url, TaskStatus expected, String... parameters) throws Exception {
-        UUID id = submit(nats, url, parameters);
-        TaskStatus status = awaitFinal(nats, id, WAIT);
-        Map<String, String> files = results(nats, id);
+        UUID id = submit(stack.nats, url, parameters);
+        TaskStatus status = awaitFinal(stack.nats, id, WAIT);
+        Map<String, String> files = results(stack.nats, id);
         assertEquals(expected, status, () -> "results: " + files);
         return files;
     }
@@ -93,7 +80,7 @@ class HostileFunctionsIT {
             });
             acceptor.setDaemon(true);
             acceptor.start();
-            int natsPort = URI.create(server.url()).getPort();
+            int natsPort = URI.create(stack.server.url()).getPort();
             List<String> targets = List.of("127.0.0.1:" + frontend.getLocalPort(), "127.0.0.1:" + natsPort,
                     "localhost:" + frontend.getLocalPort(), "169.254.169.254:80", "10.0.0.1:80");
             String out = run(repo("connect", HostileFunctions.CONNECT), TaskStatus.FINISHED,
@@ -111,8 +98,8 @@ class HostileFunctionsIT {
         String url = repo("plant", HostileFunctions.PLANT_AND_LOOK);
         assertEquals("planted\n", run(url, TaskStatus.FINISHED, "plant", marker).get("stdout.txt"));
         assertEquals("found=[]\n", run(url, TaskStatus.FINISHED, "look").get("stdout.txt"));
-        executor.awaitCleanup();
-        for (Path dir : List.of(Path.of("/tmp"), Path.of("/dev/shm"), Path.of("/var/tmp"), workDir)) {
+        stack.executor.awaitCleanup();
+        for (Path dir : List.of(Path.of("/tmp"), Path.of("/dev/shm"), Path.of("/var/tmp"), stack.workDir)) {
             try (Stream<Path> s = Files.walk(dir, 6)) {
                 List<Path> found = s.filter(p -> p.getFileName().toString().contains(marker)).toList();
                 assertEquals(List.of(), found, "a plant outlived its task on the host");
@@ -128,12 +115,12 @@ class HostileFunctionsIT {
         String sleeper = repo("sleeper", HostileFunctions.SECRET_SLEEPER);
         String snoop = repo("snoop", HostileFunctions.SNOOP);
         run(snoop, TaskStatus.FINISHED); // compiled before, so that it runs while the sleeper sleeps
-        UUID sleeping = submit(nats, sleeper, "4", secret);
-        awaitStatus(nats, sleeping, TaskStatus.EXECUTING, WAIT);
+        UUID sleeping = submit(stack.nats, sleeper, "4", secret);
+        awaitStatus(stack.nats, sleeping, TaskStatus.EXECUTING, WAIT);
         String out = run(snoop, TaskStatus.FINISHED).get("stdout.txt");
-        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, sleeping, WAIT));
+        assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, sleeping, WAIT));
         assertFalse(out.contains(secret), "another task's parameters were visible: " + out);
-        int natsPort = URI.create(server.url()).getPort();
+        int natsPort = URI.create(stack.server.url()).getPort();
         String natsHex = String.format(":%04X", natsPort);
         assertFalse(out.contains(natsHex), "the host's listening ports were visible: " + out);
         int processes = Integer.parseInt(out.substring(out.indexOf("processes=") + 10).trim());
@@ -176,7 +163,7 @@ class HostileFunctionsIT {
                 .get("stdout.txt");
         assertTrue(out.startsWith("write failed after 25"), "a 256 MB /tmp took more: " + out);
         assertTrue(out.contains("no space left on device"), out);
-        executor.awaitCleanup();
+        stack.executor.awaitCleanup();
         try (Stream<Path> s = Files.walk(Path.of("/tmp"), 4)) {
             assertEquals(List.of(), s.filter(p -> p.getFileName().toString().endsWith(marker)).toList());
         } catch (java.io.UncheckedIOException ignored) {

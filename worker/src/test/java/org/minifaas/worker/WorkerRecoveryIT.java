@@ -168,6 +168,7 @@ class WorkerRecoveryIT {
             for (UUID id : ids) {
                 awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
             }
+            Poll.until(WAIT, () -> WorkerIT.hostProcessesWith(marker).size(), n -> n >= 3, "the functions to run");
             server.kill();
             // the functions end while NATS is down: their results must wait for it, not be lost
             Poll.until(WAIT, () -> WorkerIT.hostProcessesWith(marker), List::isEmpty, "the functions to end");
