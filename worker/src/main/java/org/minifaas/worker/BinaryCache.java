@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
@@ -23,6 +24,8 @@ import org.slf4j.LoggerFactory;
 final class BinaryCache {
     private static final Logger log = LoggerFactory.getLogger(BinaryCache.class);
     private static final String KEY = "[0-9a-f]{40,64}(-cgo)?";
+    /** Larger programs are run, not kept: 40 bytes of Go can compile to half a gigabyte (a large array literal). */
+    static final long MAX_ENTRY_BYTES = 64L * 1024 * 1024;
 
     private final Path dir;
     private final int capacity;
@@ -53,7 +56,8 @@ final class BinaryCache {
 
     /** Copies a built binary in under its key (atomically); the cached copy, or empty when not cached. */
     Optional<Path> put(String key, Path built) throws IOException {
-        if (capacity == 0 || !key.matches(KEY)) {
+        if (capacity == 0 || !key.matches(KEY) || Files.readAttributes(built, BasicFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS).size() > MAX_ENTRY_BYTES) {
             return Optional.empty();
         }
         Path tmp = copyOut(built, Files.createTempFile(dir, "incoming-", ""));
