@@ -42,6 +42,9 @@ final class GitSource {
             "git ls-tree -r -l HEAD | awk -v max=\"$2\" -v files=\"$3\" "
                     + "'{ n++; if ($4 != \"-\") s += $4 } END { if (s > max || n > files) { print s \" bytes in \" n "
                     + "\" files\" > \"/dev/stderr\"; exit " + TOO_LARGE + " } }'",
+            // the repository's .gitattributes must not make checkout write more than was counted (eol, ident,
+            // working-tree-encoding, filters): .git/info/attributes overrides them
+            "mkdir -p .git/info && printf '* -text -eol -ident -working-tree-encoding -filter\\n' > .git/info/attributes",
             "git checkout --quiet",
             "git rev-parse 'HEAD^{tree}'");
 

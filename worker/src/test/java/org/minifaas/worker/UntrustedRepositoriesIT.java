@@ -137,4 +137,30 @@ class UntrustedRepositoriesIT {
         Execution ok = Fixture.execute(permissive, git.createRepo("replace-ok-" + UUID.randomUUID(), inside), "x");
         assertEquals(TaskStatus.FINISHED, ok.status(), error(ok));
     }
+
+    @Test
+    void checkoutWritesWhatWasCountedWhateverGitattributesSay() throws Exception {
+        Map<String, String> files = Functions.program("""
+                package main
+
+                import (
+                \t"fmt"
+                \t"os"
+                )
+
+                func main() {
+                \tinfo, err := os.Stat("data.txt")
+                \tif err != nil {
+                \t\tfmt.Println(err)
+                \t\treturn
+                \t}
+                \tfmt.Println(info.Size())
+                }
+                """);
+        files = new HashMap<>(files);
+        files.put("data.txt", "a\n".repeat(1000));
+        files.put(".gitattributes", "*.txt text eol=crlf\n"); // a checkout would write 3000 bytes
+        Execution e = Fixture.execute(permissive, git.createRepo("attributes-" + UUID.randomUUID(), files));
+        assertEquals("2000\n", Fixture.text(e, "stdout.txt"), "checkout grew the file past its counted size");
+    }
 }

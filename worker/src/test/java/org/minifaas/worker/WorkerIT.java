@@ -20,9 +20,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.minifaas.common.model.TaskStatus;
-import org.minifaas.common.nats.NatsLayer;
-import org.minifaas.common.testing.GitHttpServer;
-import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.TestFiles;
 import org.minifaas.worker.sandbox.RunAccount;
 
@@ -31,20 +28,10 @@ class WorkerIT {
     static final Duration LIMIT = Duration.ofSeconds(3);
     static final Duration WAIT = Duration.ofSeconds(90);
     static RunningWorker stack;
-    static NatsTestServer server;
-    static GitHttpServer git;
-    static NatsLayer nats;
-    static TaskExecutor executor;
-    static Path workDir;
 
     @BeforeAll
     static void start() throws Exception {
         stack = RunningWorker.start("worker-test", LIMIT, 2);
-        server = stack.server;
-        git = stack.git;
-        nats = stack.nats;
-        executor = stack.executor;
-        workDir = stack.workDir;
     }
 
     @AfterAll
@@ -59,10 +46,10 @@ class WorkerIT {
 
     @Test
     void argumentsArePrintedAndTheZipHoldsThem() throws Exception {
-        String url = git.createRepo("echo-" + UUID.randomUUID(), Functions.ECHO);
-        UUID id = submit(nats, url, "hello", "world");
-        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
-        Map<String, String> files = results(nats, id);
+        String url = stack.git.createRepo("echo-" + UUID.randomUUID(), Functions.ECHO);
+        UUID id = submit(stack.nats, url, "hello", "world");
+        assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, id, WAIT));
+        Map<String, String> files = results(stack.nats, id);
         assertEquals("0:hello\n1:world\n", files.get("stdout.txt"));
         assertEquals("", files.get("stderr.txt"));
         assertFalse(files.containsKey("error.txt"));
@@ -70,12 +57,12 @@ class WorkerIT {
 
     @Test
     void aSourceTreeIsCompiledOnlyOnce() throws Exception {
-        String url = git.createRepo("cached-" + UUID.randomUUID(), Functions.ECHO);
-        UUID first = submit(nats, url, "first");
-        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, first, WAIT));
+        String url = stack.git.createRepo("cached-" + UUID.randomUUID(), Functions.ECHO);
+        UUID first = submit(stack.nats, url, "first");
+        assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, first, WAIT));
 
-        // an executor without a Go toolchain still runs the tree compiled before...
-        TaskExecutor withoutGo = Fixture.executor(Fixture.config(server.settings(), workDir, LIMIT,
+        // an stack.executor without a Go toolchain still runs the tree compiled before...
+        TaskExecutor withoutGo = Fixture.executor(Fixture.config(stack.server.settings(), stack.workDir, LIMIT,
                 Map.of("GO_BINARY", "/nonexistent/go", "WORKER_CONCURRENCY", "1")));
         Execution again = Fixture.execute(withoutGo, url, "second");
         assertEquals(TaskStatus.FINISHED, again.status(), Fixture.text(again, "error.txt"));
@@ -84,7 +71,7 @@ class WorkerIT {
         // ...but a different tree needs compiling
         Map<String, String> changed = new java.util.HashMap<>(Functions.ECHO);
         changed.put("README.md", "changed\n");
-        String other = git.createRepo("uncached-" + UUID.randomUUID(), changed);
+        String other = stack.git.createRepo("uncached-" + UUID.randomUUID(), changed);
         Execution fresh = Fixture.execute(withoutGo, other);
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, fresh.status());
         withoutGo.awaitCleanup();
@@ -93,26 +80,26 @@ class WorkerIT {
     @Test
     void shellMetacharactersArriveLiterallyAndRunNothing() throws Exception {
         Path marker = Files.createTempDirectory("minifaas-marker-").resolve("pwned");
-        String url = git.createRepo("meta-" + UUID.randomUUID(), Functions.ECHO);
+        String url = stack.git.createRepo("meta-" + UUID.randomUUID(), Functions.ECHO);
         List<String> params = List.of("; touch " + marker, "$(touch " + marker + ")", "`touch " + marker + "`",
                 "a b", "\"quoted\"", "'single'", "*", "", "| cat /etc/passwd", "&& echo x", "\\n");
-        UUID id = submit(nats, url, params.toArray(String[]::new));
-        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+        UUID id = submit(stack.nats, url, params.toArray(String[]::new));
+        assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, id, WAIT));
         StringBuilder expected = new StringBuilder();
         for (int i = 0; i < params.size(); i++) {
             expected.append(i).append(':').append(params.get(i)).append('\n');
         }
-        assertEquals(expected.toString(), results(nats, id).get("stdout.txt"));
+        assertEquals(expected.toString(), results(stack.nats, id).get("stdout.txt"));
         assertFalse(Files.exists(marker), "a parameter was executed by a shell");
         TestFiles.deleteTree(marker.getParent());
     }
 
     @Test
     void nonZeroExitKeepsStderrAndReportsTheCode() throws Exception {
-        String url = git.createRepo("exit3-" + UUID.randomUUID(), Functions.EXIT_3);
-        UUID id = submit(nats, url);
-        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, id, WAIT));
-        Map<String, String> files = results(nats, id);
+        String url = stack.git.createRepo("exit3-" + UUID.randomUUID(), Functions.EXIT_3);
+        UUID id = submit(stack.nats, url);
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, id, WAIT));
+        Map<String, String> files = results(stack.nats, id);
         assertEquals("before the failure\n", files.get("stdout.txt"));
         assertEquals("something went wrong\n", files.get("stderr.txt"));
         assertEquals("exit code 3\n", files.get("error.txt"));
@@ -121,11 +108,11 @@ class WorkerIT {
     @Test
     void endlessFunctionIsKilledWithItsChildren() throws Exception {
         String marker = Long.toString(400_000 + (long) (Math.random() * 500_000));
-        String url = git.createRepo("endless-" + UUID.randomUUID(), Functions.ENDLESS_WITH_CHILD);
-        UUID id = submit(nats, url, marker);
+        String url = stack.git.createRepo("endless-" + UUID.randomUUID(), Functions.ENDLESS_WITH_CHILD);
+        UUID id = submit(stack.nats, url, marker);
         long start = System.nanoTime();
-        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, id, WAIT));
-        Map<String, String> files = results(nats, id);
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, id, WAIT));
+        Map<String, String> files = results(stack.nats, id);
         assertEquals("timed out after 3 s\n", files.get("error.txt"));
         assertEquals(2, files.get("stdout.txt").trim().split(" ").length, files.get("stdout.txt"));
         assertEquals(List.of(), hostProcessesWith(marker), "the function's child survived the time limit");
@@ -135,9 +122,9 @@ class WorkerIT {
     @Test
     void aChildInASessionOfItsOwnDoesNotOutliveTheTask() throws Exception {
         String marker = Long.toString(300_000 + (long) (Math.random() * 90_000));
-        String url = git.createRepo("escape-" + UUID.randomUUID(), Functions.ESCAPE_TO_NEW_SESSION);
-        UUID id = submit(nats, url, marker);
-        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+        String url = stack.git.createRepo("escape-" + UUID.randomUUID(), Functions.ESCAPE_TO_NEW_SESSION);
+        UUID id = submit(stack.nats, url, marker);
+        assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, id, WAIT));
         assertEquals(List.of(), hostProcessesWith(marker), "the escaped child survived");
     }
 
@@ -149,10 +136,10 @@ class WorkerIT {
         Path secret = Files.writeString(secretDir.resolve("secret"), "readable by all on the host");
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r--r--"));
         try {
-            String url = git.createRepo("whoami-" + UUID.randomUUID(), Functions.WHOAMI);
-            UUID id = submit(nats, url, secret.toString());
-            assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
-            String out = results(nats, id).get("stdout.txt");
+            String url = stack.git.createRepo("whoami-" + UUID.randomUUID(), Functions.WHOAMI);
+            UUID id = submit(stack.nats, url, secret.toString());
+            assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, id, WAIT));
+            String out = results(stack.nats, id).get("stdout.txt");
             int clientUid = RunAccount.resolve("client").orElseThrow().uid();
             assertTrue(out.contains("uid=" + clientUid + "\n"), out);
             assertTrue(out.contains("secret=denied\n"), "a host file outside the sandbox was readable: " + out);
@@ -166,18 +153,18 @@ class WorkerIT {
     @Test
     void aTaskCannotStartUnboundedProcesses() throws Exception {
         assumeTrue(Fixture.isRoot(), "the pids cgroup needs root (CI runs as root)");
-        TaskExecutor executor = Fixture.executor(Fixture.config(server.settings(), workDir, LIMIT,
+        TaskExecutor limited = Fixture.executor(Fixture.config(stack.server.settings(), stack.workDir, LIMIT,
                 Map.of("FUNCTION_MAX_PROCESSES", "64", "WORKER_CONCURRENCY", "1")));
-        String url = git.createRepo("forks-" + UUID.randomUUID(), Functions.FORK_MANY);
+        String url = stack.git.createRepo("forks-" + UUID.randomUUID(), Functions.FORK_MANY);
         // compiled first by the shared worker, then run with the low limit
-        assertEquals(TaskStatus.FINISHED, awaitFinal(nats, submit(nats, url, "0"), WAIT));
-        Execution run = Fixture.execute(executor, url, "300");
+        assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, submit(stack.nats, url, "0"), WAIT));
+        Execution run = Fixture.execute(limited, url, "300");
         String out = new String(run.files().get("stdout.txt"));
         assertTrue(out.startsWith("started="), () -> run.status() + " " + new String(run.files().get("stderr.txt"))
                 + new String(run.files().getOrDefault("error.txt", new byte[0])));
         int started = Integer.parseInt(out.trim().substring("started=".length()));
         assertTrue(started < 64, out);
-        executor.awaitCleanup();
+        limited.awaitCleanup();
         assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").equals("sleep 30")),
                 "children of the function survived it");
     }
@@ -186,10 +173,10 @@ class WorkerIT {
     void functionsCannotTouchTheGoBuildCache() throws Exception {
         Path cache = Fixture.SHARED_CACHE.resolve("go-build");
         for (String target : List.of(cache.toString(), "/cache/go-build")) {
-            String url = git.createRepo("poison-" + UUID.randomUUID(), Functions.WRITE_INTO);
-            UUID id = submit(nats, url, target);
-            assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
-            assertEquals("gocache=\nwrite=denied\n", results(nats, id).get("stdout.txt"));
+            String url = stack.git.createRepo("poison-" + UUID.randomUUID(), Functions.WRITE_INTO);
+            UUID id = submit(stack.nats, url, target);
+            assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, id, WAIT));
+            assertEquals("gocache=\nwrite=denied\n", results(stack.nats, id).get("stdout.txt"));
         }
         assertTrue(Files.isDirectory(cache.resolve("00")), "the worker warmed the cache");
         assertFalse(Files.exists(cache.resolve("poison")));
@@ -197,33 +184,33 @@ class WorkerIT {
 
     @Test
     void unreachableRepositoryFailsWithTheReason() throws Exception {
-        UUID id = submit(nats, "http://127.0.0.1:9/nothing-here.git");
-        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, id, WAIT));
+        UUID id = submit(stack.nats, "http://127.0.0.1:9/nothing-here.git");
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, id, WAIT));
         assertEquals("clone failed: repository not found or not reachable within 30 s: "
-                + "http://127.0.0.1:9/nothing-here.git\n", results(nats, id).get("error.txt"));
+                + "http://127.0.0.1:9/nothing-here.git\n", results(stack.nats, id).get("error.txt"));
     }
 
     @Test
     void missingRepositoryMainGoAndCompileErrorsAreReported() throws Exception {
-        String missingUrl = git.url("no-such-repo-" + UUID.randomUUID());
-        UUID missing = submit(nats, missingUrl);
-        UUID noMain = submit(nats, git.createRepo("nomain-" + UUID.randomUUID(), Functions.NO_MAIN));
-        UUID broken = submit(nats, git.createRepo("broken-" + UUID.randomUUID(), Functions.DOES_NOT_COMPILE));
-        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, missing, WAIT));
+        String missingUrl = stack.git.url("no-such-repo-" + UUID.randomUUID());
+        UUID missing = submit(stack.nats, missingUrl);
+        UUID noMain = submit(stack.nats, stack.git.createRepo("nomain-" + UUID.randomUUID(), Functions.NO_MAIN));
+        UUID broken = submit(stack.nats, stack.git.createRepo("broken-" + UUID.randomUUID(), Functions.DOES_NOT_COMPILE));
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, missing, WAIT));
         assertEquals("clone failed: repository not found or not reachable within 30 s: " + missingUrl + "\n",
-                results(nats, missing).get("error.txt"));
-        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, noMain, WAIT));
-        assertEquals("no main.go in the repository root\n", results(nats, noMain).get("error.txt"));
-        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, broken, WAIT));
-        assertTrue(results(nats, broken).get("error.txt").startsWith("compilation failed with exit code "));
-        assertTrue(results(nats, broken).get("stderr.txt").contains("undefined"));
+                results(stack.nats, missing).get("error.txt"));
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, noMain, WAIT));
+        assertEquals("no main.go in the repository root\n", results(stack.nats, noMain).get("error.txt"));
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, broken, WAIT));
+        assertTrue(results(stack.nats, broken).get("error.txt").startsWith("compilation failed with exit code "));
+        assertTrue(results(stack.nats, broken).get("stderr.txt").contains("undefined"));
     }
 
     @Test
     void otherSchemesAreRefusedByTheWorkerToo() throws Exception {
-        UUID id = submit(nats, "file:///etc");
-        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(nats, id, WAIT));
-        assertEquals("clone failed: repository URL scheme 'file' is not allowed\n", results(nats, id).get("error.txt"));
+        UUID id = submit(stack.nats, "file:///etc");
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, id, WAIT));
+        assertEquals("clone failed: repository URL scheme 'file' is not allowed\n", results(stack.nats, id).get("error.txt"));
     }
 
     static String readOrEmpty(Path p) {

@@ -19,6 +19,9 @@ public final class AddressPolicy {
     /** The environment variable that turns the policy off, for stacks that serve Git on loopback. */
     public static final String ALLOW_PRIVATE = "REPO_ALLOW_PRIVATE_ADDRESSES";
 
+    private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+    private static final String DOTTED_QUAD = "(" + OCTET + "\\.){3}" + OCTET;
+
     private final boolean allowPrivate;
 
     public AddressPolicy(boolean allowPrivate) {
@@ -50,6 +53,10 @@ public final class AddressPolicy {
         String lower = bare.toLowerCase(Locale.ROOT);
         if (lower.equals("localhost") || lower.endsWith(".localhost")) {
             return Optional.of("repositories on this machine (" + host + ") are not allowed");
+        }
+        // other resolvers (glibc, curl, git) read octal and short numeric forms that Java reads otherwise
+        if (lower.matches("[0-9.]+") && !lower.matches(DOTTED_QUAD)) {
+            return Optional.of("numeric hosts other than a plain dotted quad are not allowed (" + host + ")");
         }
         if (lower.matches("(.*\\.)?0x[0-9a-f]*(\\..*)?")) {
             return Optional.of("hexadecimal host names are not allowed (" + host + ")");

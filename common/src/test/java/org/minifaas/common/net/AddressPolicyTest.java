@@ -35,7 +35,8 @@ class AddressPolicyTest {
         for (String url : List.of("http://127.0.0.1:4222/x.git", "http://localhost/x.git", "http://LOCALHOST:8080/",
                 "http://[::1]/x.git", "http://169.254.169.254/latest/meta-data", "http://10.0.0.1/x.git",
                 "http://2130706433/x.git", "http://0x7f000001/x.git", "http://127.1/x.git", "http://0/x.git",
-                "https://[::ffff:127.0.0.1]/x.git", "http://a.localhost/x.git")) {
+                "https://[::ffff:127.0.0.1]/x.git", "http://a.localhost/x.git", "http://0177.0.0.1:8765/a",
+                "http://017700000001/b", "git://0177.0.0.1/c", "http://8.8.8.010/x.git")) {
             Optional<String> refused = strict.refusal(URI.create(url));
             assertTrue(refused.isPresent(), url);
         }

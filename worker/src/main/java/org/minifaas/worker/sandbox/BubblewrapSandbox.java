@@ -186,10 +186,7 @@ public final class BubblewrapSandbox implements Sandbox {
     public Outcome run(SandboxCommand command) throws IOException, InterruptedException {
         Limits limits = command.limits();
         try (Cgroups.Command group = cgroups.create(limits)) {
-            List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", JOIN, "sh",
-                    disableUserns ? "-" : etc.resolve(FILTER).toString()));
-            group.dirs().forEach(d -> argv.add(d.resolve("cgroup.procs").toString()));
-            argv.add("--");
+            List<String> argv = join(group, disableUserns ? "-" : etc.resolve(FILTER).toString());
             Outcome raw;
             Optional<RunAccount> account = command.account();
             if (root && account.isPresent()) {
@@ -200,10 +197,7 @@ public final class BubblewrapSandbox implements Sandbox {
             Network network = command.network() == Network.EGRESS && egress == null ? Network.NONE
                     : command.network();
             // the network's helpers join the same cgroups (without the seccomp program: they are not sandboxed)
-            List<String> join = new ArrayList<>(List.of("/bin/sh", "-c", JOIN, "sh", "-"));
-            group.dirs().forEach(d -> join.add(d.resolve("cgroup.procs").toString()));
-            join.add("--");
-            try (Egress.Attachment attached = network == Network.EGRESS ? egress.attach(join) : null) {
+            try (Egress.Attachment attached = network == Network.EGRESS ? egress.attach(join(group, "-")) : null) {
                 if (attached != null) {
                     argv.addAll(attached.enter());
                 }
@@ -224,6 +218,14 @@ public final class BubblewrapSandbox implements Sandbox {
             boolean oom = cgroups.available() ? group.oomKills() > 0 : ranOutOfMemory(raw.stderr());
             return new Outcome(raw.exitCode(), raw.timedOut(), oom, raw.stdout(), raw.stderr(), raw.elapsed());
         }
+    }
+
+    /** The prefix that moves a command into {@code group} (and hands it {@code seccomp} on fd 9, or "-"). */
+    private static List<String> join(Cgroups.Command group, String seccomp) {
+        List<String> prefix = new ArrayList<>(List.of("/bin/sh", "-c", JOIN, "sh", seccomp));
+        group.dirs().forEach(d -> prefix.add(d.resolve("cgroup.procs").toString()));
+        prefix.add("--");
+        return prefix;
     }
 
     private List<String> bwrapArguments(SandboxCommand command, Network network) throws IOException {
