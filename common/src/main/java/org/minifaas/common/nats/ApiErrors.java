@@ -6,6 +6,8 @@ import io.nats.client.JetStreamApiException;
 final class ApiErrors {
     static final int STREAM_NOT_FOUND = 10059;
     static final int STREAM_NAME_IN_USE = 10058;
+    /** A compare-and-set write lost: the key was written since it was read (or exists, for a create). */
+    static final int WRONG_LAST_SEQUENCE = 10071;
     /** A stream limit (messages, bytes) refused a new message under discard policy New. */
     static final int MAXIMUM_EXCEEDED = 10077;
     /** Also returned for byte limits by some server versions. */

@@ -43,6 +43,10 @@ public final class NatsLayer implements AutoCloseable {
     private final TaskQueue taskQueue;
     private final InjectionQueue injections;
     private final StreamJanitor janitor;
+    private final TaskLogs logs;
+    private final CancelSignals cancels;
+    private final WebhookQueue webhooks;
+    private final IdempotencyKeys idempotency;
     private volatile ObserverStore observer;
     private volatile WorkerRegistry workers;
     private final Map<String, UserTasks> userBuckets = new ConcurrentHashMap<>();
@@ -55,6 +59,10 @@ public final class NatsLayer implements AutoCloseable {
         this.taskQueue = new TaskQueue(this);
         this.injections = new InjectionQueue(this);
         this.janitor = new StreamJanitor(this);
+        this.logs = new TaskLogs(this);
+        this.cancels = new CancelSignals(this);
+        this.webhooks = new WebhookQueue(this);
+        this.idempotency = new IdempotencyKeys(this);
     }
 
     /**
@@ -128,6 +136,26 @@ public final class NatsLayer implements AutoCloseable {
     /** The injection queue and the injector bucket. */
     public InjectionQueue injections() {
         return injections;
+    }
+
+    /** The live logs of tasks. */
+    public TaskLogs logs() {
+        return logs;
+    }
+
+    /** Cancellation signals to workers. */
+    public CancelSignals cancels() {
+        return cancels;
+    }
+
+    /** Webhook deliveries waiting to be sent. */
+    public WebhookQueue webhooks() {
+        return webhooks;
+    }
+
+    /** Idempotency keys of task creation. */
+    public IdempotencyKeys idempotency() {
+        return idempotency;
     }
 
     /** Deletes what retention emptied. */

@@ -13,9 +13,18 @@ import io.nats.client.api.StreamInfoOptions;
 import io.nats.client.api.Subject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import io.nats.client.api.KeyValueWatcher;
+import io.nats.client.api.KeyValueWatchOption;
+import io.nats.client.impl.NatsKeyValueWatchSubscription;
 import java.util.Optional;
 import java.util.UUID;
+import org.minifaas.common.Json;
+import org.minifaas.common.model.TaskRecord;
 import org.minifaas.common.model.TaskStatus;
 
 /**
@@ -56,9 +65,9 @@ public final class UserTasks {
     }
 
     /** Records a new task as PENDING, or refuses it when the user is at the quota. */
-    public void createPending(UUID taskId) throws IOException, JetStreamApiException, QuotaExceededException {
+    public void createPending(TaskRecord record) throws IOException, JetStreamApiException, QuotaExceededException {
         try {
-            writing(() -> kv.create(taskId.toString(), encode(TaskStatus.PENDING)));
+            writing(() -> kv.create(record.id().toString(), Json.toBytes(record)));
         } catch (JetStreamApiException e) {
             if (ApiErrors.isLimit(e)) {
                 throw new QuotaExceededException(layer.settings().maxActiveTasks());
@@ -67,12 +76,31 @@ public final class UserTasks {
         }
     }
 
+    /** A bare PENDING record (tests, tools). */
+    public void createPending(UUID taskId) throws IOException, JetStreamApiException, QuotaExceededException {
+        createPending(TaskRecord.legacy(taskId, TaskStatus.PENDING).withStatus(TaskStatus.PENDING));
+    }
+
+    /** Sets the status, keeping the rest of the record (compare-and-set). */
     public void setStatus(UUID taskId, TaskStatus status) throws IOException, JetStreamApiException {
-        writing(() -> kv.put(taskId.toString(), encode(status)));
+        update(taskId, r -> r.withStatus(status));
     }
 
     /** The status of a task of this user, or empty when unknown or expired. */
     public Optional<TaskStatus> status(UUID taskId) throws IOException, JetStreamApiException {
+        return record(taskId).map(TaskRecord::status);
+    }
+
+    /** The record of a task of this user, or empty when unknown or expired. */
+    public Optional<TaskRecord> record(UUID taskId) throws IOException, JetStreamApiException {
+        return versioned(taskId).map(Versioned::record);
+    }
+
+    /** A record with the revision it was read at (for compare-and-set). */
+    public record Versioned(TaskRecord record, long revision) {
+    }
+
+    public Optional<Versioned> versioned(UUID taskId) throws IOException, JetStreamApiException {
         KeyValueEntry entry;
         try {
             entry = kv.get(taskId.toString());
@@ -85,7 +113,83 @@ public final class UserTasks {
         if (entry == null || entry.getOperation() != KeyValueOperation.PUT || entry.getValue() == null) {
             return Optional.empty();
         }
-        return Optional.of(TaskStatus.valueOf(new String(entry.getValue(), StandardCharsets.UTF_8)));
+        return Optional.of(new Versioned(decode(taskId, entry.getValue()), entry.getRevision()));
+    }
+
+    /**
+     * Changes a record atomically: reads it, applies {@code change}, and writes the result only if nobody wrote the
+     * record meanwhile (else reads again and re-applies). {@code change} returning its argument itself means "no
+     * write". Returns the record as stored afterwards, or empty when the task is unknown.
+     */
+    public Optional<TaskRecord> update(UUID taskId, UnaryOperator<TaskRecord> change)
+            throws IOException, JetStreamApiException {
+        for (int attempt = 0; ; attempt++) {
+            Optional<Versioned> current = versioned(taskId);
+            if (current.isEmpty()) {
+                return Optional.empty();
+            }
+            TaskRecord before = current.get().record();
+            TaskRecord after = change.apply(before);
+            if (after == before) {
+                return Optional.of(before);
+            }
+            try {
+                kv.update(taskId.toString(), Json.toBytes(after), current.get().revision());
+                return Optional.of(after);
+            } catch (JetStreamApiException e) {
+                if (!ApiErrors.is(e, ApiErrors.WRONG_LAST_SEQUENCE) || attempt >= 50) {
+                    throw e;
+                }
+                // written meanwhile (a cancel racing a start): read again and decide again
+            }
+        }
+    }
+
+    /**
+     * Every record of this user, read through one ordered consumer over the bucket (one request, not one per
+     * task); in no particular order.
+     */
+    public List<TaskRecord> records() throws IOException, JetStreamApiException, InterruptedException {
+        List<TaskRecord> out = new ArrayList<>();
+        CountDownLatch done = new CountDownLatch(1);
+        KeyValueWatcher watcher = new KeyValueWatcher() {
+            @Override
+            public void watch(KeyValueEntry entry) {
+                if (entry.getOperation() == KeyValueOperation.PUT && entry.getValue() != null) {
+                    try {
+                        synchronized (out) {
+                            out.add(decode(UUID.fromString(entry.getKey()), entry.getValue()));
+                        }
+                    } catch (RuntimeException e) {
+                        // a key that is not a task id: not ours
+                    }
+                }
+            }
+
+            @Override
+            public void endOfData() {
+                done.countDown();
+            }
+        };
+        NatsKeyValueWatchSubscription sub = null;
+        try {
+            sub = kv.watchAll(watcher, KeyValueWatchOption.IGNORE_DELETE);
+            if (!done.await(10, TimeUnit.SECONDS)) {
+                throw new IOException("listing the tasks timed out");
+            }
+        } catch (IOException | JetStreamApiException e) {
+            if (isMissingStream(e)) {
+                return List.of();
+            }
+            throw e;
+        } finally {
+            if (sub != null) {
+                sub.unsubscribe();
+            }
+        }
+        synchronized (out) {
+            return List.copyOf(out);
+        }
     }
 
     /**
@@ -158,7 +262,11 @@ public final class UserTasks {
         return false;
     }
 
-    private static byte[] encode(TaskStatus status) {
-        return status.name().getBytes(StandardCharsets.UTF_8);
+    /** A stored value: a JSON record, or a plain status name as older versions stored. */
+    static TaskRecord decode(UUID taskId, byte[] value) {
+        if (value.length > 0 && value[0] == '{') {
+            return Json.fromBytes(value, TaskRecord.class);
+        }
+        return TaskRecord.legacy(taskId, TaskStatus.valueOf(new String(value, StandardCharsets.UTF_8).trim()));
     }
 }
