@@ -65,6 +65,34 @@ public final class GitHttpServer implements AutoCloseable {
         return url(name);
     }
 
+    /** Commits {@code files} (added or replaced) on top of repository {@code name}; returns the new commit id. */
+    public String commit(String name, Map<String, String> files, String message) throws IOException, InterruptedException {
+        Path dir = root.resolve(name);
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            Path p = dir.resolve(f.getKey());
+            Files.createDirectories(p.getParent());
+            Files.writeString(p, f.getValue());
+        }
+        git(dir, "add", "-A");
+        git(dir, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", message);
+        return head(name);
+    }
+
+    /** Tags the current commit of repository {@code name}. */
+    public void tag(String name, String tag) throws IOException, InterruptedException {
+        git(root.resolve(name), "tag", tag);
+    }
+
+    /** The commit id of the current branch's head of repository {@code name}. */
+    public String head(String name) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("git", "rev-parse", "HEAD").directory(root.resolve(name).toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        if (p.waitFor() != 0) {
+            throw new IOException("git rev-parse HEAD failed in " + name);
+        }
+        return out;
+    }
+
     public String url(String name) {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/git/" + name;
     }
