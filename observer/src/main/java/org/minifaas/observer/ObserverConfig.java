@@ -15,9 +15,11 @@ import org.minifaas.common.config.NatsSettings;
  * @param sweepInterval    RETENTION_SWEEP_SECONDS: time between retention sweeps
  * @param sweepIdle        RETENTION_SWEEP_IDLE_SECONDS: an emptied stream is deleted after this long without activity
  * @param scaler           SCALER: {@code none} (record decisions only) or {@code docker}
+ * @param webhooks         WEBHOOK_*: the webhook sender's settings
  */
 public record ObserverConfig(NatsSettings nats, Duration interval, int congestionLimit, int minWorkers,
-                             int maxWorkers, Duration sweepInterval, Duration sweepIdle, String scaler) {
+                             int maxWorkers, Duration sweepInterval, Duration sweepIdle, String scaler,
+                             WebhookSender.Settings webhooks) {
 
     public static ObserverConfig fromEnv(Env env) {
         NatsSettings nats = NatsSettings.fromEnv(env);
@@ -32,7 +34,8 @@ public record ObserverConfig(NatsSettings nats, Duration interval, int congestio
                 min, max,
                 env.seconds("RETENTION_SWEEP_SECONDS", 60, 1, 86_400),
                 env.seconds("RETENTION_SWEEP_IDLE_SECONDS", 60, 0, 86_400),
-                env.choices("SCALER", "none", Set.of("none", "docker")).stream().findFirst().orElse("none"));
+                env.choices("SCALER", "none", Set.of("none", "docker")).stream().findFirst().orElse("none"),
+                WebhookSender.Settings.fromEnv(env));
         env.validate();
         return config;
     }

@@ -5,7 +5,7 @@ import org.minifaas.common.nats.NatsLayer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Starts the observer. */
+/** Starts the observer and, next to it, the webhook sender. */
 public final class ObserverMain {
     private static final Logger log = LoggerFactory.getLogger(ObserverMain.class);
 
@@ -26,7 +26,12 @@ public final class ObserverMain {
             log.info("SCALER=docker: worker containers of image {} follow the observer", dockerSettings.image());
         }
         Observer observer = new Observer(nats, config, scaler);
+        WebhookSender webhooks = new WebhookSender(nats, config.webhooks());
+        nats.closeOnShutdown(() -> {
+            webhooks.close();
+            observer.close();
+        });
+        webhooks.start();
         observer.start();
-        nats.closeOnShutdown(observer::close);
     }
 }

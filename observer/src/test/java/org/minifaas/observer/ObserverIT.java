@@ -22,6 +22,8 @@ import org.minifaas.common.testing.Poll;
 /** The observer against a real queue: a burst, one slow consumer, the drain, a restart. */
 class ObserverIT {
     static final Duration WAIT = Duration.ofSeconds(60);
+    static final WebhookSender.Settings NO_WEBHOOKS = new WebhookSender.Settings("", List.of(Duration.ofSeconds(1)),
+            Duration.ofSeconds(1), false, 1);
     NatsTestServer server;
     NatsLayer nats;
     ObserverConfig config;
@@ -32,7 +34,7 @@ class ObserverIT {
         server = NatsTestServer.start();
         nats = NatsLayer.connect(server.settings(), "observer-test");
         config = new ObserverConfig(server.settings(), Duration.ofMillis(1000), 3, 3, 6,
-                Duration.ofSeconds(60), Duration.ofSeconds(60), "none");
+                Duration.ofSeconds(60), Duration.ofSeconds(60), "none", NO_WEBHOOKS);
         nats.taskQueue().ensure();
     }
 
@@ -105,7 +107,7 @@ class ObserverIT {
             shortLived.results(id).write(java.util.Map.of("stdout.txt", new byte[] {1}));
             assertEquals(1, shortLived.janitor().countTaskStreams());
             ObserverConfig sweeping = new ObserverConfig(shortLived.settings(), Duration.ofSeconds(1), 3, 3, 6,
-                    Duration.ofSeconds(1), Duration.ZERO, "none");
+                    Duration.ofSeconds(1), Duration.ZERO, "none", config.webhooks());
             try (Observer observer = new Observer(shortLived, sweeping, scaled::add)) {
                 observer.start();
                 Poll.until(WAIT, () -> shortLived.janitor().countTaskStreams(), n -> n == 0,

@@ -5,16 +5,24 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.minifaas.common.model.TaskStatus;
 
-/** The end of a task: its final status, the files to store and a one-line reason for the log. */
-public record Execution(TaskStatus status, Map<String, byte[]> files, String reason) {
+/**
+ * The end of a task: its final status, the files to store, a one-line reason, and what the execution record
+ * keeps of the run.
+ *
+ * @param commit       the commit id run (null: not cloned)
+ * @param cloneMs      time of the clone (null: not reached)
+ * @param buildMs      time to build, or to find the binary in the cache (null: not reached)
+ * @param runMs        the function's own run (null: it did not run)
+ * @param exitCode     the function's exit status (null: it did not run, or was killed: time, memory, cancel)
+ * @param binaryCached whether the binary came from the cache (null: not reached)
+ */
+public record Execution(TaskStatus status, Map<String, byte[]> files, String reason, String commit, Long cloneMs,
+                        Long buildMs, Long runMs, Integer exitCode, Boolean binaryCached) {
+    static final String CANCELLED = "cancelled by its owner while running";
 
     /** FINISHED_WITH_ERRORS with what was printed and the reason in error.txt. */
     static Execution failed(byte[] stdout, byte[] stderr, String reason) {
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put("stdout.txt", stdout);
-        files.put("stderr.txt", stderr);
-        files.put("error.txt", line(reason));
-        return new Execution(TaskStatus.FINISHED_WITH_ERRORS, files, reason);
+        return ended(TaskStatus.FINISHED_WITH_ERRORS, stdout, stderr, reason);
     }
 
     static Execution failed(String reason) {
@@ -25,7 +33,39 @@ public record Execution(TaskStatus status, Map<String, byte[]> files, String rea
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("stdout.txt", stdout);
         files.put("stderr.txt", stderr);
-        return new Execution(TaskStatus.FINISHED, files, "exit code 0");
+        return new Execution(TaskStatus.FINISHED, files, "exit code 0", null, null, null, null, 0, null);
+    }
+
+    /** CANCELLED, with what was printed until then. */
+    static Execution cancelled(byte[] stdout, byte[] stderr) {
+        return ended(TaskStatus.CANCELLED, stdout, stderr, CANCELLED);
+    }
+
+    static Execution cancelled() {
+        return cancelled(new byte[0], new byte[0]);
+    }
+
+    private static Execution ended(TaskStatus status, byte[] stdout, byte[] stderr, String reason) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("stdout.txt", stdout);
+        files.put("stderr.txt", stderr);
+        files.put("error.txt", line(reason));
+        return new Execution(status, files, reason, null, null, null, null, null, null);
+    }
+
+    /** The function's exit status, for a run that ended by itself. */
+    Execution withExitCode(int code) {
+        return new Execution(status, files, reason, commit, cloneMs, buildMs, runMs, code, binaryCached);
+    }
+
+    /** With the facts of the steps reached (null for those that were not). */
+    Execution with(String commitId, Long clone, Long build, Long run, Boolean cached) {
+        return new Execution(status, files, reason, commitId, clone, build, run, exitCode, cached);
+    }
+
+    /** The record's one-line error: the reason of a failure, none when FINISHED. */
+    String error() {
+        return status == TaskStatus.FINISHED ? null : reason;
     }
 
     private static byte[] line(String s) {

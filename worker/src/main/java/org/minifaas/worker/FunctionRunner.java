@@ -2,15 +2,18 @@ package org.minifaas.worker;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.minifaas.common.model.Task;
+import org.minifaas.worker.sandbox.Cancellation;
 import org.minifaas.worker.sandbox.Mount;
 import org.minifaas.worker.sandbox.Network;
 import org.minifaas.worker.sandbox.Outcome;
+import org.minifaas.worker.sandbox.OutputListener;
 import org.minifaas.worker.sandbox.RunAccount;
 import org.minifaas.worker.sandbox.Sandbox;
 import org.minifaas.worker.sandbox.SandboxCommand;
@@ -18,7 +21,7 @@ import org.minifaas.worker.sandbox.SandboxCommand;
 /**
  * Runs a compiled function with the task's parameters in a sandbox of its own, as the run account: its
  * repository read-only as the working directory, the program read-only, a clean environment, /tmp (also
- * HOME) private to it. Turns how it ended into the task's status and result files.
+ * HOME) private to it, within the task's time limit. Turns how it ended into the task's status and result files.
  */
 final class FunctionRunner {
     private static final String PROGRAM = "/task/function";
@@ -33,7 +36,14 @@ final class FunctionRunner {
         this.account = account;
     }
 
-    Execution run(Task task, Path src, Path binary) throws IOException, InterruptedException {
+    /** The task's run limit: its own when lower than MAX_SECONDS_EXECUTION_PER_REQUEST. */
+    private Duration timeout(Task task) {
+        Duration own = Duration.ofSeconds(task.timeoutSeconds());
+        return task.timeoutSeconds() > 0 && own.compareTo(config.runTimeout()) < 0 ? own : config.runTimeout();
+    }
+
+    Execution run(Task task, Path src, Path binary, OutputListener output, Cancellation cancellation)
+            throws IOException, InterruptedException {
         List<String> argv = new ArrayList<>();
         argv.add(PROGRAM);
         argv.addAll(task.parameters());
@@ -42,12 +52,15 @@ final class FunctionRunner {
         env.put("HOME", "/tmp");
         env.put("TMPDIR", "/tmp");
         env.put("LANG", "C.UTF-8");
+        Duration timeout = timeout(task);
         Outcome run = sandbox.run(new SandboxCommand(argv, account,
-                List.of(Mount.readOnly(src, GoBuilder.SRC), Mount.readOnly(binary, PROGRAM)), GoBuilder.SRC, env, config.network(),
-                config.function(), config.runTimeout(), config.outputCapBytes()));
+                List.of(Mount.readOnly(src, GoBuilder.SRC), Mount.readOnly(binary, PROGRAM)), GoBuilder.SRC, env,
+                config.network(), config.function(), timeout, config.outputCapBytes(), output, cancellation));
+        if (run.cancelled()) {
+            return Execution.cancelled(run.stdout(), run.stderr());
+        }
         if (run.timedOut()) {
-            return Execution.failed(run.stdout(), run.stderr(),
-                    "timed out after " + config.runTimeout().toSeconds() + " s");
+            return Execution.failed(run.stdout(), run.stderr(), "timed out after " + timeout.toSeconds() + " s");
         }
         if (run.outOfMemory()) {
             // before the exit code: a child killed for memory while the main process lives on still counts
@@ -55,7 +68,8 @@ final class FunctionRunner {
                     + config.function().memoryMb() + " (a process of the function was killed or refused memory)");
         }
         if (run.exitCode() != 0) {
-            return Execution.failed(run.stdout(), run.stderr(), "exit code " + run.exitCode());
+            return Execution.failed(run.stdout(), run.stderr(), "exit code " + run.exitCode())
+                    .withExitCode(run.exitCode());
         }
         return Execution.finished(run.stdout(), run.stderr());
     }

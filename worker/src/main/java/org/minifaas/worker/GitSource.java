@@ -11,12 +11,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.eclipse.jgit.transport.URIish;
 import org.minifaas.common.net.AddressPolicy;
+import org.minifaas.worker.sandbox.Cancellation;
 import org.minifaas.worker.sandbox.Limits;
 import org.minifaas.worker.sandbox.Mount;
 import org.minifaas.worker.sandbox.Network;
 import org.minifaas.worker.sandbox.Outcome;
+import org.minifaas.worker.sandbox.OutputListener;
 import org.minifaas.worker.sandbox.RunAccount;
 import org.minifaas.worker.sandbox.Sandbox;
 import org.minifaas.worker.sandbox.SandboxCommand;
@@ -28,24 +31,58 @@ import org.minifaas.worker.sandbox.SandboxCommand;
  * tree's files add up to at most {@code REPO_MAX_MB} and {@code REPO_MAX_FILES}. Where the functions' egress is
  * available and private addresses are refused, the clone uses it: the kernel then keeps every connection of the
  * clone (redirects included) on public addresses; otherwise the URL's host is checked up front.
+ *
+ * <p>A task may name a branch or tag (cloned with {@code --branch}) or a full commit id (fetched by id, one commit
+ * deep; from a server that refuses that, its branches and tags are fetched and the commit taken from them). Refs
+ * that git could read as an option, a range or a pattern are refused before anything runs.
  */
 final class GitSource {
     static final Set<String> CLONE_SCHEMES = Set.of("http", "https", "git");
     private static final String SRC = "/task/src";
     /** Exit status of the script when the tree is over the limits. */
     private static final int TOO_LARGE = 3;
+    /** Exit status of the script when the repository was reached but has no such ref. */
+    private static final int NO_SUCH_REF = 4;
+    /** A full commit id (SHA-1 or SHA-256 repositories). */
+    private static final Pattern COMMIT_ID = Pattern.compile("[0-9a-fA-F]{40}|[0-9a-fA-F]{64}");
+    private static final String REF_SPECIALS = "~^:?*[\\";
+    private static final int REF_MAX_LENGTH = 255;
+    /**
+     * $1 URL, $2 max bytes, $3 max files, $4 directory, $5 what $6 is: "default" (no ref), "name" (branch or tag),
+     * "commit". Prints the commit id and the tree id checked out.
+     */
     private static final String SCRIPT = String.join("\n",
             "set -e",
-            "git -c http.followRedirects=false -c core.symlinks=true -c advice.detachedHead=false "
-                    + "clone --quiet --depth 1 --no-checkout --no-tags --single-branch -- \"$1\" \"$4\"",
-            "cd \"$4\"",
-            "git ls-tree -r -l HEAD | awk -v max=\"$2\" -v files=\"$3\" "
+            "g() { git -c http.followRedirects=false -c core.symlinks=true -c advice.detachedHead=false "
+                    + "-c init.defaultBranch=main \"$@\"; }",
+            "rev=HEAD",
+            "case \"$5\" in",
+            "default) g clone --quiet --depth 1 --no-checkout --no-tags --single-branch -- \"$1\" \"$4\"; cd \"$4\" ;;",
+            "name)",
+            "  if ! err=$(g clone --quiet --depth 1 --no-checkout --no-tags --single-branch --branch \"$6\" -- \"$1\" "
+                    + "\"$4\" 2>&1); then",
+            // said by git once the server answered with its refs: the repository exists, the ref does not
+            "    case \"$err\" in *'not found in upstream'*) exit " + NO_SUCH_REF + " ;; esac",
+            "    printf '%s\\n' \"$err\" >&2; exit 1",
+            "  fi",
+            "  cd \"$4\" ;;",
+            "commit)",
+            "  cd \"$4\"; g init --quiet",
+            // a server may refuse a commit it does not advertise (protocol v0): then its branches and tags, and the
+            // commit from them
+            "  if ! g fetch --quiet --depth 1 --no-tags \"$1\" \"$6\" 2>/dev/null; then",
+            "    g fetch --quiet --no-tags \"$1\" '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*'",
+            "  fi",
+            "  rev=$(g rev-parse --verify --quiet \"$6^{commit}\") || exit " + NO_SUCH_REF + " ;;",
+            "esac",
+            "git ls-tree -r -l \"$rev\" | awk -v max=\"$2\" -v files=\"$3\" "
                     + "'{ n++; if ($4 != \"-\") s += $4 } END { if (s > max || n > files) { print s \" bytes in \" n "
                     + "\" files\" > \"/dev/stderr\"; exit " + TOO_LARGE + " } }'",
             // the repository's .gitattributes must not make checkout write more than was counted (eol, ident,
             // working-tree-encoding, filters): .git/info/attributes overrides them
             "mkdir -p .git/info && printf '* -text -eol -ident -working-tree-encoding -filter\\n' > .git/info/attributes",
-            "git checkout --quiet",
+            "if [ \"$rev\" = HEAD ]; then g checkout --quiet; else g checkout --quiet --detach \"$rev\"; fi",
+            "git rev-parse HEAD",
             "git rev-parse 'HEAD^{tree}'");
 
     private final WorkerConfig config;
@@ -72,67 +109,137 @@ final class GitSource {
         return account;
     }
 
-    /** A clone's outcome: the tree id of the checked-out commit, or the reason it failed. */
-    record Cloned(String treeId, String error) {
+    /**
+     * A clone's outcome: the commit id and tree id checked out, or the task's one-line reason it failed, or
+     * {@code cancelled}.
+     */
+    record Cloned(String commit, String treeId, String error, boolean cancelled) {
         static Cloned failure(String error) {
-            return new Cloned(null, error);
+            return new Cloned(null, null, error, false);
         }
     }
 
-    /** Shallow clone of the default branch into {@code into} (an empty directory of the sandbox's account). */
-    Cloned cloneInto(String url, Path into) throws IOException, InterruptedException {
+    /**
+     * Shallow clone of {@code ref} (a branch, a tag or a full commit id; null or empty: the default branch) into
+     * {@code into}, an empty directory of the sandbox's account.
+     */
+    Cloned cloneInto(String url, String ref, Path into, Cancellation cancellation)
+            throws IOException, InterruptedException {
+        Cloned refused = refused(url);
+        if (refused != null) {
+            return refused;
+        }
+        String kind = "default";
+        if (ref != null && !ref.isEmpty()) {
+            Optional<String> problem = refProblem(ref);
+            if (problem.isPresent()) {
+                return Cloned.failure("invalid ref '" + printable(ref) + "': " + problem.get());
+            }
+            kind = COMMIT_ID.matcher(ref).matches() ? "commit" : "name";
+            ref = kind.equals("commit") ? ref.toLowerCase(Locale.ROOT) : ref;
+        }
+        Limits limits = config.buildLimits();
+        Outcome clone = sandbox.run(new SandboxCommand(
+                List.of("/bin/sh", "-c", SCRIPT, "sh", url, Long.toString(config.repoMaxBytes()),
+                        Long.toString(config.repoMaxFiles()), SRC, kind, ref == null ? "" : ref),
+                account, List.of(Mount.writable(into, SRC)), "/", environment(), network, limits,
+                config.cloneTimeout(), 64 * 1024, OutputListener.NONE, cancellation));
+        if (clone.cancelled()) {
+            return new Cloned(null, null, null, true);
+        }
+        String[] ids = new String(clone.stdout(), StandardCharsets.UTF_8).trim().split("\n");
+        if (clone.timedOut()) {
+            return unreachable(url);
+        }
+        if (clone.outOfMemory()) {
+            return Cloned.failure("clone failed: the clone reached the memory limit (BUILD_MEMORY_MB="
+                    + config.buildMemoryMb() + ")");
+        }
+        if (clone.exitCode() == TOO_LARGE) {
+            String[] size = new String(clone.stderr(), StandardCharsets.UTF_8).trim().split(" ");
+            return Cloned.failure("clone failed: the repository is too large: " + String.join(" ", size)
+                    + " (REPO_MAX_MB=" + config.repoMaxBytes() / (1024 * 1024) + ", REPO_MAX_FILES="
+                    + config.repoMaxFiles() + ")");
+        }
+        if (clone.exitCode() == NO_SUCH_REF && ref != null) {
+            return Cloned.failure("ref '" + ref + "' not found in the repository");
+        }
+        if (clone.exitCode() != 0 || ids.length != 2 || !ids[0].matches("[0-9a-f]{40,64}")
+                || !ids[1].matches("[0-9a-f]{40,64}")) {
+            // one answer for a closed port, an open one that is not Git, a missing repository: a clone must not
+            // be a port scanner
+            return unreachable(url);
+        }
+        return new Cloned(ids[0], ids[1], null, false);
+    }
+
+    private Cloned unreachable(String url) {
+        return Cloned.failure("clone failed: repository not found or not reachable within "
+                + config.cloneTimeout().toSeconds() + " s: " + url);
+    }
+
+    /**
+     * Why a ref must not reach git, or empty: nothing git could read as an option, a range, a revision expression
+     * or a pattern, and nothing a log line could be forged with.
+     */
+    static Optional<String> refProblem(String ref) {
+        if (ref.length() > REF_MAX_LENGTH) {
+            return Optional.of("longer than " + REF_MAX_LENGTH + " characters");
+        }
+        if (ref.startsWith("-")) {
+            return Optional.of("must not start with '-'");
+        }
+        if (ref.contains("..")) {
+            return Optional.of("must not contain '..'");
+        }
+        if (ref.contains("@{")) {
+            return Optional.of("must not contain '@{'");
+        }
+        for (int i = 0; i < ref.length(); i++) {
+            char c = ref.charAt(i);
+            if (Character.isWhitespace(c) || Character.isSpaceChar(c) || Character.isISOControl(c)) {
+                return Optional.of("must not contain whitespace or control characters");
+            }
+            if (REF_SPECIALS.indexOf(c) >= 0) {
+                return Optional.of("must not contain any of " + REF_SPECIALS);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A ref as it may appear in a message: control characters as '?', at most 100 characters. */
+    private static String printable(String ref) {
+        StringBuilder b = new StringBuilder();
+        ref.codePoints().limit(100).forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return ref.codePointCount(0, ref.length()) > 100 ? b + "..." : b.toString();
+    }
+
+    /** Why the URL is not cloned, as the task's reason, or null. */
+    private Cloned refused(String url) {
         URI uri;
         String scheme;
         try {
             uri = URI.create(url);
             scheme = String.valueOf(uri.getScheme()).toLowerCase(Locale.ROOT);
         } catch (IllegalArgumentException e) {
-            return Cloned.failure("invalid repository URL");
+            return Cloned.failure("clone failed: invalid repository URL");
         }
         if (!CLONE_SCHEMES.contains(scheme)) {
-            return Cloned.failure("repository URL scheme '" + scheme + "' is not allowed");
+            return Cloned.failure("clone failed: repository URL scheme '" + scheme + "' is not allowed");
         }
         // git must see the host the address check sees (parsers differ on user info, fragments and escapes)
         try {
             URIish other = new URIish(url);
             if (uri.getHost() == null || !uri.getHost().equalsIgnoreCase(other.getHost()) || uri.getRawUserInfo() != null
                     || uri.getRawFragment() != null || uri.getRawQuery() != null) {
-                return Cloned.failure("ambiguous repository URL (user info, fragment, query, or a host that parses "
-                        + "two ways)");
+                return Cloned.failure("clone failed: ambiguous repository URL (user info, fragment, query, or a host "
+                        + "that parses two ways)");
             }
         } catch (URISyntaxException e) {
-            return Cloned.failure("invalid repository URL");
+            return Cloned.failure("clone failed: invalid repository URL");
         }
         Optional<String> refused = policy.refusal(uri);
-        if (refused.isPresent()) {
-            return Cloned.failure(refused.get());
-        }
-        Limits limits = config.buildLimits();
-        Outcome clone = sandbox.run(new SandboxCommand(
-                List.of("/bin/sh", "-c", SCRIPT, "sh", url, Long.toString(config.repoMaxBytes()),
-                        Long.toString(config.repoMaxFiles()), SRC),
-                account, List.of(Mount.writable(into, SRC)), "/", environment(), network, limits,
-                config.cloneTimeout(), 64 * 1024));
-        String out = new String(clone.stdout(), StandardCharsets.UTF_8).trim();
-        if (clone.timedOut()) {
-            return Cloned.failure("repository not found or not reachable within " + config.cloneTimeout().toSeconds()
-                    + " s: " + url);
-        }
-        if (clone.outOfMemory()) {
-            return Cloned.failure("the clone reached the memory limit (BUILD_MEMORY_MB=" + config.buildMemoryMb() + ")");
-        }
-        if (clone.exitCode() == TOO_LARGE) {
-            String[] size = new String(clone.stderr(), StandardCharsets.UTF_8).trim().split(" ");
-            return Cloned.failure("the repository is too large: " + String.join(" ", size) + " (REPO_MAX_MB="
-                    + config.repoMaxBytes() / (1024 * 1024) + ", REPO_MAX_FILES=" + config.repoMaxFiles() + ")");
-        }
-        if (clone.exitCode() != 0 || !out.matches("[0-9a-f]{40,64}")) {
-            // one answer for a closed port, an open one that is not Git, a missing repository: a clone must not
-            // be a port scanner
-            return Cloned.failure("repository not found or not reachable within " + config.cloneTimeout().toSeconds()
-                    + " s: " + url);
-        }
-        return new Cloned(out, null);
+        return refused.map(reason -> Cloned.failure("clone failed: " + reason)).orElse(null);
     }
 
     /** git's environment: no configuration of the host, no prompts, the remote protocols of CLONE_SCHEMES only. */

@@ -14,9 +14,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import org.minifaas.worker.sandbox.Cancellation;
 import org.minifaas.worker.sandbox.Mount;
 import org.minifaas.worker.sandbox.Network;
 import org.minifaas.worker.sandbox.Outcome;
+import org.minifaas.worker.sandbox.OutputListener;
 import org.minifaas.worker.sandbox.RunAccount;
 import org.minifaas.worker.sandbox.Sandbox;
 import org.minifaas.worker.sandbox.SandboxCommand;
@@ -97,7 +99,12 @@ final class GoBuilder {
         return config.cgo() ? treeId + "-cgo" : treeId;
     }
 
-    Built build(Path taskDir) throws IOException, InterruptedException {
+    /**
+     * Compiles the task's source; {@code output} sees what the steps print as they print it, {@code cancellation}
+     * kills the step running and skips the next.
+     */
+    Built build(Path taskDir, OutputListener output, Cancellation cancellation)
+            throws IOException, InterruptedException {
         Path src = taskDir.resolve("src");
         Path out = TaskWorkspace.directoryOf(taskDir.resolve("out"), account);
         Path cache = workspace.goBuildCache().layer(taskDir.resolve("gocache"), account);
@@ -105,8 +112,11 @@ final class GoBuilder {
         if (GoModule.requiresModules(src)) {
             Outcome download = run(List.of(config.goBinary(), "mod", "download"), List.of(
                     Mount.writable(src, SRC), Mount.writable(workspace.goModCache(), GO_MOD_CACHE),
-                    Mount.writable(cache, GO_BUILD_CACHE)), Network.HOST);
+                    Mount.writable(cache, GO_BUILD_CACHE)), Network.HOST, output, cancellation);
             stderr.add(download.stderr());
+            if (download.cancelled()) {
+                return new Built(null, Execution.cancelled(download.stdout(), concat(stderr)));
+            }
             Optional<String> failed = failure("go mod download", download);
             if (failed.isPresent()) {
                 return new Built(null, Execution.failed(download.stdout(), concat(stderr), failed.get()));
@@ -115,8 +125,11 @@ final class GoBuilder {
         Outcome build = run(List.of(config.goBinary(), "build", "-o", OUT + "/function", "main.go"), List.of(
                 Mount.writable(src, SRC), Mount.writable(out, OUT),
                 Mount.readOnly(workspace.goModCache(), GO_MOD_CACHE), Mount.writable(cache, GO_BUILD_CACHE)),
-                Network.NONE);
+                Network.NONE, output, cancellation);
         stderr.add(build.stderr());
+        if (build.cancelled()) {
+            return new Built(null, Execution.cancelled(build.stdout(), concat(stderr)));
+        }
         Optional<String> failed = failure("compilation", build);
         if (failed.isPresent()) {
             return new Built(null, Execution.failed(build.stdout(), concat(stderr), failed.get()));
@@ -145,7 +158,8 @@ final class GoBuilder {
             long start = System.nanoTime();
             Path cache = workspace.goBuildCache().layer(dir.resolve("gocache"), account);
             Outcome warm = run(List.of(config.goBinary(), "build", "-o", "/dev/null", "main.go"), List.of(
-                    Mount.readOnly(src, SRC), Mount.writable(cache, GO_BUILD_CACHE)), Network.NONE);
+                    Mount.readOnly(src, SRC), Mount.writable(cache, GO_BUILD_CACHE)), Network.NONE,
+                    OutputListener.NONE, new Cancellation());
             if (warm.exitCode() != 0 || warm.timedOut()) {
                 log.warn("the Go build cache could not be warmed (first builds will be slow): exit {}: {}",
                         warm.exitCode(), new String(warm.stderr(), StandardCharsets.UTF_8).trim());
@@ -160,10 +174,10 @@ final class GoBuilder {
         }
     }
 
-    private Outcome run(List<String> argv, List<Mount> mounts, Network network)
-            throws IOException, InterruptedException {
+    private Outcome run(List<String> argv, List<Mount> mounts, Network network, OutputListener output,
+                        Cancellation cancellation) throws IOException, InterruptedException {
         return sandbox.run(new SandboxCommand(argv, account, mounts, SRC, environment(network == Network.HOST), network,
-                config.buildLimits(), config.buildTimeout(), config.outputCapBytes()));
+                config.buildLimits(), config.buildTimeout(), config.outputCapBytes(), output, cancellation));
     }
 
     private Optional<String> failure(String step, Outcome outcome) {

@@ -10,6 +10,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.minifaas.common.Threads;
 import org.minifaas.common.model.Task;
+import org.minifaas.worker.sandbox.Cancellation;
+import org.minifaas.worker.sandbox.OutputListener;
 import org.minifaas.worker.sandbox.RunAccount;
 import org.minifaas.worker.sandbox.Sandbox;
 import org.slf4j.Logger;
@@ -19,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * Runs one task from repository to result files: clone ({@link GitSource}), compile unless the binary cache
  * has the tree ({@link GoBuilder}, {@link BinaryCache}), run ({@link FunctionRunner}); every step that runs
  * code of the repository runs in the {@link Sandbox}. Every failure ends the task as FINISHED_WITH_ERRORS
- * with a one-line reason in error.txt; the task's directory is removed in every case.
+ * with a one-line reason in error.txt; a cancellation kills the step running and skips the others; the task's
+ * directory is removed in every case.
  */
 public final class TaskExecutor {
     private static final Logger log = LoggerFactory.getLogger(TaskExecutor.class);
@@ -62,11 +65,39 @@ public final class TaskExecutor {
         workspace.removeLeftovers();
     }
 
+    /**
+     * Where a running task's phases ("cloning", "building" or "cached", "running") and output go while it runs;
+     * no call blocks the task.
+     */
+    interface Progress {
+        Progress NONE = phase -> { };
+
+        void phase(String phase);
+
+        /** For one build step: all it prints is the task's stderr. */
+        default OutputListener buildOutput() {
+            return OutputListener.NONE;
+        }
+
+        /** For the function's run. */
+        default OutputListener runOutput() {
+            return OutputListener.NONE;
+        }
+    }
+
     public Execution execute(Task task) throws InterruptedException {
+        return execute(task, Progress.NONE, new Cancellation());
+    }
+
+    /**
+     * Runs a task to its end, telling {@code progress} as it goes. Once {@code cancellation} is cancelled, the step
+     * running is killed and no further step runs: the execution is then CANCELLED with the output so far.
+     */
+    public Execution execute(Task task, Progress progress, Cancellation cancellation) throws InterruptedException {
         Path dir = null;
         try {
             dir = workspace.create(task.taskId(), git.account());
-            return executeIn(task, dir);
+            return executeIn(task, dir, progress, cancellation);
         } catch (IOException e) {
             log.warn("task {} failed in the worker: {}", task.taskId(), e.toString());
             return Execution.failed("worker error: " + e.getMessage());
@@ -87,17 +118,23 @@ public final class TaskExecutor {
         }
     }
 
-    private Execution executeIn(Task task, Path dir) throws IOException, InterruptedException {
+    private Execution executeIn(Task task, Path dir, Progress progress, Cancellation cancellation)
+            throws IOException, InterruptedException {
         Path src = dir.resolve("src");
+        progress.phase("cloning");
         long start = System.nanoTime();
-        GitSource.Cloned cloned = git.cloneInto(task.repoUrl(), src);
+        GitSource.Cloned cloned = git.cloneInto(task.repoUrl(), task.ref(), src, cancellation);
         long cloneMs = millisSince(start);
-        if (cloned.error() != null) {
-            return Execution.failed("clone failed: " + cloned.error());
+        if (cloned.cancelled()) {
+            return Execution.cancelled().with(null, cloneMs, null, null, null);
         }
+        if (cloned.error() != null) {
+            return Execution.failed(cloned.error()).with(null, cloneMs, null, null, null);
+        }
+        String commit = cloned.commit();
         Optional<String> problem = GoModule.problem(src);
         if (problem.isPresent()) {
-            return Execution.failed(problem.get());
+            return Execution.failed(problem.get()).with(commit, cloneMs, null, null, null);
         }
         TaskWorkspace.handOver(src, buildAccount);
         start = System.nanoTime();
@@ -105,21 +142,28 @@ public final class TaskExecutor {
         Optional<Path> cached = binaries.get(key);
         Path binary;
         if (cached.isPresent()) {
+            progress.phase("cached");
             binary = cached.get();
         } else {
-            GoBuilder.Built built = builder.build(dir);
+            progress.phase("building");
+            GoBuilder.Built built = builder.build(dir, progress.buildOutput(), cancellation);
             if (built.failure() != null) {
-                return built.failure();
+                return built.failure().with(commit, cloneMs, millisSince(start), null, false);
             }
             // the build's sandbox has ended: nothing can change its output while the worker copies it
             binary = binaries.put(key, built.binary()).orElse(BinaryCache.copyOut(built.binary(), dir.resolve("function")));
         }
         long buildMs = millisSince(start);
+        if (cancellation.isCancelled()) {
+            return Execution.cancelled().with(commit, cloneMs, buildMs, null, cached.isPresent());
+        }
+        progress.phase("running");
         start = System.nanoTime();
-        Execution execution = runner.run(task, src, binary);
+        Execution execution = runner.run(task, src, binary, progress.runOutput(), cancellation);
+        long runMs = millisSince(start);
         log.info("task {} timings: clone {} ms, build {} ms{}, run {} ms: {}", task.taskId(), cloneMs, buildMs,
-                cached.isPresent() ? " (cached)" : "", millisSince(start), execution.reason());
-        return execution;
+                cached.isPresent() ? " (cached)" : "", runMs, execution.reason());
+        return execution.with(commit, cloneMs, buildMs, runMs, cached.isPresent());
     }
 
     private static long millisSince(long startNanos) {

@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -18,20 +18,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.minifaas.common.Threads;
 import org.minifaas.common.model.Task;
+import org.minifaas.common.model.TaskRecord;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.ResultStore;
 import org.minifaas.common.nats.TaskQueue;
 import org.minifaas.common.nats.UserTasks;
+import org.minifaas.common.nats.WebhookQueue;
 import org.minifaas.common.nats.WorkerRegistry;
+import org.minifaas.worker.sandbox.Cancellation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Takes tasks from the shared durable queue, {@code concurrency} at a time, and runs them. A message
- * is acknowledged only after the task's results and final status are stored; while a task runs, an
+ * is acknowledged only after the task's results and then its execution record are stored; while a task runs, an
  * in-progress signal keeps its message from being redelivered. A message delivered more often than
- * TASK_MAX_DELIVERIES (its workers died) is given up: UNEXPECTED_ERROR, then acknowledged.
+ * TASK_MAX_DELIVERIES (its workers died) is given up: UNEXPECTED_ERROR, then acknowledged. A task cancelled by its
+ * owner (record CANCELLED, then a cancel signal) is not started, or is killed where it runs; its record stays
+ * CANCELLED.
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -41,32 +46,40 @@ public final class Worker implements AutoCloseable {
     private final int concurrency;
     /** False with SANDBOX=off: every heartbeat says so, and /getSystemStatus warns the admins. */
     private final boolean sandboxed;
+    /** LOG_MAX_BYTES: live output published per task. */
+    private final long logMaxBytes;
     /** How long a finished task's results and status are retried while NATS is unreachable. */
     private final Duration persistFor;
     private final List<Thread> loops = new ArrayList<>();
     private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ack-heartbeat"));
     private final String workerId = WorkerRegistry.processId(System.getenv("HOSTNAME"));
     private final AtomicInteger busy = new AtomicInteger();
-    /** Tasks running in this process: a redelivery of one of them (its progress signals were lost) is not run again. */
-    private final Set<UUID> runningHere = ConcurrentHashMap.newKeySet();
+    /**
+     * Tasks running in this process, with what cancels each: a redelivery of one of them (its progress signals were
+     * lost) is not run again, and a cancel signal finds it here.
+     */
+    private final Map<UUID, Cancellation> runningHere = new ConcurrentHashMap<>();
+    private AutoCloseable cancelSignals;
     private volatile boolean running;
 
     /** {@code concurrency} slots sharing one executor; every task runs in a sandbox of its own. */
     public Worker(NatsLayer nats, TaskExecutor executor, int concurrency) {
-        this(nats, executor, concurrency, true);
+        this(nats, executor, concurrency, true, WorkerConfig.DEFAULT_LOG_MAX_BYTES);
     }
 
-    public Worker(NatsLayer nats, TaskExecutor executor, int concurrency, boolean sandboxed) {
+    public Worker(NatsLayer nats, TaskExecutor executor, int concurrency, boolean sandboxed, long logMaxBytes) {
         this.nats = nats;
         this.executor = executor;
         this.concurrency = concurrency;
         this.sandboxed = sandboxed;
+        this.logMaxBytes = logMaxBytes;
         Duration twiceAckWait = nats.settings().ackWait().multipliedBy(2);
         this.persistFor = twiceAckWait.compareTo(Duration.ofMinutes(2)) > 0 ? twiceAckWait : Duration.ofMinutes(2);
     }
 
     public synchronized void start() throws IOException, JetStreamApiException {
         nats.taskQueue().ensure();
+        cancelSignals = nats.cancels().listen(this::cancel);
         running = true;
         for (int i = 0; i < concurrency; i++) {
             Thread t = new Thread(this::loop, "worker-" + i);
@@ -75,6 +88,15 @@ public final class Worker implements AutoCloseable {
         }
         heartbeats.scheduleAtFixedRate(this::beat, 0, WorkerRegistry.HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
         log.info("worker {} started: {} task(s) at a time", workerId, concurrency);
+    }
+
+    /** A cancel signal: stops the task if it runs here (every worker hears every signal). */
+    private void cancel(UUID taskId) {
+        Cancellation cancellation = runningHere.get(taskId);
+        if (cancellation != null && !cancellation.isCancelled()) {
+            cancellation.cancel();
+            log.info("task {} cancelled by its owner; stopping it", taskId);
+        }
     }
 
     /** Tells the system this worker is alive (the registry counts live workers). */
@@ -112,7 +134,9 @@ public final class Worker implements AutoCloseable {
             giveUp(message, task, delivered);
             return;
         }
-        if (!runningHere.add(task.taskId())) {
+        // registered before the record says EXECUTING: from then on, a cancel signal finds the task here
+        Cancellation cancellation = new Cancellation();
+        if (runningHere.putIfAbsent(task.taskId(), cancellation) != null) {
             // JetStream redelivered it while this process still runs it (say, NATS came back after an outage that
             // ate the progress signals): the running execution acknowledges the message when it ends
             message.inProgress();
@@ -121,59 +145,87 @@ public final class Worker implements AutoCloseable {
             return;
         }
         try {
-            execute(message, task, delivered);
+            execute(message, task, delivered, cancellation);
         } finally {
-            runningHere.remove(task.taskId());
+            runningHere.remove(task.taskId(), cancellation);
         }
     }
 
-    private void execute(Message message, Task task, long delivered) throws InterruptedException {
-        long ackEveryMs = Math.max(500, nats.settings().ackWait().toMillis() / 3);
-        ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(message::inProgress,
-                ackEveryMs, ackEveryMs, TimeUnit.MILLISECONDS);
+    private void execute(Message message, Task task, long delivered, Cancellation cancellation)
+            throws InterruptedException {
+        UUID id = task.taskId();
+        UserTasks tasks;
         try {
-            UserTasks status = nats.userTasks(task.userId());
-            if (status.status(task.taskId()).map(TaskStatus::isFinal).orElse(false)) {
-                if (nats.results(task.taskId()).exists()) {
-                    // finished before, but its acknowledgement was lost: never run a task twice
-                    heartbeat.cancel(false);
-                    message.ackSync(Duration.ofSeconds(5));
-                    log.info("task {} already finished; acknowledged again", task.taskId());
-                    return;
-                }
-                log.warn("task {} is final but has no results; running it again", task.taskId());
+            tasks = nats.userTasks(task.userId());
+        } catch (IOException | JetStreamApiException e) {
+            log.error("task {} could not be started; it will be redelivered: {}", id, e.toString());
+            return;
+        }
+        long ackEveryMs = Math.max(500, nats.settings().ackWait().toMillis() / 3);
+        ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(
+                () -> inProgress(message, id, tasks, cancellation), ackEveryMs, ackEveryMs, TimeUnit.MILLISECONDS);
+        try {
+            int attempt = (int) delivered;
+            Optional<TaskRecord> record = tasks.update(id, r -> r.status().isFinal() ? r : r.started(workerId, attempt));
+            TaskStatus found = record.map(TaskRecord::status).orElse(null);
+            if (found != null && found.isFinal() && found != TaskStatus.CANCELLED && !nats.results(id).exists()) {
+                log.warn("task {} is final but has no results; running it again", id);
+                record = tasks.update(id, r -> r.status() == TaskStatus.CANCELLED ? r : r.started(workerId, attempt));
             }
-            status.setStatus(task.taskId(), TaskStatus.EXECUTING);
-            log.info("task {} started (delivery {})", task.taskId(), delivered);
-            Execution execution = executor.execute(task);
-            if (status.status(task.taskId()).map(TaskStatus::isFinal).orElse(false)
-                    && nats.results(task.taskId()).exists()) {
+            TaskStatus before = record.map(TaskRecord::status).orElse(null);
+            if (before == TaskStatus.CANCELLED) {
+                heartbeat.cancel(false);
+                message.ackSync(Duration.ofSeconds(5));
+                log.info("task {} was cancelled before it ran; not run", id);
+                return;
+            }
+            if (before != null && before.isFinal()) {
+                // finished before, but its acknowledgement was lost: never run a task twice
+                announceEnd(task, before);
+                heartbeat.cancel(false);
+                message.ackSync(Duration.ofSeconds(5));
+                log.info("task {} already finished; acknowledged again", id);
+                return;
+            }
+            if (record.isEmpty()) {
+                log.warn("task {} has no record (expired?); running it all the same", id);
+            }
+            log.info("task {} started (delivery {})", id, delivered);
+            Execution execution;
+            try (LiveLog live = LiveLog.start(nats.logs(), id, logMaxBytes)) {
+                execution = executor.execute(task, live, cancellation);
+            }
+            Optional<TaskRecord> now = tasks.record(id);
+            if (now.isPresent() && now.get().status().isFinal() && now.get().status() != TaskStatus.CANCELLED
+                    && nats.results(id).exists()) {
                 // another worker ran a redelivery of it to the end first: its outcome stands, never overwritten
                 heartbeat.cancel(false);
                 message.ackSync(Duration.ofSeconds(5));
-                log.info("task {} was finished meanwhile by another delivery; this outcome ({}) dropped",
-                        task.taskId(), execution.reason());
+                log.info("task {} was finished meanwhile by another delivery; this outcome ({}) dropped", id,
+                        execution.reason());
                 return;
             }
-            // results first, then the final status: a task is never final without its results
-            TaskStatus finalStatus = persistently("store the results of task " + task.taskId(),
-                    () -> store(task, execution));
-            persistently("record task " + task.taskId() + " as " + finalStatus, () -> {
-                status.setStatus(task.taskId(), finalStatus);
-                return finalStatus;
-            });
+            // results first, then the record: a task is never final without its results. A record cancelled
+            // meanwhile keeps its status (the output so far is stored all the same).
+            Ending ending = persistently("store the results of task " + id, () -> store(task, execution));
+            TaskStatus finalStatus = persistently("record task " + id + " as " + ending.status(), () -> tasks
+                    .update(id, r -> r.status().isFinal() ? r : r.finished(ending.status(), execution.commit(),
+                            execution.cloneMs(), execution.buildMs(), execution.runMs(), execution.exitCode(),
+                            execution.binaryCached(), ending.error()))
+                    .map(TaskRecord::status).orElse(ending.status()));
+            persistently("announce the end of task " + id, () -> announceEnd(task, finalStatus));
             heartbeat.cancel(false);
             message.ackSync(Duration.ofSeconds(5));
-            log.info("task {} {}: {}", task.taskId(), finalStatus, execution.reason());
+            log.info("task {} {}: {}", id, finalStatus, execution.reason());
         } catch (InterruptedException e) {
             // shutting down mid-task: hand it back for another worker. The interrupt is cleared for these last
             // NATS calls (an interrupted thread's requests fail at once), and set again after.
             Thread.interrupted();
             heartbeat.cancel(false);
             try {
-                nats.userTasks(task.userId()).setStatus(task.taskId(), TaskStatus.PENDING);
+                tasks.update(id, r -> r.status() == TaskStatus.EXECUTING ? r.requeued() : r);
             } catch (IOException | JetStreamApiException | RuntimeException ignored) {
-                // the next worker sets EXECUTING anyway
+                // the next worker marks it EXECUTING anyway
             }
             message.nak();
             try {
@@ -181,31 +233,60 @@ public final class Worker implements AutoCloseable {
             } catch (Exception ignored) {
                 // unacknowledged, it is redelivered after the ack wait anyway
             }
-            log.info("task {} handed back", task.taskId());
+            log.info("task {} handed back", id);
             throw e;
         } catch (Exception e) {
             // NATS failed while recording: leave the message unacknowledged, it is redelivered
             heartbeat.cancel(false);
-            log.error("task {} could not be recorded; it will be redelivered: {}", task.taskId(), e.toString());
+            log.error("task {} could not be recorded; it will be redelivered: {}", id, e.toString());
         } finally {
             heartbeat.cancel(false);
         }
     }
 
     /**
+     * Keeps the message from being redelivered while the task runs, and cancels the run when its record says
+     * CANCELLED (the cancel signal may have been lost: it is sent once, to whoever listens then).
+     */
+    private void inProgress(Message message, UUID id, UserTasks tasks, Cancellation cancellation) {
+        try {
+            message.inProgress();
+            if (!cancellation.isCancelled() && tasks.status(id).orElse(null) == TaskStatus.CANCELLED) {
+                cancellation.cancel();
+                log.info("task {} found cancelled in its record; stopping it", id);
+            }
+        } catch (Exception e) {
+            log.debug("task {}: progress signal failed: {}", id, e.toString());
+        }
+    }
+
+    /** The end of a task for those following it: the last events of its live log, and its webhook if it has one. */
+    private Void announceEnd(Task task, TaskStatus status) throws IOException, JetStreamApiException {
+        nats.logs().end(task.taskId(), status);
+        if (task.callbackUrl() != null) {
+            nats.webhooks().publish(new WebhookQueue.Job(task.taskId(), task.userId()));
+        }
+        return null;
+    }
+
+    /** The status and one-line error the record gets once the results are stored. */
+    private record Ending(TaskStatus status, String error) {
+    }
+
+    /**
      * Stores the result files. Results over MAX_RESULT_BYTES turn the task into UNEXPECTED_ERROR with the reason
      * stored instead; a NATS failure is thrown, for {@link #persistently} to retry.
      */
-    private TaskStatus store(Task task, Execution execution) throws Exception {
+    private Ending store(Task task, Execution execution) throws Exception {
         ResultStore results = nats.results(task.taskId());
         try {
             results.write(execution.files());
-            return execution.status();
+            return new Ending(execution.status(), execution.error());
         } catch (ResultStore.ResultTooLargeException e) {
             log.error("task {}: results could not be stored: {}", task.taskId(), e.getMessage());
-            results.write(Map.of("error.txt", ("results could not be stored: " + e.getMessage() + "\n")
-                    .getBytes(StandardCharsets.UTF_8)));
-            return TaskStatus.UNEXPECTED_ERROR;
+            String reason = "results could not be stored: " + e.getMessage();
+            results.write(Map.of("error.txt", (reason + "\n").getBytes(StandardCharsets.UTF_8)));
+            return new Ending(TaskStatus.UNEXPECTED_ERROR, reason);
         }
     }
 
@@ -235,15 +316,22 @@ public final class Worker implements AutoCloseable {
     }
 
     private void giveUp(Message message, Task task, long delivered) {
+        UUID id = task.taskId();
         String reason = "given up after " + (delivered - 1) + " deliveries: the workers running it stopped "
                 + "before finishing (crashed or killed)";
         try {
-            nats.results(task.taskId()).write(Map.of("error.txt", (reason + "\n").getBytes(StandardCharsets.UTF_8)));
-            nats.userTasks(task.userId()).setStatus(task.taskId(), TaskStatus.UNEXPECTED_ERROR);
+            UserTasks tasks = nats.userTasks(task.userId());
+            if (tasks.status(id).orElse(null) != TaskStatus.CANCELLED) {
+                nats.results(id).write(Map.of("error.txt", (reason + "\n").getBytes(StandardCharsets.UTF_8)));
+            }
+            TaskStatus status = tasks.update(id, r -> r.status() == TaskStatus.CANCELLED ? r
+                            : r.finished(TaskStatus.UNEXPECTED_ERROR, r.commit(), null, null, null, null, null, reason))
+                    .map(TaskRecord::status).orElse(TaskStatus.UNEXPECTED_ERROR);
+            announceEnd(task, status);
             message.ackSync(Duration.ofSeconds(5));
-            log.warn("task {} UNEXPECTED_ERROR: {}", task.taskId(), reason);
+            log.warn("task {} {}: {}", id, status, reason);
         } catch (Exception e) {
-            log.error("task {} could not be given up; it will be redelivered: {}", task.taskId(), e.toString());
+            log.error("task {} could not be given up; it will be redelivered: {}", id, e.toString());
         }
     }
 
@@ -272,6 +360,13 @@ public final class Worker implements AutoCloseable {
             }
         }
         heartbeats.shutdownNow();
+        try {
+            if (cancelSignals != null) {
+                cancelSignals.close();
+            }
+        } catch (Exception e) {
+            log.debug("cancel signals: {}", e.toString());
+        }
         executor.awaitCleanup();
         try {
             nats.workers().leave(workerId);

@@ -34,13 +34,17 @@ import org.minifaas.worker.sandbox.Network;
  * @param repoMaxFiles       REPO_MAX_FILES: the most files a repository may have
  * @param network            FUNCTION_NETWORK: {@code egress} (public addresses only, where the host allows it) or
  *                           {@code none}
+ * @param logMaxBytes        LOG_MAX_BYTES: output of one task published to its live log (0: none; the result files
+ *                           keep it all the same)
  */
 public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser, String buildAsUser,
                            Duration runTimeout, Duration cloneTimeout, Duration buildTimeout, Path workDir,
                            Path cacheDir, String goBinary, Duration shutdownGrace, int binaryCacheEntries,
                            String sandbox, Limits function, int buildMemoryMb, boolean cgo,
                            boolean allowPrivateRepositories, long repoMaxBytes, int repoMaxFiles,
-                           Network network) {
+                           Network network, long logMaxBytes) {
+    /** LOG_MAX_BYTES unless set: 1 MiB of live output per task. */
+    public static final long DEFAULT_LOG_MAX_BYTES = 1024 * 1024;
 
     public static WorkerConfig fromEnv(Env env) {
         return fromEnv(env, NatsSettings.fromEnv(env));
@@ -81,7 +85,8 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
                 env.longValue("REPO_MAX_MB", 100, 1, 1 << 20) * 1024 * 1024,
                 env.intValue("REPO_MAX_FILES", 20_000, 1, 10_000_000),
                 env.choices("FUNCTION_NETWORK", "egress", Set.of("egress", "none")).contains("none")
-                        ? Network.NONE : Network.EGRESS);
+                        ? Network.NONE : Network.EGRESS,
+                env.longValue("LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES, 0, 1L << 30));
         env.validate();
         return config;
     }

@@ -44,7 +44,7 @@ public final class WorkerMain {
         executor.removeLeftovers();
         executor.warm();
         NatsLayer nats = NatsLayer.connect(config.nats(), "worker");
-        Worker worker = new Worker(nats, executor, config.concurrency(), sandbox.isolated());
+        Worker worker = new Worker(nats, executor, config.concurrency(), sandbox.isolated(), config.logMaxBytes());
         worker.start();
         nats.closeOnShutdown(() -> {
             worker.close(config.shutdownGrace());

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
 import org.minifaas.common.model.Task;
+import org.minifaas.common.model.TaskRecord;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.testing.Poll;
@@ -100,6 +101,23 @@ final class Fixture {
         nats.userTasks(USER).createPending(id);
         nats.taskQueue().publish(new Task(id, USER, repoUrl, List.of(parameters)));
         return id;
+    }
+
+    /** A task of the Task API: a ref (null: default branch) and its own time limit (0: the worker's). */
+    static Task task(String repoUrl, String ref, int timeoutSeconds, String... parameters) {
+        return new Task(UUID.randomUUID(), USER, repoUrl, List.of(parameters), ref, timeoutSeconds, null,
+                TaskRecord.now());
+    }
+
+    /** Queues a task with its record as the frontend creates it. */
+    static UUID submit(NatsLayer nats, Task task) throws Exception {
+        nats.userTasks(task.userId()).createPending(TaskRecord.pending(task));
+        nats.taskQueue().publish(task);
+        return task.taskId();
+    }
+
+    static TaskRecord record(NatsLayer nats, UUID id) throws Exception {
+        return nats.userTasks(USER).record(id).orElseThrow();
     }
 
     static Optional<TaskStatus> status(NatsLayer nats, UUID id) throws Exception {

@@ -217,4 +217,43 @@ final class Functions {
     static final Map<String, String> NO_MAIN = Map.of("go.mod", GO_MOD, "README.md", "nothing to run\n");
 
     static final Map<String, String> DOES_NOT_COMPILE = program("package main\n\nfunc main() { undefined() }\n");
+
+    /** Prints {@code text} and a newline. */
+    static Map<String, String> printing(String text) {
+        return program("""
+                package main
+
+                import "fmt"
+
+                func main() {
+                \tfmt.Println("%s")
+                }
+                """.formatted(text));
+    }
+
+    /**
+     * Prints "line N at T" (T: Unix time in milliseconds) for N from 0 to its argument - 1, one line every 100 ms,
+     * on stdout, and "warning N" on stderr for every fifth.
+     */
+    static final Map<String, String> TICKER = program("""
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            \t"strconv"
+            \t"time"
+            )
+
+            func main() {
+            \tn, _ := strconv.Atoi(os.Args[1])
+            \tfor i := 0; i < n; i++ {
+            \t\tfmt.Printf("line %d at %d\\n", i, time.Now().UnixMilli())
+            \t\tif i%5 == 0 {
+            \t\t\tfmt.Fprintf(os.Stderr, "warning %d\\n", i)
+            \t\t}
+            \t\ttime.Sleep(100 * time.Millisecond)
+            \t}
+            }
+            """);
 }

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.UnaryOperator;
+import org.minifaas.common.config.NatsSettings;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.testing.GitHttpServer;
 import org.minifaas.common.testing.NatsTestServer;
@@ -32,11 +34,18 @@ final class RunningWorker implements AutoCloseable {
 
     /** A worker running {@code concurrency} tasks at a time with the given time limit. */
     static RunningWorker start(String name, Duration runTimeout, int concurrency) throws Exception {
+        return start(name, runTimeout, concurrency, UnaryOperator.identity());
+    }
+
+    /** As {@link #start(String, Duration, int)}, with the NATS settings changed by {@code settings}. */
+    static RunningWorker start(String name, Duration runTimeout, int concurrency, UnaryOperator<NatsSettings> settings)
+            throws Exception {
         NatsTestServer server = NatsTestServer.start();
         GitHttpServer git = GitHttpServer.start();
-        NatsLayer nats = NatsLayer.connect(server.settings(), name);
+        NatsSettings natsSettings = settings.apply(server.settings());
+        NatsLayer nats = NatsLayer.connect(natsSettings, name);
         Path workDir = Files.createTempDirectory("minifaas-" + name + "-");
-        TaskExecutor executor = Fixture.executor(Fixture.config(server.settings(), workDir, runTimeout));
+        TaskExecutor executor = Fixture.executor(Fixture.config(natsSettings, workDir, runTimeout));
         Worker worker = new Worker(nats, executor, concurrency);
         worker.start();
         return new RunningWorker(server, git, nats, workDir, executor, worker);

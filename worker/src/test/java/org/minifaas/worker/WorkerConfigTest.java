@@ -22,15 +22,16 @@ class WorkerConfigTest {
         assertFalse(c.cgo());
         assertEquals(org.minifaas.worker.sandbox.Network.EGRESS, c.network());
         assertEquals(c.workDir().resolve("cache"), c.cacheDir());
+        assertEquals(1024 * 1024, c.logMaxBytes());
     }
 
     @Test
     void everyBadSandboxSettingIsNamedInOneError() {
         ConfigException e = assertThrows(ConfigException.class, () -> WorkerConfig.fromEnv(new Env(Map.of(
                 "SANDBOX", "maybe", "RUN_AS_USER", "client,client2", "FUNCTION_NETWORK", "public",
-                "FUNCTION_MEMORY_MB", "1", "FUNCTION_CGO", "yes"))));
+                "FUNCTION_MEMORY_MB", "1", "FUNCTION_CGO", "yes", "LOG_MAX_BYTES", "-1"))));
         for (String name : new String[] {"SANDBOX", "RUN_AS_USER", "FUNCTION_NETWORK", "FUNCTION_MEMORY_MB",
-                "FUNCTION_CGO"}) {
+                "FUNCTION_CGO", "LOG_MAX_BYTES"}) {
             assertTrue(e.getMessage().contains(name), e.getMessage());
         }
     }

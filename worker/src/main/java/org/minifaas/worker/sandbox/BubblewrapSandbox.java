@@ -213,10 +213,11 @@ public final class BubblewrapSandbox implements Sandbox {
                 argv.addAll(command.argv());
                 // bubblewrap's PID namespace ends with its first process: no process group to hunt for
                 raw = ProcessRunner.run(argv, Path.of("/"), command.env(), command.timeout(), command.outputCap(),
-                        false);
+                        false, command.output(), command.cancellation());
             }
             boolean oom = cgroups.available() ? group.oomKills() > 0 : ranOutOfMemory(raw.stderr());
-            return new Outcome(raw.exitCode(), raw.timedOut(), oom, raw.stdout(), raw.stderr(), raw.elapsed());
+            return new Outcome(raw.exitCode(), raw.timedOut(), oom, raw.stdout(), raw.stderr(), raw.elapsed(),
+                    raw.cancelled());
         }
     }
 

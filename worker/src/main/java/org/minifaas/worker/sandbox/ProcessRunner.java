@@ -4,18 +4,24 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Starts one process (never through a shell: each argument reaches the program as is) in a session
- * and process group of its own, with exactly the given environment, a time limit and capped output.
- * When it ends or its time is up, every descendant still known is killed, and with {@code killGroup} its
- * whole process group too (what a sandbox's PID namespace makes unnecessary: its end kills all inside).
+ * and process group of its own, with exactly the given environment, a time limit and capped output (also
+ * handed, as it is read, to an {@link OutputListener}). When it ends, its time is up or its task is cancelled,
+ * every descendant still known is killed, and with {@code killGroup} its whole process group too (what a
+ * sandbox's PID namespace makes unnecessary: its end kills all inside).
  */
 final class ProcessRunner {
     private ProcessRunner() {
@@ -28,6 +34,15 @@ final class ProcessRunner {
 
     static Outcome run(List<String> argv, Path dir, Map<String, String> env, Duration timeout, long outputCap,
                        boolean killGroup) throws IOException, InterruptedException {
+        return run(argv, dir, env, timeout, outputCap, killGroup, OutputListener.NONE, new Cancellation());
+    }
+
+    static Outcome run(List<String> argv, Path dir, Map<String, String> env, Duration timeout, long outputCap,
+                       boolean killGroup, OutputListener output, Cancellation cancellation)
+            throws IOException, InterruptedException {
+        if (cancellation.isCancelled()) {
+            return new Outcome(-1, false, false, new byte[0], new byte[0], Duration.ZERO, true); // never started
+        }
         List<String> full = new ArrayList<>();
         full.add("setsid"); // leads a new process group: one signal to the group reaches its children
         full.addAll(argv);
@@ -38,17 +53,23 @@ final class ProcessRunner {
         long start = System.nanoTime();
         Process process = pb.start();
         process.getOutputStream().close();
-        Capture out = Capture.start(process.getInputStream(), outputCap, "stdout");
-        Capture err = Capture.start(process.getErrorStream(), outputCap, "stderr");
+        Capture out = Capture.start(process.getInputStream(), outputCap, OutputListener.Stream.STDOUT, output);
+        Capture err = Capture.start(process.getErrorStream(), outputCap, OutputListener.Stream.STDERR, output);
         boolean finished;
         try {
-            finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            // wakes at the process's end or at a cancellation, whichever comes first
+            CompletableFuture.anyOf(process.onExit(), cancellation.signal())
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // time is up (onExit and the signal never fail)
         } finally {
+            finished = !process.isAlive();
             kill(process, killGroup);
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
         int exit = finished ? process.exitValue() : -1;
-        return new Outcome(exit, !finished, false, out.finish(), err.finish(), elapsed);
+        boolean cancelled = !finished && cancellation.isCancelled();
+        return new Outcome(exit, !finished && !cancelled, false, out.finish(), err.finish(), elapsed, cancelled);
     }
 
     /** Kills the command's descendants (and process group), then waits until they are gone. */
@@ -68,29 +89,53 @@ final class ProcessRunner {
         tree.forEach(ProcessHandle::destroyForcibly);
         process.toHandle().destroyForcibly();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < deadline && (process.isAlive() || tree.stream().anyMatch(ProcessHandle::isAlive))) {
+        while (System.nanoTime() < deadline && (process.isAlive() || tree.stream().anyMatch(ProcessRunner::running))) {
             Thread.sleep(5);
         }
         process.waitFor(1, TimeUnit.SECONDS);
     }
 
-    /** Reads a stream to its end, keeping at most {@code cap} bytes and counting the rest. */
+    /**
+     * Whether a process still runs: a zombie is dead, only waiting for its parent (after a sandbox's end, the
+     * host's init) to reap it.
+     */
+    private static boolean running(ProcessHandle handle) {
+        if (!handle.isAlive()) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(handle.pid()), "stat"));
+            int end = stat.lastIndexOf(')');
+            return end < 0 || end + 2 >= stat.length() || stat.charAt(end + 2) != 'Z';
+        } catch (IOException e) {
+            return false; // gone meanwhile
+        }
+    }
+
+    /**
+     * Reads a stream to its end, keeping at most {@code cap} bytes and counting the rest; hands every chunk read to
+     * the listener as well.
+     */
     private static final class Capture {
         private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
         private final Thread thread;
         private final InputStream in;
         private final long cap;
+        private final OutputListener.Stream stream;
+        private final OutputListener listener;
         private long dropped;
 
-        private Capture(InputStream in, long cap, String name) {
+        private Capture(InputStream in, long cap, OutputListener.Stream stream, OutputListener listener) {
             this.in = in;
             this.cap = cap;
-            this.thread = new Thread(this::pump, "capture-" + name);
+            this.stream = stream;
+            this.listener = listener;
+            this.thread = new Thread(this::pump, "capture-" + stream.name().toLowerCase(Locale.ROOT));
             this.thread.setDaemon(true);
         }
 
-        static Capture start(InputStream in, long cap, String name) {
-            Capture c = new Capture(in, cap, name);
+        static Capture start(InputStream in, long cap, OutputListener.Stream stream, OutputListener listener) {
+            Capture c = new Capture(in, cap, stream, listener);
             c.thread.start();
             return c;
         }
@@ -104,6 +149,11 @@ final class ProcessRunner {
                         int keep = (int) Math.max(0, Math.min(n, cap - kept.size()));
                         kept.write(buf, 0, keep);
                         dropped += n - keep;
+                    }
+                    try {
+                        listener.output(stream, buf, 0, n);
+                    } catch (RuntimeException e) {
+                        // a listener's failure never costs the capture
                     }
                 }
             } catch (IOException e) {

@@ -57,9 +57,10 @@ public final class Unsandboxed implements Sandbox {
         Map<String, String> env = new LinkedHashMap<>();
         command.env().forEach((k, v) -> env.put(k, translate(v, command)));
         Path dir = Path.of(translate(command.workDir(), command));
-        Outcome raw = ProcessRunner.run(argv, dir, env, command.timeout(), command.outputCap());
+        Outcome raw = ProcessRunner.run(argv, dir, env, command.timeout(), command.outputCap(), true,
+                command.output(), command.cancellation());
         return new Outcome(raw.exitCode(), raw.timedOut(), BubblewrapSandbox.ranOutOfMemory(raw.stderr()),
-                raw.stdout(), raw.stderr(), raw.elapsed());
+                raw.stdout(), raw.stderr(), raw.elapsed(), raw.cancelled());
     }
 
     /** A path inside the sandbox as the host path of the mount that holds it; other values unchanged. */

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.minifaas.common.testing.TestFiles;
 
 /** The process runner on real processes, as the worker's own user (no sandbox). */
 class ProcessRunnerTest {
@@ -71,5 +73,70 @@ class ProcessRunnerTest {
         assertTrue(out.timedOut());
         assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 10);
         assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").equals("sleep 600")));
+    }
+
+    @Test
+    void outputReachesTheListenerWhileTheCommandRuns() throws Exception {
+        // the command waits for a file that the listener creates once it has seen the first line: without live
+        // output, it would time out
+        Path flag = Files.createTempDirectory("minifaas-listener-").resolve("seen");
+        try {
+            OutputListener listener = (stream, data, offset, length) -> {
+                if (stream == OutputListener.Stream.STDOUT
+                        && new String(data, offset, length, StandardCharsets.UTF_8).contains("ready")) {
+                    try {
+                        Files.createFile(flag);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            };
+            Outcome out = ProcessRunner.run(List.of("sh", "-c", "echo ready; while [ ! -e \"$1\" ]; do sleep 0.02; done; "
+                    + "echo done", "sh", flag.toString()), dir, env, Duration.ofSeconds(20), 1000, true, listener,
+                    new Cancellation());
+            assertFalse(out.timedOut());
+            assertEquals(0, out.exitCode());
+            assertEquals("ready\ndone\n", new String(out.stdout(), StandardCharsets.UTF_8));
+        } finally {
+            TestFiles.deleteTree(flag.getParent());
+        }
+    }
+
+    @Test
+    void aCancellationKillsTheWholeGroupAtOnce() throws Exception {
+        String marker = Long.toString(600_000 + (long) (Math.random() * 90_000));
+        Cancellation cancellation = new Cancellation();
+        OutputListener cancelOnStart = (stream, data, offset, length) -> cancellation.cancel();
+        long start = System.nanoTime();
+        Outcome out = ProcessRunner.run(List.of("sh", "-c", "sleep " + marker + " & echo started; sleep " + marker),
+                dir, env, Duration.ofSeconds(60), 1000, true, cancelOnStart, cancellation);
+        assertTrue(out.cancelled());
+        assertFalse(out.timedOut());
+        assertEquals(-1, out.exitCode());
+        assertEquals("started\n", new String(out.stdout(), StandardCharsets.UTF_8));
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 2_000);
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").contains(marker)
+                && p.isAlive() && !zombie(p.pid())), "a process of the cancelled command survived");
+    }
+
+    @Test
+    void aCancelledCommandDoesNotStart() throws Exception {
+        Path marker = Files.createTempDirectory("minifaas-cancelled-").resolve("ran");
+        Cancellation cancellation = new Cancellation();
+        cancellation.cancel();
+        Outcome out = ProcessRunner.run(List.of("touch", marker.toString()), dir, env, Duration.ofSeconds(10), 1000,
+                true, OutputListener.NONE, cancellation);
+        assertTrue(out.cancelled());
+        assertFalse(Files.exists(marker));
+        TestFiles.deleteTree(marker.getParent());
+    }
+
+    static boolean zombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
+        } catch (java.io.IOException e) {
+            return true;
+        }
     }
 }
