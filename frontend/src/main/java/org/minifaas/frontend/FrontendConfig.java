@@ -17,15 +17,24 @@ import org.minifaas.common.net.AddressPolicy;
  * @param adminEmails     ADMIN_USERS: e-mail addresses (lower-case) allowed to use the admin endpoints
  * @param maxBodyBytes    MAX_REQUEST_BYTES: largest JSON body accepted
  * @param maxInjectBytes  MAX_INJECT_BYTES: largest file accepted by /injectFile (must fit a NATS message)
- * @param allowPrivateAddresses REPO_ALLOW_PRIVATE_ADDRESSES: accept repositories on loopback, private and
- *                        link-local addresses (a local stack serving Git on loopback); off, as it lets users
- *                        reach internal services through the workers
+ * @param allowPrivateAddresses REPO_ALLOW_PRIVATE_ADDRESSES: accept repositories (and callback URLs) on loopback,
+ *                        private and link-local addresses (a local stack serving Git on loopback); off, as it lets
+ *                        users reach internal services through the workers
+ * @param maxExecutionSeconds MAX_SECONDS_EXECUTION_PER_REQUEST: the workers' run limit, the most a task's own
+ *                        {@code timeoutSeconds} may ask for
+ * @param maxLogStreams   log streams (SSE) open at once; more are refused with 503 (each holds a server thread)
+ * @param maxWaitingRequests {@code GET /v1/tasks/{id}?waitSeconds=N} requests waiting at once; more get 503
  */
 public record FrontendConfig(NatsSettings nats, String host, int port, Set<String> allowedSchemes, Set<String> adminEmails,
-                             int maxBodyBytes, int maxInjectBytes, boolean allowPrivateAddresses) {
+                             int maxBodyBytes, int maxInjectBytes, boolean allowPrivateAddresses,
+                             int maxExecutionSeconds, int maxLogStreams, int maxWaitingRequests) {
 
     /** Below NATS's default max_payload (1 MiB), with room for the message headers. */
     static final int DEFAULT_MAX_INJECT_BYTES = 1_000_000;
+    /** The workers' default run limit (MAX_SECONDS_EXECUTION_PER_REQUEST). */
+    static final int DEFAULT_MAX_EXECUTION_SECONDS = 20;
+    static final int DEFAULT_MAX_LOG_STREAMS = 200;
+    static final int DEFAULT_MAX_WAITING_REQUESTS = 100;
 
     /** The schemes a worker can clone (public repositories only). */
     static final Set<String> KNOWN_SCHEMES = Set.of("https", "http", "git");
@@ -45,8 +54,11 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
         int maxBody = env.intValue("MAX_REQUEST_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024);
         int maxInject = env.intValue("MAX_INJECT_BYTES", DEFAULT_MAX_INJECT_BYTES, 1, 64 * 1024 * 1024);
         boolean allowPrivate = env.bool(AddressPolicy.ALLOW_PRIVATE, false);
+        // the workers' limit (same variable, same bounds): a task may ask for less, never more
+        int maxExecution = env.intValue("MAX_SECONDS_EXECUTION_PER_REQUEST", DEFAULT_MAX_EXECUTION_SECONDS, 1, 3600);
         env.validate();
-        return new FrontendConfig(nats, host, port, schemes, Set.copyOf(admins), maxBody, maxInject, allowPrivate);
+        return new FrontendConfig(nats, host, port, schemes, Set.copyOf(admins), maxBody, maxInject, allowPrivate,
+                maxExecution, DEFAULT_MAX_LOG_STREAMS, DEFAULT_MAX_WAITING_REQUESTS);
     }
 
     /** Which addresses a repository URL may lead to. */
@@ -57,6 +69,12 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
     public static FrontendConfig forTests(NatsSettings nats, List<String> admins, boolean allowPrivateAddresses) {
         return new FrontendConfig(nats, "127.0.0.1", 0, Set.of("https", "http"),
                 Set.copyOf(admins.stream().map(a -> a.toLowerCase(Locale.ROOT)).toList()), 64 * 1024,
-                DEFAULT_MAX_INJECT_BYTES, allowPrivateAddresses);
+                DEFAULT_MAX_INJECT_BYTES, allowPrivateAddresses, DEFAULT_MAX_EXECUTION_SECONDS,
+                DEFAULT_MAX_LOG_STREAMS, DEFAULT_MAX_WAITING_REQUESTS);
+    }
+
+    /** Server threads: Javalin's default 250 plus one for each request that may be held open. */
+    public int maxThreads() {
+        return 250 + maxLogStreams + maxWaitingRequests;
     }
 }

@@ -27,7 +27,9 @@ public final class FrontendMain {
                     + "bytes (an injected file travels in one message, with its headers)", config.maxInjectBytes(),
                     maxPayload);
             System.exit(2);
-        }        Javalin app = FrontendApp.create(config, new TaskService(nats), new SystemService(nats)).start(config.host(), config.port());
+        }
+        Javalin app = FrontendApp.create(config, new TaskService(nats, config.maxWaitingRequests()),
+                new LogService(nats, config.maxLogStreams()), new SystemService(nats)).start(config.host(), config.port());
         log.info("frontend listening on port {}", app.port());
         nats.closeOnShutdown(app::stop);
     }

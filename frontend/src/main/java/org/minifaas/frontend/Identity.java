@@ -1,5 +1,6 @@
 package org.minifaas.frontend;
 
+import io.javalin.http.UnauthorizedResponse;
 import java.util.Locale;
 import java.util.Set;
 
@@ -11,11 +12,13 @@ import java.util.Set;
 public record Identity(String userId, String email) {
     public static final String USER_HEADER = "X-Forwarded-User";
     public static final String EMAIL_HEADER = "X-Forwarded-Email";
+    static final String NOT_AUTHENTICATED =
+            "Not authenticated: no X-Forwarded-User header (requests must come through oauth2-proxy).";
 
     /** Reads the identity; a missing or blank user is not authenticated. */
     public static Identity fromHeaders(String user, String email) {
         if (user == null || user.isBlank()) {
-            throw new ApiException.Unauthorized();
+            throw new UnauthorizedResponse(NOT_AUTHENTICATED);
         }
         return new Identity(user.trim(), email == null ? "" : email.trim());
     }

@@ -73,7 +73,7 @@ public final class SystemService {
             base = base.substring(base.length() - MAX_NAME_LENGTH);
         }
         if (base.isEmpty() || base.chars().allMatch(c -> c == '_')) {
-            throw new ApiException.InvalidRequest("The file needs a name made of letters, digits, '.', '_' or '-'.");
+            throw new DomainException.InvalidRequest("The file needs a name made of letters, digits, '.', '_' or '-'.");
         }
         return base;
     }

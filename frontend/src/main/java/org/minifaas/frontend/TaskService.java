@@ -5,39 +5,117 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.minifaas.common.model.Task;
+import org.minifaas.common.model.TaskRecord;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.QuotaExceededException;
+import org.minifaas.common.nats.ResultStore;
 import org.minifaas.common.nats.UserTasks;
+import org.minifaas.common.nats.WebhookQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The task API's logic: create, inspect and collect tasks of one user. Knows nothing of HTTP. */
+/** The task API's logic: create, inspect, wait for, cancel and collect tasks of one user. Knows nothing of HTTP. */
 public final class TaskService {
     private static final Logger log = LoggerFactory.getLogger(TaskService.class);
     /** The result files a zip may carry, in this order. */
     static final List<String> RESULT_FILES = List.of("stdout.txt", "stderr.txt", "error.txt");
+    static final String CANCELLED_PENDING = "cancelled before it ran";
+    static final String CANCELLED_RUNNING = "cancelled by its owner while running";
+    /** How long a retry waits for the task its Idempotency-Key's first request is creating. */
+    static final Duration CLAIMED_KEY_WAIT = Duration.ofSeconds(5);
+    private static final long CLAIMED_KEY_POLL_MS = 50;
+    /** How often a waiting read looks at the record again. */
+    private static final long WAIT_POLL_MS = 100;
 
     private final NatsLayer nats;
+    private final Limiter waiting;
 
-    public TaskService(NatsLayer nats) {
+    /** @param maxWaiting reads waiting for a task to end at once ({@link #await}); more are refused */
+    public TaskService(NatsLayer nats, int maxWaiting) {
         this.nats = nats;
+        this.waiting = new Limiter(maxWaiting, "requests waiting for tasks");
     }
 
-    /** Stores the task as PENDING and enqueues it; a task that cannot be enqueued is not kept. */
+    /** A creation's outcome: the record, and whether this request created it (false: an Idempotency-Key repeat). */
+    public record Created(TaskRecord record, boolean isNew) {
+    }
+
+    /** A cancellation's outcome: the CANCELLED record, and whether a worker was running the task (it is told to stop). */
+    public record Cancelled(TaskRecord record, boolean wasRunning) {
+    }
+
+    /** One page of a user's records, newest first, and the cursor of the next page (null on the last). */
+    public record Page(List<TaskRecord> records, String nextCursor) {
+    }
+
+    /** Stores a task of the original API as PENDING and enqueues it. */
     public UUID create(String userId, CreateTaskRequest request)
+            throws IOException, JetStreamApiException, QuotaExceededException, InterruptedException {
+        return create(userId, request, null).record().id();
+    }
+
+    /**
+     * Stores the task as PENDING and enqueues it; a task that cannot be enqueued is not kept. With an
+     * {@code idempotencyKey}, only the first request of the user with that key (within the retention) creates a
+     * task: the others get its record, waiting up to {@link #CLAIMED_KEY_WAIT} for it to be stored. A key whose
+     * creation failed is released, so the retry can create the task.
+     */
+    public Created create(String userId, CreateTaskRequest request, String idempotencyKey)
+            throws IOException, JetStreamApiException, QuotaExceededException, InterruptedException {
+        if (idempotencyKey == null) {
+            return new Created(store(userId, UUID.randomUUID(), request), true);
+        }
+        UUID mine = UUID.randomUUID();
+        long deadline = System.nanoTime() + CLAIMED_KEY_WAIT.toNanos();
+        while (true) {
+            // claimed again on every round: a first request that failed has released the key meanwhile
+            Optional<UUID> first = nats.idempotency().claim(userId, idempotencyKey, mine);
+            if (first.isEmpty()) {
+                try {
+                    return new Created(store(userId, mine, request), true);
+                } catch (Exception e) {
+                    release(userId, idempotencyKey);
+                    throw e;
+                }
+            }
+            Optional<TaskRecord> existing = findRecord(userId, first.get());
+            if (existing.isPresent()) {
+                log.info("task {} returned again for a repeated Idempotency-Key", first.get());
+                return new Created(existing.get(), false);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new DomainException.IdempotencyKeyInUse();
+            }
+            Thread.sleep(CLAIMED_KEY_POLL_MS);
+        }
+    }
+
+    private void release(String userId, String idempotencyKey) {
+        try {
+            nats.idempotency().release(userId, idempotencyKey);
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            // it expires with the retention; until then retries with this key wait, then get 409
+            log.warn("an Idempotency-Key of a failed creation could not be released: {}", e.toString());
+        }
+    }
+
+    private TaskRecord store(String userId, UUID taskId, CreateTaskRequest request)
             throws IOException, JetStreamApiException, QuotaExceededException {
-        UUID taskId = UUID.randomUUID();
+        Task task = new Task(taskId, userId, request.url(), request.parameters(), request.ref(),
+                request.timeoutSeconds(), request.callbackUrl(), TaskRecord.now());
+        TaskRecord record = TaskRecord.pending(task);
         UserTasks tasks = nats.userTasks(userId);
-        tasks.createPending(taskId);
-        Task task = new Task(taskId, userId, request.url(), request.parameters());
+        tasks.createPending(record);
         try {
             nats.taskQueue().publish(task);
         } catch (IOException | JetStreamApiException | RuntimeException first) {
@@ -51,39 +129,174 @@ public final class TaskService {
                 } catch (IOException | JetStreamApiException | RuntimeException ignored) {
                     // its entry expires with the retention
                 }
-                throw new ApiException.Unavailable("The task queue is not available; nothing was stored, try again.");
+                throw new DomainException.Unavailable(
+                        "The task queue is not available; nothing was stored, try again.");
             }
         }
         log.info("task {} created ({} parameters)", taskId, request.parameters().size());
-        return taskId;
+        return record;
     }
 
-    /** The status of one of the user's tasks; another user's task is as unknown as a missing one. */
-    public TaskStatus status(String userId, UUID taskId) throws IOException, JetStreamApiException {
+    /** The record of one of the user's tasks; another user's task is as unknown as a missing one. */
+    public TaskRecord record(String userId, UUID taskId) throws IOException, JetStreamApiException {
+        return findRecord(userId, taskId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
+    }
+
+    /** The record, or empty; never creates the user's bucket. */
+    private Optional<TaskRecord> findRecord(String userId, UUID taskId) throws IOException, JetStreamApiException {
         Optional<UserTasks> tasks = nats.existingUserTasks(userId);
-        if (tasks.isEmpty()) {
-            throw new ApiException.TaskNotFound(taskId.toString());
-        }
-        return tasks.get().status(taskId).orElseThrow(() -> new ApiException.TaskNotFound(taskId.toString()));
+        return tasks.isEmpty() ? Optional.empty() : tasks.get().record(taskId);
     }
 
+    public TaskStatus status(String userId, UUID taskId) throws IOException, JetStreamApiException {
+        return record(userId, taskId).status();
+    }
+
+    /** Ids of the user's active tasks. */
     public List<String> list(String userId) throws IOException, JetStreamApiException, InterruptedException {
         Optional<UserTasks> tasks = nats.existingUserTasks(userId);
         return tasks.isEmpty() ? List.of() : tasks.get().taskIds();
     }
 
-    /** The zipped result files, or empty while the task has not finished. */
+    /**
+     * The records after {@code after} (null: from the newest), with the given status if any, at most {@code limit}.
+     */
+    public Page page(String userId, TaskStatus status, int limit, PageCursor after)
+            throws IOException, JetStreamApiException, InterruptedException {
+        Optional<UserTasks> tasks = nats.existingUserTasks(userId);
+        if (tasks.isEmpty()) {
+            return new Page(List.of(), null);
+        }
+        // the whole list is at most MAX_REQUESTS_PER_CLIENT records, read in one consumer
+        List<TaskRecord> matching = tasks.get().records().stream()
+                .filter(r -> status == null || r.status() == status)
+                .filter(r -> after == null || after.precedes(r))
+                .sorted(PageCursor.NEWEST_FIRST)
+                .toList();
+        if (matching.size() <= limit) {
+            return new Page(matching, null);
+        }
+        List<TaskRecord> page = matching.subList(0, limit);
+        return new Page(page, PageCursor.of(page.get(limit - 1)).encode());
+    }
+
+    /**
+     * The record as soon as the task is final or {@code wait} has passed, whichever comes first (looked at every
+     * 100 ms). At most {@code maxWaiting} such reads wait at once: beyond, {@link DomainException.Busy}.
+     */
+    public TaskRecord await(String userId, UUID taskId, Duration wait)
+            throws IOException, JetStreamApiException, InterruptedException {
+        TaskRecord record = record(userId, taskId);
+        if (record.status().isFinal() || wait.isZero()) {
+            return record;
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        try (Limiter.Slot ignored = waiting.acquire()) {
+            while (true) {
+                long leftMs = (deadline - System.nanoTime()) / 1_000_000;
+                if (leftMs <= 0) {
+                    return record;
+                }
+                Thread.sleep(Math.min(WAIT_POLL_MS, leftMs));
+                record = record(userId, taskId);
+                if (record.status().isFinal()) {
+                    return record;
+                }
+            }
+        }
+    }
+
+    /**
+     * Cancels a task that has not ended: the record becomes CANCELLED in one compare-and-set write (a worker
+     * starting or ending it at the same moment either sees it or makes this write retry), then the log is ended,
+     * a running task's worker is told to stop, a queued task gets its {@code error.txt}, and a callback is queued.
+     * Those follow-ups are best effort: the record is the truth, and a worker checks it before it records an end.
+     */
+    public Cancelled cancel(String userId, UUID taskId) throws IOException, JetStreamApiException {
+        UserTasks tasks = nats.existingUserTasks(userId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
+        AtomicReference<TaskStatus> before = new AtomicReference<>();
+        TaskRecord after = tasks.update(taskId, r -> {
+            before.set(r.status());
+            if (r.status().isFinal()) {
+                return r;
+            }
+            return r.cancelled(r.status() == TaskStatus.EXECUTING ? CANCELLED_RUNNING : CANCELLED_PENDING);
+        }).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
+        if (before.get().isFinal()) {
+            throw new DomainException.TaskAlreadyFinal(taskId, before.get());
+        }
+        boolean wasRunning = before.get() == TaskStatus.EXECUTING;
+        if (wasRunning) {
+            nats.cancels().send(taskId);
+        } else {
+            storeCancelledResult(taskId);
+        }
+        try {
+            nats.logs().end(taskId, TaskStatus.CANCELLED);
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            // a log follower ends by itself once it sees the record final
+            log.warn("task {}: the end of its log could not be published: {}", taskId, e.toString());
+        }
+        if (after.callback() != null) {
+            try {
+                nats.webhooks().publish(new WebhookQueue.Job(taskId, userId));
+            } catch (IOException | JetStreamApiException | RuntimeException e) {
+                log.error("task {}: its callback could not be queued: {}", taskId, e.toString());
+            }
+        }
+        log.info("task {} cancelled ({})", taskId, after.error());
+        return new Cancelled(after, wasRunning);
+    }
+
+    private void storeCancelledResult(UUID taskId) {
+        try {
+            nats.results(taskId).write(Map.of("error.txt",
+                    (CANCELLED_PENDING + "\n").getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException | JetStreamApiException | ResultStore.ResultTooLargeException | RuntimeException e) {
+            log.warn("task {}: the result of its cancellation could not be stored: {}", taskId, e.toString());
+        }
+    }
+
+    /** The zipped result files, or empty while the task has not finished (the original API). */
     public Optional<byte[]> resultZip(String userId, UUID taskId)
             throws IOException, JetStreamApiException, InterruptedException {
         TaskStatus status = status(userId, taskId);
+        return status.isFinal() ? Optional.of(zipOfResults(taskId)) : Optional.empty();
+    }
+
+    /** The zipped result files of a finished task; {@link DomainException.TaskNotFinished} before. */
+    public byte[] finishedResultZip(String userId, UUID taskId)
+            throws IOException, JetStreamApiException, InterruptedException {
+        TaskStatus status = status(userId, taskId);
         if (!status.isFinal()) {
-            return Optional.empty();
+            throw new DomainException.TaskNotFinished(taskId, status);
         }
+        return zipOfResults(taskId);
+    }
+
+    private byte[] zipOfResults(UUID taskId) throws IOException, JetStreamApiException, InterruptedException {
         Map<String, byte[]> files = nats.results(taskId).read().orElse(Map.of());
         if (files.isEmpty()) {
             files = Map.of("error.txt", "No result files were stored for this task.\n".getBytes(StandardCharsets.UTF_8));
         }
-        return Optional.of(zip(files));
+        return zip(files);
+    }
+
+    /** One result file of a finished task ({@link #RESULT_FILES} only). */
+    public byte[] resultFile(String userId, UUID taskId, String name)
+            throws IOException, JetStreamApiException, InterruptedException {
+        TaskStatus status = status(userId, taskId);
+        if (!RESULT_FILES.contains(name)) {
+            throw new DomainException.FileNotFound(taskId, name);
+        }
+        if (!status.isFinal()) {
+            throw new DomainException.TaskNotFinished(taskId, status);
+        }
+        byte[] content = nats.results(taskId).read().orElse(Map.of()).get(name);
+        if (content == null) {
+            throw new DomainException.FileNotFound(taskId, name);
+        }
+        return content;
     }
 
     /** A flat zip of the known result files (no directories, no other names). */

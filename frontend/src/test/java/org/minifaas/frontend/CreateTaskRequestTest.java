@@ -37,12 +37,52 @@ class CreateTaskRequestTest {
                 "{\"url\":\"https://example.com/a.git\",\"parameters\":[[\"a\"]]}",
                 "{\"url\":\"https://example.com/a.git\",\"parameters\":[\"a\\u0000b\"]}",
                 "{\"url\":\"https://example.com/" + "a".repeat(3000) + "\"}")) {
-            assertThrows(ApiException.InvalidRequest.class, () -> parse(bad), bad);
+            assertThrows(DomainException.InvalidRequest.class, () -> parse(bad), bad);
         }
     }
 
     @Test
     void schemesAreCaseInsensitive() {
         assertEquals("HTTPS://example.com/a.git", parse("{\"url\":\"HTTPS://example.com/a.git\"}").url());
+    }
+
+    static CreateTaskRequest parseV1(String json) {
+        return CreateTaskRequest.parseV1(json.getBytes(StandardCharsets.UTF_8), SCHEMES, new AddressPolicy(false), 20);
+    }
+
+    @Test
+    void v1AcceptsRefTimeoutAndCallback() {
+        CreateTaskRequest r = parseV1("{\"url\":\"https://example.com/a.git\",\"ref\":\"feature/x-1.2_b@c\","
+                + "\"timeoutSeconds\":20,\"callbackUrl\":\" https://example.com/hook?x=1 \"}");
+        assertEquals("feature/x-1.2_b@c", r.ref());
+        assertEquals(20, r.timeoutSeconds());
+        assertEquals("https://example.com/hook?x=1", r.callbackUrl());
+        CreateTaskRequest plain = parseV1("{\"url\":\"https://example.com/a.git\",\"ref\":null}");
+        assertEquals(null, plain.ref());
+        assertEquals(0, plain.timeoutSeconds());
+        assertEquals(null, plain.callbackUrl());
+        assertEquals("0123456789abcdef0123456789abcdef01234567",
+                parseV1("{\"url\":\"https://example.com/a.git\",\"ref\":\"0123456789abcdef0123456789abcdef01234567\"}").ref());
+    }
+
+    @Test
+    void v1RefusesBadRefsTimeoutsAndCallbacks() {
+        for (String bad : List.of("\"ref\":\"-x\"", "\"ref\":\"a..b\"", "\"ref\":\"a b\"", "\"ref\":\"a\\u007fb\"",
+                "\"ref\":\"a\\u00a0b\"", "\"ref\":\"a~1\"", "\"ref\":\"a^\"", "\"ref\":\"a:b\"", "\"ref\":\"a?\"",
+                "\"ref\":\"a*\"", "\"ref\":\"a[b\"", "\"ref\":\"a\\\\b\"", "\"ref\":\"\"", "\"ref\":[\"main\"]",
+                "\"ref\":\"" + "r".repeat(256) + "\"", "\"timeoutSeconds\":21", "\"timeoutSeconds\":0",
+                "\"timeoutSeconds\":2.0", "\"timeoutSeconds\":true", "\"callbackUrl\":\"http://localhost/x\"",
+                "\"callbackUrl\":\"http://10.1.2.3/x\"", "\"callbackUrl\":\"mailto:a@b.c\"",
+                "\"callbackUrl\":\"https://a:b@example.com/\"", "\"callbackUrl\":{}")) {
+            assertThrows(DomainException.InvalidRequest.class,
+                    () -> parseV1("{\"url\":\"https://example.com/a.git\"," + bad + "}"), bad);
+        }
+    }
+
+    @Test
+    void theOriginalApiIgnoresTheV1Fields() {
+        CreateTaskRequest r = parse("{\"url\":\"https://example.com/a.git\",\"ref\":\"-bad\",\"timeoutSeconds\":999}");
+        assertEquals(null, r.ref());
+        assertEquals(0, r.timeoutSeconds());
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.javalin.http.UnauthorizedResponse;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -12,8 +13,8 @@ class IdentityTest {
 
     @Test
     void userHeaderIsRequired() {
-        assertThrows(ApiException.Unauthorized.class, () -> Identity.fromHeaders(null, "a@b.c"));
-        assertThrows(ApiException.Unauthorized.class, () -> Identity.fromHeaders("  ", "a@b.c"));
+        assertThrows(UnauthorizedResponse.class, () -> Identity.fromHeaders(null, "a@b.c"));
+        assertThrows(UnauthorizedResponse.class, () -> Identity.fromHeaders("  ", "a@b.c"));
     }
 
     @Test

@@ -78,6 +78,14 @@ class NatsOutageIT {
         endpoints.put("getTaskResult", request("/getTaskResult?taskId=" + id));
         endpoints.put("getSystemStatus", request("/getSystemStatus"));
         endpoints.put("injectFile", injectFile());
+        endpoints.put("POST /v1/tasks", request("/v1/tasks").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://198.51.100.7/x.git\"}")));
+        endpoints.put("GET /v1/tasks", request("/v1/tasks"));
+        endpoints.put("GET /v1/tasks/{id}", request("/v1/tasks/" + id + "?waitSeconds=5"));
+        endpoints.put("DELETE /v1/tasks/{id}", request("/v1/tasks/" + id).DELETE());
+        endpoints.put("GET /v1/tasks/{id}/logs", request("/v1/tasks/" + id + "/logs"));
+        endpoints.put("GET /v1/tasks/{id}/result", request("/v1/tasks/" + id + "/result"));
+        endpoints.put("GET /v1/tasks/{id}/files/{name}", request("/v1/tasks/" + id + "/files/stdout.txt"));
         for (Map.Entry<String, HttpRequest.Builder> e : endpoints.entrySet()) {
             long start = System.nanoTime();
             HttpResponse<byte[]> r = send(e.getValue());
@@ -88,6 +96,9 @@ class NatsOutageIT {
             assertTrue(millis < 1000, e.getKey() + " took " + millis + " ms");
         }
         assertEquals(503, send(request("/healthz")).statusCode(), "still down");
+        // the documentation needs no NATS
+        assertEquals(200, send(request("/v1/openapi.json")).statusCode());
+        assertEquals(200, send(request("/docs")).statusCode());
 
         frontend.server.restart();
         health = Poll.until(Duration.ofSeconds(30), () -> send(request("/healthz")), r -> r.statusCode() == 200,

@@ -32,11 +32,24 @@ final class RunningFrontend implements AutoCloseable {
     /** With {@code allowPrivateAddresses}, as REPO_ALLOW_PRIVATE_ADDRESSES=true. */
     static RunningFrontend start(UnaryOperator<NatsSettings> settings, List<String> admins,
                                  boolean allowPrivateAddresses) throws Exception {
+        return start(settings, admins, allowPrivateAddresses, c -> c);
+    }
+
+    /** With a configuration changed by {@code config} (caps, limits). */
+    static RunningFrontend start(UnaryOperator<NatsSettings> settings, List<String> admins,
+                                 boolean allowPrivateAddresses, UnaryOperator<FrontendConfig> config) throws Exception {
         NatsTestServer server = NatsTestServer.start();
         NatsLayer nats = NatsLayer.connect(settings.apply(server.settings()), "frontend-test");
-        Javalin app = FrontendApp.create(FrontendConfig.forTests(nats.settings(), admins, allowPrivateAddresses),
-                new TaskService(nats), new SystemService(nats)).start("127.0.0.1", 0);
+        FrontendConfig c = config.apply(FrontendConfig.forTests(nats.settings(), admins, allowPrivateAddresses));
+        Javalin app = FrontendApp.create(c, new TaskService(nats, c.maxWaitingRequests()),
+                new LogService(nats, c.maxLogStreams()), new SystemService(nats)).start("127.0.0.1", 0);
         return new RunningFrontend(server, nats, app);
+    }
+
+    /** {@code config} with other caps on log streams and waiting reads. */
+    static FrontendConfig withCaps(FrontendConfig c, int logStreams, int waitingRequests) {
+        return new FrontendConfig(c.nats(), c.host(), c.port(), c.allowedSchemes(), c.adminEmails(), c.maxBodyBytes(),
+                c.maxInjectBytes(), c.allowPrivateAddresses(), c.maxExecutionSeconds(), logStreams, waitingRequests);
     }
 
     @Override

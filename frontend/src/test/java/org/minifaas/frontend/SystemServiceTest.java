@@ -20,7 +20,7 @@ class SystemServiceTest {
     @Test
     void namesWithNothingLeftAreRefused() {
         for (String bad : new String[] {null, "", "..", "dir/", "???", "/"}) {
-            assertThrows(ApiException.InvalidRequest.class, () -> SystemService.safeName(bad), String.valueOf(bad));
+            assertThrows(DomainException.InvalidRequest.class, () -> SystemService.safeName(bad), String.valueOf(bad));
         }
     }
 }

@@ -1,0 +1,56 @@
+package org.minifaas.frontend;
+
+import io.javalin.http.BadRequestResponse;
+import io.javalin.http.Context;
+import io.javalin.http.UploadedFile;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The administrators' endpoints; the route tree gives them {@link Role#ADMIN}, checked before they run. */
+final class AdminController {
+    /** Room for the multipart envelope around an injected file. */
+    static final int MULTIPART_OVERHEAD = 64 * 1024;
+
+    private final FrontendConfig config;
+    private final SystemService system;
+
+    AdminController(FrontendConfig config, SystemService system) {
+        this.config = config;
+        this.system = system;
+    }
+
+    /** {@code GET /getSystemStatus}. */
+    void systemStatus(Context ctx) throws Exception {
+        SystemService.SystemStatus status = system.status();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status.status());
+        body.put("number_of_workers", status.numberOfWorkers());
+        body.put("live_workers", status.liveWorkers());
+        body.put("backlog", status.backlog());
+        body.put("running", status.running());
+        body.put("data", status.logs());
+        body.put("warnings", status.warnings());
+        ctx.json(body);
+    }
+
+    /** {@code POST /injectFile}: multipart field 'file', at most MAX_INJECT_BYTES. */
+    void injectFile(Context ctx) throws Exception {
+        if (ctx.req().getContentLengthLong() > config.maxInjectBytes() + MULTIPART_OVERHEAD) {
+            Requests.drain(ctx);
+            throw Requests.tooLarge("File", config.maxInjectBytes());
+        }
+        UploadedFile file = Requests.uploadedFile(ctx, config.maxInjectBytes());
+        if (file == null) {
+            throw new BadRequestResponse("Send the file as multipart/form-data field 'file'.");
+        }
+        if (file.size() > config.maxInjectBytes()) {
+            throw Requests.tooLarge("File", config.maxInjectBytes());
+        }
+        byte[] content;
+        try (InputStream in = file.content()) {
+            content = in.readAllBytes();
+        }
+        ctx.json(Map.of("data", system.inject(file.filename(), content)));
+    }
+}

@@ -1,0 +1,147 @@
+package org.minifaas.frontend;
+
+import io.nats.client.JetStreamApiException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.minifaas.common.Json;
+import org.minifaas.common.model.TaskRecord;
+import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.nats.TaskLogs;
+import org.minifaas.common.nats.UserTasks;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Following a task's live log: replays the events stored after a sequence, then hands over new ones as the worker
+ * publishes them, until the {@code end} event. Knows nothing of HTTP: the caller gives a {@link Sink}.
+ */
+public final class LogService {
+    private static final Logger log = LoggerFactory.getLogger(LogService.class);
+    /** A silent stream gets a keep-alive this often (proxies and clients drop idle connections). */
+    static final Duration KEEPALIVE = Duration.ofSeconds(15);
+    /**
+     * After this long without events, the record is read: a final task whose log has no end (it ended before logs
+     * existed, or its end was lost) gets one made up from the record.
+     */
+    static final Duration IDLE_CHECK = Duration.ofSeconds(3);
+    /** The longest a reader blocks, so the checks above run on time. */
+    private static final Duration READ_WAIT = Duration.ofMillis(500);
+
+    private final NatsLayer nats;
+    private final Limiter streams;
+
+    public LogService(NatsLayer nats, int maxStreams) {
+        this.nats = nats;
+        this.streams = new Limiter(maxStreams, "log streams");
+    }
+
+    /** Where the events go; a write that fails (the client left) ends the stream. */
+    public interface Sink {
+        /** One event: its sequence ({@code null} for events made up here, which cannot be resumed from). */
+        void event(Long sequence, String kind, String data) throws IOException;
+
+        void keepalive() throws IOException;
+    }
+
+    /**
+     * Opens a task's log for following: checks that the task is the user's ({@link DomainException.TaskNotFound})
+     * and takes one of the stream slots ({@link DomainException.Busy}), before anything is sent.
+     *
+     * @param afterSequence the last event the client has (its Last-Event-ID), or null for a new client
+     */
+    public Follow open(String userId, UUID taskId, Long afterSequence) throws IOException, JetStreamApiException {
+        UserTasks tasks = nats.existingUserTasks(userId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
+        TaskRecord record = tasks.record(taskId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
+        Limiter.Slot slot = streams.acquire();
+        try {
+            TaskLogs.Reader reader = nats.logs().reader(taskId, afterSequence == null ? 0 : afterSequence);
+            return new Follow(tasks, record, afterSequence == null, reader, slot);
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            slot.close();
+            throw e;
+        }
+    }
+
+    /** One client's follow of one log; close it when done. */
+    public final class Follow implements AutoCloseable {
+        private final UserTasks tasks;
+        private final TaskRecord opened;
+        private final boolean fresh;
+        private final TaskLogs.Reader reader;
+        private final Limiter.Slot slot;
+
+        private Follow(UserTasks tasks, TaskRecord opened, boolean fresh, TaskLogs.Reader reader, Limiter.Slot slot) {
+            this.tasks = tasks;
+            this.opened = opened;
+            this.fresh = fresh;
+            this.reader = reader;
+            this.slot = slot;
+        }
+
+        /**
+         * Sends the events to {@code sink} until the log ends (or the task expires); a new client first gets the
+         * record's status. Returns the number of events sent.
+         */
+        public int run(Sink sink) throws IOException, JetStreamApiException, InterruptedException {
+            UUID taskId = opened.id();
+            long start = System.nanoTime();
+            int sent = 0;
+            if (fresh) {
+                sink.event(null, TaskLogs.Kind.STATUS.wireName(), statusJson(opened.status()));
+            }
+            long lastWrite = System.nanoTime();
+            long idleSince = System.nanoTime();
+            while (true) {
+                TaskLogs.Event event = reader.next(READ_WAIT);
+                long now = System.nanoTime();
+                if (event != null) {
+                    sink.event(event.sequence(), event.kind().wireName(), event.data());
+                    sent++;
+                    lastWrite = now;
+                    idleSince = now;
+                    if (event.kind() == TaskLogs.Kind.END) {
+                        break;
+                    }
+                    continue;
+                }
+                if (now - idleSince >= IDLE_CHECK.toNanos()) {
+                    idleSince = now;
+                    Optional<TaskRecord> record = tasks.record(taskId);
+                    if (record.isEmpty()) {
+                        break; // expired with the retention: nothing more will come
+                    }
+                    if (record.get().status().isFinal()) {
+                        sink.event(null, TaskLogs.Kind.END.wireName(), statusJson(record.get().status()));
+                        break;
+                    }
+                }
+                if (now - lastWrite >= KEEPALIVE.toNanos()) {
+                    sink.keepalive();
+                    lastWrite = now;
+                }
+            }
+            log.info("log of task {} streamed: {} events in {} ms", taskId, sent, (System.nanoTime() - start) / 1_000_000);
+            return sent;
+        }
+
+        @Override
+        public void close() {
+            reader.close();
+            slot.close();
+        }
+    }
+
+    /** The data of a status or end event, as the workers publish it. */
+    static String statusJson(TaskStatus status) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status.name());
+        body.put("code", status.code());
+        return new String(Json.toBytes(body), StandardCharsets.UTF_8);
+    }
+}

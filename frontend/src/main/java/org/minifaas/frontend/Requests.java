@@ -1,0 +1,146 @@
+package org.minifaas.frontend;
+
+import io.javalin.http.BadRequestResponse;
+import io.javalin.http.ContentTooLargeResponse;
+import io.javalin.http.Context;
+import io.javalin.http.UnsupportedMediaTypeResponse;
+import io.javalin.http.UploadedFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Locale;
+import java.util.UUID;
+
+/** Reading requests: the caller's identity, bodies within their limits, ids and numbers from the URL. */
+final class Requests {
+    static final String IDENTITY = "identity";
+    /** Beyond this a refused body is not read: the connection is closed instead. */
+    static final long DRAIN_LIMIT = 16L * 1024 * 1024;
+
+    private Requests() {
+    }
+
+    /** The identity the access filter read. */
+    static Identity identity(Context ctx) {
+        return ctx.attribute(IDENTITY);
+    }
+
+    static String userId(Context ctx) {
+        return identity(ctx).userId();
+    }
+
+    /** The original API's {@code ?taskId=}. */
+    static UUID taskIdQuery(Context ctx) {
+        String raw = ctx.queryParam("taskId");
+        if (raw == null || raw.isBlank()) {
+            throw new BadRequestResponse("Query parameter 'taskId' is required.");
+        }
+        try {
+            return UUID.fromString(raw.trim());
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestResponse("Query parameter 'taskId' must be a task id (UUID).");
+        }
+    }
+
+    /** The v1 API's {@code /v1/tasks/{id}}. */
+    static UUID taskIdPath(Context ctx) {
+        try {
+            return UUID.fromString(ctx.pathParam("id"));
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestResponse("Path parameter 'id' must be a task id (UUID).");
+        }
+    }
+
+    /** An optional whole-number query parameter within [min, max]. */
+    static int intQuery(Context ctx, String name, int defaultValue, int min, int max) {
+        String raw = ctx.queryParam(name);
+        if (raw == null) {
+            return defaultValue;
+        }
+        try {
+            int value = Integer.parseInt(raw.trim());
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new BadRequestResponse("Query parameter '" + name + "' must be a whole number from " + min + " to "
+                + max + ".");
+    }
+
+    /** A task is sent as JSON (charset parameters allowed); a browser form cannot, without CORS, send that type. */
+    static void requireJson(Context ctx) {
+        String type = ctx.contentType() == null ? "" : ctx.contentType();
+        if (!type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT).equals("application/json")) {
+            drain(ctx);
+            throw new UnsupportedMediaTypeResponse("Send the task as JSON, with the header Content-Type: application/json.");
+        }
+    }
+
+    /**
+     * Reads at most {@code limit} bytes; a longer body (declared or chunked) is refused with 413, one that cannot
+     * be read (bad chunking, cut short) with 400.
+     */
+    static byte[] readBody(Context ctx, int limit) {
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > limit) {
+            drain(ctx);
+            throw tooLarge("Request body", limit);
+        }
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] body = in.readNBytes(limit + 1);
+            if (body.length > limit) {
+                drain(ctx);
+                throw tooLarge("Request body", limit);
+            }
+            return body;
+        } catch (IOException e) {
+            // the client's fault, not NATS's: without this, the IOException mapping would answer 503
+            throw new BadRequestResponse("The request body could not be read.");
+        }
+    }
+
+    static ContentTooLargeResponse tooLarge(String what, long limit) {
+        return new ContentTooLargeResponse(what + " too large: the limit is " + limit + " bytes.");
+    }
+
+    /**
+     * Reads and discards a refused body (up to {@link #DRAIN_LIMIT}), so that the client, still sending it,
+     * receives the error instead of a reset connection.
+     */
+    static void drain(Context ctx) {
+        // the server may close this connection once the refusal is sent (a body it did not read): say so, so that a
+        // client does not send its next request on it
+        ctx.header("Connection", "close");
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] buf = new byte[8192];
+            long read = 0;
+            int n;
+            while (read < DRAIN_LIMIT && (n = in.read(buf)) >= 0) {
+                read += n;
+            }
+        } catch (IOException e) {
+            // the client went away: nothing to answer
+        }
+    }
+
+    /** The multipart field 'file'; a body that is not multipart, or is cut short, is a bad request. */
+    static UploadedFile uploadedFile(Context ctx, long limit) {
+        String type = ctx.contentType();
+        if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+            return null;
+        }
+        try {
+            return ctx.uploadedFile("file");
+        } catch (Exception e) {
+            // Jetty reports a bad or oversized multipart body as a (wrapped) BadMessageException with a status
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                String message = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
+                if (message.contains("413") || message.contains("exceed") || message.contains("too large")) {
+                    throw tooLarge("File", limit);
+                }
+            }
+            throw new BadRequestResponse("Malformed multipart body.");
+        }
+    }
+}
