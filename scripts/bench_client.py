@@ -77,6 +77,35 @@ def throughput(n=60, users=3):
     return {"tasks": n, "users": users, "all_finished_s": elapsed, "lost": n - len(results), "wrong_status": wrong}
 
 
+def log_latency(ticks=20):
+    """A function prints "tick <unix ns>" every 100 ms; the SSE client notes when each line arrives (same clock)."""
+    repo = os.environ["BENCH_TICKER_REPO"]
+    req = urllib.request.Request(BASE + "/v1/tasks", method="POST",
+                                 data=json.dumps({"url": repo, "parameters": [str(ticks)]}).encode(),
+                                 headers={"X-Forwarded-User": "bench-logs", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        tid = json.loads(r.read())["id"]
+    delays = []
+    stream = urllib.request.Request(BASE + f"/v1/tasks/{tid}/logs", headers={"X-Forwarded-User": "bench-logs"})
+    with urllib.request.urlopen(stream, timeout=120) as r:
+        event = None
+        for raw in r:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event == "stdout":
+                for part in line[5:].strip().split():
+                    if part.isdigit():
+                        delays.append((time.time_ns() - int(part)) / 1e6)
+            elif line == "" and event == "end":
+                break
+    if not delays:
+        sys.exit(f"no tick reached the log stream of task {tid}")
+    delays.sort()
+    return {"lines": len(delays), "median_ms": statistics.median(delays),
+            "p95_ms": delays[int(len(delays) * 0.95) - 1], "max_ms": delays[-1]}
+
+
 def baseline(n=5):
     times = []
     for _ in range(n):
@@ -90,4 +119,5 @@ def baseline(n=5):
 
 if __name__ == "__main__":
     what = sys.argv[1]
-    print(json.dumps({"latency": latency, "throughput": throughput, "baseline": baseline}[what]()))
+    print(json.dumps({"latency": latency, "throughput": throughput, "baseline": baseline,
+                      "loglatency": log_latency}[what]()))

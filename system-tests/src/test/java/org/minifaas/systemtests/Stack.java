@@ -1,0 +1,157 @@
+package org.minifaas.systemtests;
+
+import io.javalin.Javalin;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.minifaas.common.config.Env;
+import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.testing.GitHttpServer;
+import org.minifaas.common.testing.NatsTestServer;
+import org.minifaas.common.testing.TestFiles;
+import org.minifaas.frontend.FrontendApp;
+import org.minifaas.frontend.FrontendConfig;
+import org.minifaas.frontend.LogService;
+import org.minifaas.frontend.SystemService;
+import org.minifaas.frontend.TaskService;
+import org.minifaas.observer.WebhookSender;
+import org.minifaas.worker.TaskExecutor;
+import org.minifaas.worker.Worker;
+import org.minifaas.worker.WorkerConfig;
+import org.minifaas.worker.sandbox.BubblewrapSandbox;
+import org.minifaas.worker.sandbox.RunAccount;
+import org.minifaas.worker.sandbox.Sandbox;
+
+/**
+ * The system as deployed, in one JVM: a real nats-server, a Git server on loopback, the frontend's app on a random
+ * port, a worker with the real sandbox; each service with its own NATS connection, as separate processes have.
+ */
+final class Stack implements AutoCloseable {
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** The Go build cache shared by every test JVM of this user, warmed once. */
+    static final Path CACHE = Path.of(System.getProperty("java.io.tmpdir"),
+            "minifaas-system-test-cache-" + System.getProperty("user.name"));
+
+    final NatsTestServer nats;
+    final GitHttpServer git;
+    final NatsLayer frontendNats;
+    final NatsLayer workerNats;
+    final NatsLayer observerNats;
+    final WebhookSender webhooks;
+    final Javalin app;
+    final Sandbox sandbox;
+    final Path workDir;
+    final TaskExecutor executor;
+    final Worker worker;
+    final WorkerConfig workerConfig;
+    final String base;
+    static final String WEBHOOK_SECRET = "system-test-secret";
+
+    private Stack(NatsTestServer nats, GitHttpServer git, NatsLayer frontendNats, NatsLayer workerNats,
+                  NatsLayer observerNats, WebhookSender webhooks, Javalin app, Sandbox sandbox, Path workDir,
+                  TaskExecutor executor, Worker worker, WorkerConfig workerConfig) {
+        this.nats = nats;
+        this.git = git;
+        this.frontendNats = frontendNats;
+        this.workerNats = workerNats;
+        this.observerNats = observerNats;
+        this.webhooks = webhooks;
+        this.app = app;
+        this.sandbox = sandbox;
+        this.workDir = workDir;
+        this.executor = executor;
+        this.worker = worker;
+        this.workerConfig = workerConfig;
+        this.base = "http://127.0.0.1:" + app.port();
+    }
+
+    static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    /** Functions run as `client`, builds as `minifaas-build` when the tests run as root (as in CI). */
+    static Stack start(int maxSeconds) throws Exception {
+        NatsTestServer server = NatsTestServer.start();
+        GitHttpServer git = GitHttpServer.start();
+        NatsLayer frontendNats = NatsLayer.connect(server.settings(), "frontend");
+        NatsLayer workerNats = NatsLayer.connect(server.settings(), "worker");
+        Path workDir = Files.createTempDirectory("minifaas-system-");
+        Map<String, String> env = new HashMap<>(Map.of(
+                "WORKER_CONCURRENCY", "2",
+                "RUN_AS_USER", isRoot() ? "client" : "",
+                "BUILD_AS_USER", isRoot() ? "minifaas-build" : "",
+                "MAX_SECONDS_EXECUTION_PER_REQUEST", Integer.toString(maxSeconds),
+                "CLONE_TIMEOUT_SECONDS", "30",
+                "WORKER_WORK_DIR", workDir.toString(),
+                "WORKER_CACHE_DIR", CACHE.toString(),
+                "WORKER_SHUTDOWN_SECONDS", "5",
+                "REPO_ALLOW_PRIVATE_ADDRESSES", "true"));
+        WorkerConfig config = WorkerConfig.fromEnv(new Env(env), server.settings());
+        Path state = Files.createTempDirectory("minifaas-sandbox-");
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx--x--x"));
+        Optional<RunAccount> runAccount = RunAccount.resolve(config.runAsUser());
+        Sandbox sandbox = BubblewrapSandbox.startWithEgress(state, runAccount);
+        TaskExecutor executor = new TaskExecutor(config, sandbox, runAccount, RunAccount.resolve(config.buildAsUser()));
+        executor.warm();
+        Worker worker = new Worker(workerNats, executor, config.concurrency());
+        worker.start();
+        FrontendConfig frontendConfig = FrontendConfig.fromEnv(new Env(Map.of(
+                "NATS_SERVER_ADDRESS", server.settings().serverUrl(),
+                "REPO_ALLOW_PRIVATE_ADDRESSES", "true",
+                "MAX_SECONDS_EXECUTION_PER_REQUEST", Integer.toString(maxSeconds),
+                "ADMIN_USERS", "admin@example.com")));
+        Javalin app = FrontendApp.create(frontendConfig,
+                new TaskService(frontendNats, frontendConfig.maxWaitingRequests()),
+                new LogService(frontendNats, frontendConfig.maxLogStreams()), new SystemService(frontendNats))
+                .start("127.0.0.1", 0);
+        // the observer's webhook sender: retries after 1 s, then 1 s (the production schedule is minutes)
+        NatsLayer observerNats = NatsLayer.connect(server.settings(), "observer");
+        WebhookSender webhooks = new WebhookSender(observerNats, WebhookSender.Settings.fromEnv(new Env(Map.of(
+                "WEBHOOK_SECRET", WEBHOOK_SECRET,
+                "WEBHOOK_RETRY_SECONDS", "1,1",
+                "REPO_ALLOW_PRIVATE_ADDRESSES", "true"))));
+        webhooks.start();
+        return new Stack(server, git, frontendNats, workerNats, observerNats, webhooks, app, sandbox, workDir, executor,
+                worker, config);
+    }
+
+    HttpResponse<String> call(String method, String path, String user, String body, String... headers)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(90))
+                .header("X-Forwarded-User", user)
+                .header("X-Forwarded-Email", user + "@example.com");
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        if (body != null) {
+            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+        } else {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Override
+    public void close() throws Exception {
+        app.stop();
+        webhooks.close();
+        observerNats.close();
+        worker.close(Duration.ofSeconds(5));
+        sandbox.close();
+        frontendNats.close();
+        workerNats.close();
+        git.close();
+        nats.close();
+        TestFiles.deleteTree(workDir);
+    }
+}
