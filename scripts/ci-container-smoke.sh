@@ -440,6 +440,25 @@ else
   fi
 fi
 
+# ---- 5b'. the v1 Postman collection (Task API v1: records, wait, list, logs, cancel, files, OpenAPI) ----------
+t=$SECONDS
+if [ -x "$LOG_DIR/newman/node_modules/.bin/newman" ] && $WORKERS_OK; then
+  if timeout 300 "$LOG_DIR/newman/node_modules/.bin/newman" run postman/minifaas-v1.postman_collection.json \
+       -e postman/minifaas.postman_environment.json \
+       --env-var "baseUrl=$BASE_URL" --env-var cookie= --env-var user=newman-v1-user \
+       --env-var email=newman-v1-user@ci.invalid --env-var "adminEmail=$ADMIN_EMAIL" \
+       --env-var "repoUrl=$REPO_URL" --env-var pollIntervalMs=500 --env-var maxPolls=240 \
+       --reporters cli --color off --disable-unicode >"$LOG_DIR/newman-v1.log" 2>&1; then
+    record PASS "Postman v1 collection (newman)" $(( SECONDS - t )) \
+      "$(grep -E '(requests|assertions) ' "$LOG_DIR/newman-v1.log" | tr -s ' |' ' ' | sed 's/^ //' | tr '\n' ';')"
+  else
+    sed -n '/# *failure/,$p' "$LOG_DIR/newman-v1.log" | head -n 60 | sed 's/^/    | /'
+    record FAIL "Postman v1 collection (newman)" $(( SECONDS - t )) "see newman-v1.log"
+  fi
+else
+  record FAIL "Postman v1 collection (newman)" 0 "not run: newman or the workers missing"
+fi
+
 # ---- 5c. one scale-up by the observer ------------------------------------------------------------------
 # The observer starts a worker once the backlog stays above CONGESTION_LIMIT (2) for 3 checks of 2 s, and stops
 # it again once the backlog is gone. So the new container is followed from the second it appears: its log is
