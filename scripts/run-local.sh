@@ -70,8 +70,8 @@ chmod 700 "$RUN_DIR" "$RUN_DIR/logs" "$RUN_DIR/nats"
 export NATS_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 ( umask 077; printf 'authorization { token: "%s" }\n' "$NATS_TOKEN" > "$RUN_DIR/nats.conf" )
 
-# Webhooks are signed with WEBHOOK_SECRET (docs/WEBHOOKS.md): from the environment or .env, else one made on the
-# first run and kept in the run directory, so that receivers can verify deliveries across restarts.
+# Each user's webhook key derives from WEBHOOK_SECRET (docs/WEBHOOKS.md): from the environment or .env, else one made
+# on the first run and kept in the run directory, so that users' keys stay the same across restarts.
 if [ -z "${WEBHOOK_SECRET:-}" ]; then
   [ -s "$RUN_DIR/webhook-secret" ] || ( umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN_DIR/webhook-secret" )
   WEBHOOK_SECRET="$(cat "$RUN_DIR/webhook-secret")"

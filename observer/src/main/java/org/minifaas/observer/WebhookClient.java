@@ -31,12 +31,10 @@ final class WebhookClient {
         }
     }
 
-    private final WebhookSignature signature;
     private final Duration timeout;
     private final HttpClient http;
 
-    WebhookClient(WebhookSignature signature, Duration timeout) {
-        this.signature = signature;
+    WebhookClient(Duration timeout) {
         this.timeout = timeout;
         this.http = HttpClient.newBuilder()
                 .connectTimeout(timeout)
@@ -46,14 +44,14 @@ final class WebhookClient {
                 .build();
     }
 
-    /** POSTs {@code body}, signed, as delivery {@code deliveryId}. */
-    Outcome post(URI url, String deliveryId, byte[] body) throws InterruptedException {
+    /** POSTs {@code body} with its {@code signature} (the header's value) as delivery {@code deliveryId}. */
+    Outcome post(URI url, String deliveryId, byte[] body, String signature) throws InterruptedException {
         HttpRequest request;
         try {
             request = HttpRequest.newBuilder(url)
                     .timeout(timeout)
                     .header("Content-Type", "application/json")
-                    .header(WebhookSignature.HEADER, signature.sign(body))
+                    .header(WebhookSignature.HEADER, signature)
                     .header(TIMESTAMP, Long.toString(Instant.now().getEpochSecond()))
                     .header(DELIVERY, deliveryId)
                     .header("User-Agent", USER_AGENT)

@@ -17,6 +17,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.minifaas.common.Json;
+import org.minifaas.common.webhook.WebhookKeys;
 import org.minifaas.common.Threads;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.model.TaskRecord;
@@ -120,7 +121,7 @@ public final class WebhookSender implements AutoCloseable {
         this.settings = settings;
         this.addresses = new AddressPolicy(settings.allowPrivateAddresses());
         this.client = settings.signing()
-                ? new WebhookClient(new WebhookSignature(settings.secret()), settings.timeout()) : null;
+                ? new WebhookClient(settings.timeout()) : null;
     }
 
     /** Starts WEBHOOK_SENDERS threads taking from the queue. */
@@ -216,7 +217,10 @@ public final class WebhookSender implements AutoCloseable {
                 // queued before the final record was written: try again later, like a failed attempt
                 outcome = new WebhookClient.Outcome(0, "the task has not ended yet (" + record.status() + ")");
             } else {
-                outcome = client.post(target.url(), id + "-" + attempt, Json.toBytes(record));
+                byte[] body = Json.toBytes(record);
+                // signed with the owner's own key: a key shared by all users would let any of them sign for another
+                String signature = new WebhookSignature(WebhookKeys.forUser(settings.secret(), job.userId())).sign(body);
+                outcome = client.post(target.url(), id + "-" + attempt, body, signature);
             }
         } finally {
             beat.cancel(false);

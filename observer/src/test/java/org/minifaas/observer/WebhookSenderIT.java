@@ -1,6 +1,7 @@
 package org.minifaas.observer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.minifaas.common.Json;
+import org.minifaas.common.webhook.WebhookKeys;
 import org.minifaas.common.model.Task;
 import org.minifaas.common.model.TaskRecord;
 import org.minifaas.common.model.TaskRecord.Callback;
@@ -151,8 +153,10 @@ class WebhookSenderIT {
         return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
     }
 
-    static void assertSigned(Receiver.Request request) throws Exception {
-        assertEquals(hmac(SECRET, request.body()), request.header("X-MiniFaaS-Signature"));
+    /** Signed with the owner's own key (derived from the server's secret), not with the server's secret itself. */
+    void assertSigned(Receiver.Request request) throws Exception {
+        assertEquals(hmac(WebhookKeys.forUser(SECRET, user), request.body()), request.header("X-MiniFaaS-Signature"));
+        assertNotEquals(hmac(SECRET, request.body()), request.header("X-MiniFaaS-Signature"));
         long sent = Long.parseLong(request.header("X-MiniFaaS-Timestamp"));
         assertTrue(Math.abs(Instant.now().getEpochSecond() - sent) < 120, "timestamp " + sent);
     }

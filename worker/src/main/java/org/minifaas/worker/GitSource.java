@@ -68,10 +68,16 @@ final class GitSource {
             "  cd \"$4\" ;;",
             "commit)",
             "  cd \"$4\"; g init --quiet",
-            // a server may refuse a commit it does not advertise (protocol v0): then its branches and tags, and the
-            // commit from them
-            "  if ! g fetch --quiet --depth 1 --no-tags \"$1\" \"$6\" 2>/dev/null; then",
-            "    g fetch --quiet --no-tags \"$1\" '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*'",
+            // a commit the server does not have: "not our ref" (protocol v2). Only a server that refuses every commit
+            // it does not advertise (protocol v0: "unadvertised object", said of missing commits too) makes the
+            // worker fetch its branches and tags, whole, and take the commit from them
+            "  if ! err=$(g fetch --quiet --depth 1 --no-tags \"$1\" \"$6\" 2>&1); then",
+            "    case \"$err\" in",
+            "    *'not our ref'*) exit " + NO_SUCH_REF + " ;;",
+            "    *'unadvertised object'*) g fetch --quiet --no-tags \"$1\" '+refs/heads/*:refs/remotes/origin/*' "
+                    + "'+refs/tags/*:refs/tags/*' ;;",
+            "    *) printf '%s\\n' \"$err\" >&2; exit 1 ;;",
+            "    esac",
             "  fi",
             "  rev=$(g rev-parse --verify --quiet \"$6^{commit}\") || exit " + NO_SUCH_REF + " ;;",
             "esac",

@@ -195,10 +195,13 @@ final class LiveLog implements TaskExecutor.Progress, AutoCloseable {
     }
 
     /** Queues one line within the budget; the line that crosses it is cut, followed by the notice. */
-    private void emit(Kind kind, byte[] line, int length) {
+    private void emit(Kind kind, byte[] raw, int rawLength) {
         if (truncated) {
             return;
         }
+        // counted as published: text, where each byte that is not UTF-8 becomes U+FFFD (3 bytes)
+        byte[] line = new String(raw, 0, rawLength, StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8);
+        int length = line.length;
         if (length + 1L > budget) {
             int kept = wholeCharacters(line, (int) Math.max(0, Math.min(length, budget - 1)));
             if (kept > 0) {

@@ -206,12 +206,20 @@ public final class Worker implements AutoCloseable {
                 return;
             }
             // results first, then the record: a task is never final without its results. A record cancelled
-            // meanwhile keeps its status (the output so far is stored all the same).
+            // meanwhile keeps its status and reason (the output so far is stored all the same), and gains what the
+            // run found out (commit, timings) if it got that far.
             Ending ending = persistently("store the results of task " + id, () -> store(task, execution));
             TaskStatus finalStatus = persistently("record task " + id + " as " + ending.status(), () -> tasks
-                    .update(id, r -> r.status().isFinal() ? r : r.finished(ending.status(), execution.commit(),
-                            execution.cloneMs(), execution.buildMs(), execution.runMs(), execution.exitCode(),
-                            execution.binaryCached(), ending.error()))
+                    .update(id, r -> {
+                        if (r.status() == TaskStatus.CANCELLED) {
+                            return r.commit() != null || execution.commit() == null ? r
+                                    : r.withRunFacts(execution.commit(), execution.cloneMs(), execution.buildMs(),
+                                            execution.runMs(), execution.exitCode(), execution.binaryCached());
+                        }
+                        return r.status().isFinal() ? r : r.finished(ending.status(), execution.commit(),
+                                execution.cloneMs(), execution.buildMs(), execution.runMs(), execution.exitCode(),
+                                execution.binaryCached(), ending.error());
+                    })
                     .map(TaskRecord::status).orElse(ending.status()));
             persistently("announce the end of task " + id, () -> announceEnd(task, finalStatus));
             heartbeat.cancel(false);

@@ -1,6 +1,7 @@
 package org.minifaas.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -102,6 +103,9 @@ class CancelIT {
         TaskRecord r = record(stack.nats, id);
         assertEquals(TaskStatus.CANCELLED, r.status());
         assertEquals("cancelled by its owner", r.error(), "the owner's reason stands");
+        assertNotNull(r.commit(), "what the run found out is kept: " + r);
+        assertNotNull(r.cloneMs(), r::toString);
+        assertNull(r.exitCode(), "killed: no exit code of its own");
         Map<String, String> files = results(stack.nats, id);
         assertEquals("cancelled by its owner while running\n", files.get("error.txt"));
         assertFalse(files.get("stdout.txt").contains("done"));

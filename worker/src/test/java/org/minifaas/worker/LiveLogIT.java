@@ -136,6 +136,23 @@ class LiveLogIT {
     }
 
     @Test
+    void bytesThatAreNotUtf8CountAsWhatIsPublished() throws Exception {
+        UUID id = UUID.randomUUID();
+        byte[] invalid = new byte[4096];
+        java.util.Arrays.fill(invalid, (byte) 0xFF); // each becomes U+FFFD, 3 bytes, when published as text
+        try (LiveLog live = LiveLog.start(stack.nats.logs(), id, 1000)) {
+            OutputListener run = live.runOutput();
+            run.output(OutputListener.Stream.STDOUT, invalid, 0, invalid.length);
+            print(run, OutputListener.Stream.STDOUT, "\n");
+        }
+        List<Event> events = events(id, 100);
+        long published = events.stream().filter(e -> e.kind() == Kind.STDOUT)
+                .mapToLong(e -> e.data().getBytes(StandardCharsets.UTF_8).length).sum();
+        assertTrue(published <= 1000, "published " + published + " bytes of output past a cap of 1000");
+        assertEquals(1, lines(events, Kind.STDERR).size(), "the notice");
+    }
+
+    @Test
     void zeroBytesMeansPhasesOnly() throws Exception {
         UUID id = UUID.randomUUID();
         try (LiveLog live = LiveLog.start(stack.nats.logs(), id, 0)) {

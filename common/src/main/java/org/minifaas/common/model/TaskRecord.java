@@ -96,6 +96,12 @@ public record TaskRecord(UUID id, TaskStatus status, String url, String ref, Str
                 now(), queueMs, clone, build, run, exit, cached, attempts, workerId, reason, callback);
     }
 
+    /** What a run found out, added to a record that is final already (cancelled while it ran): status kept. */
+    public TaskRecord withRunFacts(String commitId, Long clone, Long build, Long run, Integer exit, Boolean cached) {
+        return new TaskRecord(id, status, url, ref, commitId, parameters, timeoutSeconds, createdAt, startedAt,
+                finishedAt, queueMs, clone, build, run, exit, cached, attempts, workerId, error, callback);
+    }
+
     /** Cancelled by its owner now. */
     public TaskRecord cancelled(String reason) {
         return new TaskRecord(id, TaskStatus.CANCELLED, url, ref, commit, parameters, timeoutSeconds, createdAt,

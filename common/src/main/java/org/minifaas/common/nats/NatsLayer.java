@@ -265,6 +265,18 @@ public final class NatsLayer implements AutoCloseable {
      */
     void ensureWorkQueue(String stream, String subject, String consumer, Duration maxAge, Duration ackWait)
             throws IOException, JetStreamApiException {
+        ensureWorkQueue(stream, subject, consumer, maxAge, ackWait, DEFAULT_MAX_ACK_PENDING);
+    }
+
+    /** JetStream's own default: messages handed out and not yet acknowledged, beyond which none is handed out. */
+    static final long DEFAULT_MAX_ACK_PENDING = 1000;
+
+    /**
+     * As above, with the most messages that may be out unacknowledged at once: a queue whose
+     * messages wait out delayed retries unacknowledged must not let those retries block new messages.
+     */
+    void ensureWorkQueue(String stream, String subject, String consumer, Duration maxAge, Duration ackWait,
+                         long maxAckPending) throws IOException, JetStreamApiException {
         Duration window = Duration.ofMinutes(2);
         if (!maxAge.isZero() && maxAge.compareTo(window) < 0) {
             window = maxAge; // JetStream refuses a de-duplication window longer than the max age
@@ -285,6 +297,7 @@ public final class NatsLayer implements AutoCloseable {
                 .ackPolicy(AckPolicy.Explicit)
                 .ackWait(ackWait)
                 .maxDeliver(-1)
+                .maxAckPending(maxAckPending)
                 .build());
     }
 

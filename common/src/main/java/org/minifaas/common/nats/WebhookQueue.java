@@ -36,6 +36,17 @@ public final class WebhookQueue extends WorkQueue {
         return Duration.ofSeconds(60);
     }
 
+    /**
+     * A job waiting out its retry delay stays unacknowledged: a flood of failing callbacks must not hold back the
+     * deliveries of everyone else, as JetStream's default of 1000 would (and jnats cannot send "no limit", -1).
+     */
+    static final long MAX_ACK_PENDING = 1_000_000;
+
+    @Override
+    long maxAckPending() {
+        return MAX_ACK_PENDING;
+    }
+
     /** Queues the delivery of a task's record; the task id de-duplicates repeats (a worker finishing twice). */
     public void publish(Job job) throws IOException, JetStreamApiException {
         ensure();

@@ -42,10 +42,15 @@ public abstract class WorkQueue {
     /** Silence after which a taken message is redelivered. */
     abstract Duration ackWait();
 
+    /** Messages out unacknowledged at once before the server hands out no more (JetStream's default). */
+    long maxAckPending() {
+        return NatsLayer.DEFAULT_MAX_ACK_PENDING;
+    }
+
     /** Creates the stream and the shared consumer when missing (idempotent). */
     public void ensure() throws IOException, JetStreamApiException {
         if (!ensured) {
-            layer.ensureWorkQueue(stream, subject, consumer, maxAge(), ackWait());
+            layer.ensureWorkQueue(stream, subject, consumer, maxAge(), ackWait(), maxAckPending());
             ensured = true;
         }
     }

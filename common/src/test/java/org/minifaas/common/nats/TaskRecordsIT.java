@@ -36,6 +36,7 @@ class TaskRecordsIT {
     static void start() throws Exception {
         server = NatsTestServer.start();
         layer = NatsLayer.connect(server.settings(), "records-test");
+        layer.taskQueue().ensure();
     }
 
     @AfterAll
@@ -158,6 +159,17 @@ class TaskRecordsIT {
             out.add(e);
         }
         return out;
+    }
+
+    @Test
+    void webhookJobsWaitingOutTheirRetriesNeverHoldBackNewOnes() throws Exception {
+        layer.webhooks().ensure();
+        // unacknowledged jobs (waiting for a delayed retry) are not capped: JetStream's default 1000 would let a
+        // flood of failing callbacks stop every other user's deliveries
+        assertEquals(WebhookQueue.MAX_ACK_PENDING, layer.jsm().getConsumerInfo(WebhookQueue.STREAM, WebhookQueue.CONSUMER)
+                .getConsumerConfiguration().getMaxAckPending());
+        assertEquals(1000, layer.jsm().getConsumerInfo(TaskQueue.STREAM, TaskQueue.CONSUMER)
+                .getConsumerConfiguration().getMaxAckPending(), "tasks keep the default");
     }
 
     @Test
