@@ -110,7 +110,12 @@ public record CreateTaskRequest(String url, List<String> parameters, String ref,
         return List.copyOf(parameters);
     }
 
-    /** A branch, tag or commit: what Git accepts as a ref name, and nothing a command line could read as an option. */
+    /**
+     * A branch, tag or commit: what Git accepts as a ref name, and nothing a command line could read as an option or
+     * git as a revision expression. Refuses exactly what the worker refuses (worker's {@code GitSource.refProblem}:
+     * at most 255 characters, no leading '-', no '..', no '@{', no whitespace or control characters, none of
+     * {@link #REF_FORBIDDEN}), so that a ref accepted here is never a task failing on its ref's form.
+     */
     private static String ref(JsonNode node) {
         if (node == null || node.isNull()) {
             return null;
@@ -127,6 +132,10 @@ public record CreateTaskRequest(String url, List<String> parameters, String ref,
         }
         if (ref.contains("..")) {
             throw new DomainException.InvalidRequest("Field 'ref' must not contain '..'.");
+        }
+        if (ref.contains("@{")) {
+            // git reads name@{...} as a reflog or upstream expression (@{-1}, main@{upstream}), never a ref name
+            throw new DomainException.InvalidRequest("Field 'ref' must not contain '@{'.");
         }
         for (int i = 0; i < ref.length(); i++) {
             char c = ref.charAt(i);

@@ -63,6 +63,13 @@ public abstract class DomainException extends RuntimeException {
         }
     }
 
+    /** One user holds their share of a kind of held request (log streams, waiting reads) already (429, Retry-After). */
+    public static final class TooManyForUser extends DomainException {
+        public TooManyForUser(String message) {
+            super(message);
+        }
+    }
+
     /** Too many requests of a kind are being held open already (503, with Retry-After). */
     public static final class Busy extends DomainException {
         public Busy(String message) {

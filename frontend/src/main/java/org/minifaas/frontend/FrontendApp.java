@@ -34,7 +34,8 @@ public final class FrontendApp {
             DomainException.TaskNotFinished.class, 409,
             DomainException.IdempotencyKeyInUse.class, 409,
             DomainException.Unavailable.class, 503,
-            DomainException.Busy.class, 503);
+            DomainException.Busy.class, 503,
+            DomainException.TooManyForUser.class, 429);
 
     private FrontendApp() {
     }
@@ -45,6 +46,7 @@ public final class FrontendApp {
         LogController logApi = new LogController(logs);
         AdminController admin = new AdminController(config, system);
         MetaController meta = new MetaController(system);
+        WebhookKeyController webhookKey = new WebhookKeyController(config);
         int multipartLimit = config.maxInjectBytes() + AdminController.MULTIPART_OVERHEAD;
         return Javalin.create(app -> {
             app.startup.showJavalinBanner = false;
@@ -74,6 +76,7 @@ public final class FrontendApp {
                 get("/getSystemStatus", admin::systemStatus, Role.ADMIN);
                 post("/injectFile", admin::injectFile, Role.ADMIN);
 
+                get("/v1/webhook-key", webhookKey::key);
                 path("/v1/tasks", () -> {
                     post(taskApi::create);
                     get(taskApi::list);
@@ -113,7 +116,7 @@ public final class FrontendApp {
     private static void mapErrors(RoutesConfig routes, SystemService system) {
         routes.exception(DomainException.class, (e, ctx) -> {
             int status = STATUS.getOrDefault(e.getClass(), 500);
-            if (e instanceof DomainException.Busy) {
+            if (e instanceof DomainException.Busy || e instanceof DomainException.TooManyForUser) {
                 ctx.header("Retry-After", "1");
             }
             error(ctx, status, e.getMessage());

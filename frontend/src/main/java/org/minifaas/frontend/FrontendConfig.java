@@ -24,10 +24,16 @@ import org.minifaas.common.net.AddressPolicy;
  *                        {@code timeoutSeconds} may ask for
  * @param maxLogStreams   log streams (SSE) open at once; more are refused with 503 (each holds a server thread)
  * @param maxWaitingRequests {@code GET /v1/tasks/{id}?waitSeconds=N} requests waiting at once; more get 503
+ * @param maxLogStreamsPerUser log streams one user may hold open at once; more get 429 (so that one user cannot
+ *                        take all of {@code maxLogStreams})
+ * @param maxWaitingRequestsPerUser waiting reads one user may hold at once; more get 429
+ * @param webhookSecret   WEBHOOK_SECRET (the observer's): each user's webhook key is derived from it and handed out
+ *                        by {@code GET /v1/webhook-key}; null when unset (the route answers 404)
  */
 public record FrontendConfig(NatsSettings nats, String host, int port, Set<String> allowedSchemes, Set<String> adminEmails,
                              int maxBodyBytes, int maxInjectBytes, boolean allowPrivateAddresses,
-                             int maxExecutionSeconds, int maxLogStreams, int maxWaitingRequests) {
+                             int maxExecutionSeconds, int maxLogStreams, int maxWaitingRequests,
+                             int maxLogStreamsPerUser, int maxWaitingRequestsPerUser, String webhookSecret) {
 
     /** Below NATS's default max_payload (1 MiB), with room for the message headers. */
     static final int DEFAULT_MAX_INJECT_BYTES = 1_000_000;
@@ -35,6 +41,21 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
     static final int DEFAULT_MAX_EXECUTION_SECONDS = 20;
     static final int DEFAULT_MAX_LOG_STREAMS = 200;
     static final int DEFAULT_MAX_WAITING_REQUESTS = 100;
+    static final int DEFAULT_MAX_LOG_STREAMS_PER_USER = 10;
+    static final int DEFAULT_MAX_WAITING_REQUESTS_PER_USER = 10;
+
+    public FrontendConfig {
+        webhookSecret = webhookSecret == null || webhookSecret.isEmpty() ? null : webhookSecret;
+    }
+
+    /** The configuration with the default per-user caps and no WEBHOOK_SECRET (as before those existed). */
+    public FrontendConfig(NatsSettings nats, String host, int port, Set<String> allowedSchemes, Set<String> adminEmails,
+                          int maxBodyBytes, int maxInjectBytes, boolean allowPrivateAddresses,
+                          int maxExecutionSeconds, int maxLogStreams, int maxWaitingRequests) {
+        this(nats, host, port, allowedSchemes, adminEmails, maxBodyBytes, maxInjectBytes, allowPrivateAddresses,
+                maxExecutionSeconds, maxLogStreams, maxWaitingRequests, DEFAULT_MAX_LOG_STREAMS_PER_USER,
+                DEFAULT_MAX_WAITING_REQUESTS_PER_USER, null);
+    }
 
     /** The schemes a worker can clone (public repositories only). */
     static final Set<String> KNOWN_SCHEMES = Set.of("https", "http", "git");
@@ -56,9 +77,24 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
         boolean allowPrivate = env.bool(AddressPolicy.ALLOW_PRIVATE, false);
         // the workers' limit (same variable, same bounds): a task may ask for less, never more
         int maxExecution = env.intValue("MAX_SECONDS_EXECUTION_PER_REQUEST", DEFAULT_MAX_EXECUTION_SECONDS, 1, 3600);
+        // the observer's secret: the frontend only derives each user's key from it (GET /v1/webhook-key)
+        String webhookSecret = env.secret("WEBHOOK_SECRET", "");
         env.validate();
         return new FrontendConfig(nats, host, port, schemes, Set.copyOf(admins), maxBody, maxInject, allowPrivate,
-                maxExecution, DEFAULT_MAX_LOG_STREAMS, DEFAULT_MAX_WAITING_REQUESTS);
+                maxExecution, DEFAULT_MAX_LOG_STREAMS, DEFAULT_MAX_WAITING_REQUESTS, DEFAULT_MAX_LOG_STREAMS_PER_USER,
+                DEFAULT_MAX_WAITING_REQUESTS_PER_USER, webhookSecret);
+    }
+
+    /** The same configuration with another WEBHOOK_SECRET (null or empty: none). */
+    public FrontendConfig withWebhookSecret(String secret) {
+        return new FrontendConfig(nats, host, port, allowedSchemes, adminEmails, maxBodyBytes, maxInjectBytes,
+                allowPrivateAddresses, maxExecutionSeconds, maxLogStreams, maxWaitingRequests, maxLogStreamsPerUser,
+                maxWaitingRequestsPerUser, secret);
+    }
+
+    /** Whether webhooks can be verified at all: there is a WEBHOOK_SECRET to derive the users' keys from. */
+    public boolean webhooksConfigured() {
+        return webhookSecret != null;
     }
 
     /** Which addresses a repository URL may lead to. */
@@ -71,6 +107,18 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
                 Set.copyOf(admins.stream().map(a -> a.toLowerCase(Locale.ROOT)).toList()), 64 * 1024,
                 DEFAULT_MAX_INJECT_BYTES, allowPrivateAddresses, DEFAULT_MAX_EXECUTION_SECONDS,
                 DEFAULT_MAX_LOG_STREAMS, DEFAULT_MAX_WAITING_REQUESTS);
+    }
+
+    /** As the record's, with the secret masked: a configuration may end up in a log line. */
+    @Override
+    public String toString() {
+        return "FrontendConfig[nats=" + nats + ", host=" + host + ", port=" + port + ", allowedSchemes=" + allowedSchemes
+                + ", adminEmails=" + adminEmails + ", maxBodyBytes=" + maxBodyBytes + ", maxInjectBytes="
+                + maxInjectBytes + ", allowPrivateAddresses=" + allowPrivateAddresses + ", maxExecutionSeconds="
+                + maxExecutionSeconds + ", maxLogStreams=" + maxLogStreams + ", maxWaitingRequests="
+                + maxWaitingRequests + ", maxLogStreamsPerUser=" + maxLogStreamsPerUser
+                + ", maxWaitingRequestsPerUser=" + maxWaitingRequestsPerUser + ", webhookSecret="
+                + (webhookSecret == null ? "" : "****") + "]";
     }
 
     /** Server threads: Javalin's default 250 plus one for each request that may be held open. */

@@ -28,8 +28,13 @@ public final class FrontendMain {
                     maxPayload);
             System.exit(2);
         }
-        Javalin app = FrontendApp.create(config, new TaskService(nats, config.maxWaitingRequests()),
-                new LogService(nats, config.maxLogStreams()), new SystemService(nats)).start(config.host(), config.port());
+        if (!config.webhooksConfigured()) {
+            log.warn("WEBHOOK_SECRET is unset: GET /v1/webhook-key answers 404 (and the observer sends no callbacks)");
+        }
+        Javalin app = FrontendApp.create(config,
+                new TaskService(nats, config.maxWaitingRequests(), config.maxWaitingRequestsPerUser()),
+                new LogService(nats, config.maxLogStreams(), config.maxLogStreamsPerUser()), new SystemService(nats))
+                .start(config.host(), config.port());
         log.info("frontend listening on port {}", app.port());
         nats.closeOnShutdown(app::stop);
     }

@@ -21,6 +21,7 @@ final class LogController {
     private static final Logger log = LoggerFactory.getLogger(LogController.class);
     static final String LAST_EVENT_ID = "Last-Event-ID";
     private static final Pattern LINE_BREAK = Pattern.compile("\r\n|\r|\n");
+    private static final Pattern DECIMAL = Pattern.compile("[0-9]{1,19}");
 
     private final LogService logs;
 
@@ -52,21 +53,32 @@ final class LogController {
         }
     }
 
-    /** The id of the last event the client received, when it reconnects. */
-    private static Long lastEventId(Context ctx) {
-        String raw = ctx.header(LAST_EVENT_ID);
+    /**
+     * The id of the last event the client received, when it reconnects: a decimal integer from 0 to
+     * {@code Long.MAX_VALUE - 1} (the stream resumes after it, at id + 1); anything else is 400.
+     */
+    static Long lastEventId(Context ctx) {
+        return parseLastEventId(ctx.header(LAST_EVENT_ID));
+    }
+
+    static Long parseLastEventId(String raw) {
         if (raw == null || raw.isBlank()) {
             return null;
         }
-        try {
-            long value = Long.parseLong(raw.trim());
-            if (value >= 0) {
-                return value;
+        String value = raw.trim();
+        // ASCII digits only (Long.parseLong would take a sign and other scripts' digits), at most 19 of them
+        if (DECIMAL.matcher(value).matches()) {
+            try {
+                long id = Long.parseLong(value);
+                if (id < Long.MAX_VALUE) {
+                    return id;
+                }
+            } catch (NumberFormatException e) {
+                // beyond a long: answered below
             }
-        } catch (NumberFormatException e) {
-            // answered below
         }
-        throw new BadRequestResponse("Header '" + LAST_EVENT_ID + "' must be the id of an event of this stream.");
+        throw new BadRequestResponse("Header '" + LAST_EVENT_ID + "' must be the id of an event of this stream "
+                + "(a whole number from 0 to " + (Long.MAX_VALUE - 1) + ").");
     }
 
     /** SSE framing: {@code id:}, {@code event:}, one {@code data:} line per line of text, a blank line. */

@@ -36,9 +36,23 @@ public final class LogService {
     private final NatsLayer nats;
     private final Limiter streams;
 
+    /** With the default cap per user ({@link FrontendConfig#DEFAULT_MAX_LOG_STREAMS_PER_USER}). */
     public LogService(NatsLayer nats, int maxStreams) {
+        this(nats, maxStreams, FrontendConfig.DEFAULT_MAX_LOG_STREAMS_PER_USER);
+    }
+
+    /**
+     * @param maxStreams        streams open at once, of all users; more are refused ({@link DomainException.Busy})
+     * @param maxStreamsPerUser streams one user may hold open; more are refused ({@link DomainException.TooManyForUser})
+     */
+    public LogService(NatsLayer nats, int maxStreams, int maxStreamsPerUser) {
         this.nats = nats;
-        this.streams = new Limiter(maxStreams, "log streams");
+        this.streams = new Limiter(maxStreams, maxStreamsPerUser, "log streams");
+    }
+
+    /** The streams {@code userId} holds open now (tests). */
+    int streamsOf(String userId) {
+        return streams.heldBy(userId);
     }
 
     /** Where the events go; a write that fails (the client left) ends the stream. */
@@ -51,14 +65,15 @@ public final class LogService {
 
     /**
      * Opens a task's log for following: checks that the task is the user's ({@link DomainException.TaskNotFound})
-     * and takes one of the stream slots ({@link DomainException.Busy}), before anything is sent.
+     * and takes one of the stream slots ({@link DomainException.TooManyForUser} beyond the user's share,
+     * {@link DomainException.Busy} when all are taken), before anything is sent.
      *
      * @param afterSequence the last event the client has (its Last-Event-ID), or null for a new client
      */
     public Follow open(String userId, UUID taskId, Long afterSequence) throws IOException, JetStreamApiException {
         UserTasks tasks = nats.existingUserTasks(userId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
         TaskRecord record = tasks.record(taskId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
-        Limiter.Slot slot = streams.acquire();
+        Limiter.Slot slot = streams.acquire(userId);
         try {
             TaskLogs.Reader reader = nats.logs().reader(taskId, afterSequence == null ? 0 : afterSequence);
             return new Follow(tasks, record, afterSequence == null, reader, slot);

@@ -40,10 +40,23 @@ public final class TaskService {
     private final NatsLayer nats;
     private final Limiter waiting;
 
-    /** @param maxWaiting reads waiting for a task to end at once ({@link #await}); more are refused */
+    /** With the default cap per user ({@link FrontendConfig#DEFAULT_MAX_WAITING_REQUESTS_PER_USER}). */
     public TaskService(NatsLayer nats, int maxWaiting) {
+        this(nats, maxWaiting, FrontendConfig.DEFAULT_MAX_WAITING_REQUESTS_PER_USER);
+    }
+
+    /**
+     * @param maxWaiting        reads waiting for a task to end at once ({@link #await}), of all users; more are refused
+     * @param maxWaitingPerUser such reads one user may hold at once; more are refused
+     */
+    public TaskService(NatsLayer nats, int maxWaiting, int maxWaitingPerUser) {
         this.nats = nats;
-        this.waiting = new Limiter(maxWaiting, "requests waiting for tasks");
+        this.waiting = new Limiter(maxWaiting, maxWaitingPerUser, "waiting reads");
+    }
+
+    /** The waiting reads {@code userId} holds now (tests). */
+    int waitingOf(String userId) {
+        return waiting.heldBy(userId);
     }
 
     /** A creation's outcome: the record, and whether this request created it (false: an Idempotency-Key repeat). */
@@ -182,7 +195,10 @@ public final class TaskService {
 
     /**
      * The record as soon as the task is final or {@code wait} has passed, whichever comes first (looked at every
-     * 100 ms). At most {@code maxWaiting} such reads wait at once: beyond, {@link DomainException.Busy}.
+     * 100 ms). At most {@code maxWaiting} such reads wait at once: beyond, {@link DomainException.Busy}; and at most
+     * {@code maxWaitingPerUser} of one user: beyond, {@link DomainException.TooManyForUser}. A read whose client
+     * has left keeps its slot until its wait is over (Jetty does not read the connection of a request being handled,
+     * so it does not see it close): at most {@link TaskController#MAX_WAIT_SECONDS}.
      */
     public TaskRecord await(String userId, UUID taskId, Duration wait)
             throws IOException, JetStreamApiException, InterruptedException {
@@ -191,7 +207,7 @@ public final class TaskService {
             return record;
         }
         long deadline = System.nanoTime() + wait.toNanos();
-        try (Limiter.Slot ignored = waiting.acquire()) {
+        try (Limiter.Slot ignored = waiting.acquire(userId)) {
             while (true) {
                 long leftMs = (deadline - System.nanoTime()) / 1_000_000;
                 if (leftMs <= 0) {

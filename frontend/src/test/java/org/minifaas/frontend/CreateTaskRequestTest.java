@@ -2,6 +2,7 @@ package org.minifaas.frontend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -70,12 +71,28 @@ class CreateTaskRequestTest {
         for (String bad : List.of("\"ref\":\"-x\"", "\"ref\":\"a..b\"", "\"ref\":\"a b\"", "\"ref\":\"a\\u007fb\"",
                 "\"ref\":\"a\\u00a0b\"", "\"ref\":\"a~1\"", "\"ref\":\"a^\"", "\"ref\":\"a:b\"", "\"ref\":\"a?\"",
                 "\"ref\":\"a*\"", "\"ref\":\"a[b\"", "\"ref\":\"a\\\\b\"", "\"ref\":\"\"", "\"ref\":[\"main\"]",
-                "\"ref\":\"" + "r".repeat(256) + "\"", "\"timeoutSeconds\":21", "\"timeoutSeconds\":0",
+                "\"ref\":\"" + "r".repeat(256) + "\"", "\"ref\":\"main@{1}\"", "\"ref\":\"@{-1}\"",
+                "\"ref\":\"main@{upstream}\"", "\"ref\":\"a@{\"", "\"timeoutSeconds\":21", "\"timeoutSeconds\":0",
                 "\"timeoutSeconds\":2.0", "\"timeoutSeconds\":true", "\"callbackUrl\":\"http://localhost/x\"",
                 "\"callbackUrl\":\"http://10.1.2.3/x\"", "\"callbackUrl\":\"mailto:a@b.c\"",
                 "\"callbackUrl\":\"https://a:b@example.com/\"", "\"callbackUrl\":{}")) {
             assertThrows(DomainException.InvalidRequest.class,
                     () -> parseV1("{\"url\":\"https://example.com/a.git\"," + bad + "}"), bad);
+        }
+    }
+
+    /** The worker's GitSource.refProblem, case by case: what it refuses is a 400 here, what it takes is accepted. */
+    @Test
+    void refsAreCheckedAsTheWorkerChecksThem() {
+        for (String ok : List.of("main", "v1.2", "feature/x-1.2_b@c", "@", "a@b", "a{1}", "a}@", "x-", "a.b",
+                "r".repeat(255), "0123456789abcdef0123456789abcdef01234567")) {
+            assertEquals(ok, parseV1("{\"url\":\"https://example.com/a.git\",\"ref\":\"" + ok + "\"}").ref(), ok);
+        }
+        for (String bad : List.of("main@{1}", "@{-1}", "HEAD@{yesterday}", "main@{upstream}", "@{", "-b", "a..b",
+                "a\\tb", "a\\u2028b", "a~", "a^{}", "a:b", "a?", "a*", "a[", "a\\\\b", "r".repeat(256))) {
+            DomainException.InvalidRequest e = assertThrows(DomainException.InvalidRequest.class,
+                    () -> parseV1("{\"url\":\"https://example.com/a.git\",\"ref\":\"" + bad + "\"}"), bad);
+            assertTrue(e.getMessage().startsWith("Field 'ref'"), e.getMessage());
         }
     }
 

@@ -44,4 +44,32 @@ class FrontendConfigTest {
                     e.getMessage());
         }
     }
+
+    @Test
+    void theWebhookSecretIsReadMasked() {
+        Env env = new Env(Map.of("WEBHOOK_SECRET", "hunter2"));
+        FrontendConfig config = FrontendConfig.fromEnv(env);
+        assertEquals("hunter2", config.webhookSecret());
+        assertTrue(config.webhooksConfigured());
+        assertTrue(env.summary().contains("WEBHOOK_SECRET=****"), env.summary());
+        assertFalse(env.summary().contains("hunter2"), env.summary());
+        assertFalse(config.toString().contains("hunter2"), config.toString());
+        assertTrue(config.toString().contains("webhookSecret=****"), config.toString());
+
+        Env unset = new Env(Map.of());
+        FrontendConfig none = FrontendConfig.fromEnv(unset);
+        assertEquals(null, none.webhookSecret());
+        assertFalse(none.webhooksConfigured());
+        assertTrue(unset.summary().contains("WEBHOOK_SECRET="), unset.summary());
+        assertFalse(FrontendConfig.fromEnv(new Env(Map.of("WEBHOOK_SECRET", ""))).webhooksConfigured());
+    }
+
+    @Test
+    void theCapsPerUserAreTenStreamsAndTenWaitingReads() {
+        FrontendConfig config = FrontendConfig.fromEnv(new Env(Map.of()));
+        assertEquals(200, config.maxLogStreams());
+        assertEquals(100, config.maxWaitingRequests());
+        assertEquals(10, config.maxLogStreamsPerUser());
+        assertEquals(10, config.maxWaitingRequestsPerUser());
+    }
 }

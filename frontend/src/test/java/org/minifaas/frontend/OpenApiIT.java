@@ -48,7 +48,8 @@ class OpenApiIT {
 
     @BeforeAll
     static void start() throws Exception {
-        frontend = RunningFrontend.start(s -> s.withMaxActiveTasks(4), List.of(ADMIN));
+        frontend = RunningFrontend.start(s -> s.withMaxActiveTasks(4), List.of(ADMIN), false,
+                c -> c.withWebhookSecret("openapi-secret"));
         nats = frontend.nats;
         api = new V1Client(frontend.base);
         HttpResponse<byte[]> r = api.get(null, "/v1/openapi.json"); // no identity needed
@@ -77,7 +78,8 @@ class OpenApiIT {
             }
         }));
         assertTrue(registered.contains("get /v1/tasks/{id}/files/{name}"), registered.toString());
-        assertEquals(16, registered.size(), registered.toString());
+        assertTrue(registered.contains("get /v1/webhook-key"), registered.toString());
+        assertEquals(17, registered.size(), registered.toString());
         assertEquals(registered, documented);
         for (String schema : List.of("Task", "TaskPage", "Error", "CreateTaskRequestV1")) {
             assertNotNull(doc.get("components").get("schemas").get(schema), schema);
@@ -156,6 +158,8 @@ class OpenApiIT {
         assertDocumented("get", "/v1/tasks/{id}/files/{name}", api.get(user, "/v1/tasks/" + done + "/files/stdout.txt"));
         assertDocumented("get", "/v1/tasks/{id}/files/{name}", api.get(user, "/v1/tasks/" + done + "/files/error.txt"));
         assertDocumented("get", "/v1/tasks", api.get(user, "/v1/tasks?status=FINISHED"));
+        assertDocumented("get", "/v1/webhook-key", api.get(user, "/v1/webhook-key"));
+        assertDocumented("get", "/v1/webhook-key", api.get(null, "/v1/webhook-key"));
         assertDocumented("post", "/v1/tasks", api.create(user, task)); // the 4th task: at the quota of this frontend
         assertDocumented("post", "/v1/tasks", api.create(user, task)); // 429
 
@@ -183,6 +187,15 @@ class OpenApiIT {
         assertDocumented("post", "/injectFile", api.send(api.request("root", "/injectFile")
                 .header("X-Forwarded-Email", ADMIN).POST(HttpRequest.BodyPublishers.ofString("plain"))));
         assertTrue(validated >= 35, "JSON answers validated: " + validated);
+    }
+
+    @Test
+    void theWebhookKeyOfAServerWithoutWebhooksIsADocumented404() throws Exception {
+        try (RunningFrontend plain = RunningFrontend.start(s -> s, List.of())) {
+            HttpResponse<byte[]> r = new V1Client(plain.base).get("openapi-nokey", "/v1/webhook-key");
+            assertEquals(404, r.statusCode());
+            assertDocumented("get", "/v1/webhook-key", r);
+        }
     }
 
     static HttpResponse<byte[]> inject(String email) throws Exception {

@@ -16,12 +16,16 @@ final class RunningFrontend implements AutoCloseable {
     final NatsTestServer server;
     final NatsLayer nats;
     final Javalin app;
+    final TaskService tasks;
+    final LogService logs;
     final String base;
 
-    private RunningFrontend(NatsTestServer server, NatsLayer nats, Javalin app) {
+    private RunningFrontend(NatsTestServer server, NatsLayer nats, Javalin app, TaskService tasks, LogService logs) {
         this.server = server;
         this.nats = nats;
         this.app = app;
+        this.tasks = tasks;
+        this.logs = logs;
         this.base = "http://127.0.0.1:" + app.port();
     }
 
@@ -41,15 +45,17 @@ final class RunningFrontend implements AutoCloseable {
         NatsTestServer server = NatsTestServer.start();
         NatsLayer nats = NatsLayer.connect(settings.apply(server.settings()), "frontend-test");
         FrontendConfig c = config.apply(FrontendConfig.forTests(nats.settings(), admins, allowPrivateAddresses));
-        Javalin app = FrontendApp.create(c, new TaskService(nats, c.maxWaitingRequests()),
-                new LogService(nats, c.maxLogStreams()), new SystemService(nats)).start("127.0.0.1", 0);
-        return new RunningFrontend(server, nats, app);
+        TaskService tasks = new TaskService(nats, c.maxWaitingRequests(), c.maxWaitingRequestsPerUser());
+        LogService logs = new LogService(nats, c.maxLogStreams(), c.maxLogStreamsPerUser());
+        Javalin app = FrontendApp.create(c, tasks, logs, new SystemService(nats)).start("127.0.0.1", 0);
+        return new RunningFrontend(server, nats, app, tasks, logs);
     }
 
-    /** {@code config} with other caps on log streams and waiting reads. */
+    /** {@code config} with other caps on log streams and waiting reads (of everyone; per user as they were). */
     static FrontendConfig withCaps(FrontendConfig c, int logStreams, int waitingRequests) {
         return new FrontendConfig(c.nats(), c.host(), c.port(), c.allowedSchemes(), c.adminEmails(), c.maxBodyBytes(),
-                c.maxInjectBytes(), c.allowPrivateAddresses(), c.maxExecutionSeconds(), logStreams, waitingRequests);
+                c.maxInjectBytes(), c.allowPrivateAddresses(), c.maxExecutionSeconds(), logStreams, waitingRequests,
+                c.maxLogStreamsPerUser(), c.maxWaitingRequestsPerUser(), c.webhookSecret());
     }
 
     @Override

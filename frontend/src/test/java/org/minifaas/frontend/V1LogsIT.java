@@ -151,10 +151,17 @@ class V1LogsIT {
                 assertEquals(ids(all.subList(cut + 1, all.size())), ids(rest), "after " + all.get(cut).id());
             }
         }
-        for (String bad : List.of("x", "-1", "1.5")) {
+        // the stream resumes at id + 1: the largest long (and anything beyond a long) is a 400, not a 500
+        for (String bad : List.of("x", "-1", "1.5", "9223372036854775807", "9223372036854775808",
+                "99999999999999999999999", "+1", "1e3", "0x10")) {
             HttpResponse<byte[]> r = api.send(api.request(user, "/v1/tasks/" + id + "/logs").header("Last-Event-ID", bad));
             assertEquals(400, r.statusCode(), bad);
+            assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"), bad);
             assertTrue(json(r).get("error").asText().contains("Last-Event-ID"));
+        }
+        // the largest id allowed opens a stream (with nothing after it)
+        try (V1Client.Stream s = api.logs(user, id, Long.toString(Long.MAX_VALUE - 1))) {
+            assertEquals(200, s.response.statusCode());
         }
     }
 

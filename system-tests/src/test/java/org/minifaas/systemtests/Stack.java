@@ -108,6 +108,7 @@ final class Stack implements AutoCloseable {
                 "NATS_SERVER_ADDRESS", server.settings().serverUrl(),
                 "REPO_ALLOW_PRIVATE_ADDRESSES", "true",
                 "MAX_SECONDS_EXECUTION_PER_REQUEST", Integer.toString(maxSeconds),
+                "WEBHOOK_SECRET", WEBHOOK_SECRET,
                 "ADMIN_USERS", "admin@example.com")));
         Javalin app = FrontendApp.create(frontendConfig,
                 new TaskService(frontendNats, frontendConfig.maxWaitingRequests()),

@@ -304,16 +304,26 @@ class TaskApiV1SystemIT {
             JsonNode posted = Json.MAPPER.readTree(second[0]);
             assertEquals(id, posted.get("id").asText());
             assertEquals("FINISHED", posted.get("status").asText());
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(Stack.WEBHOOK_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            String expected = "sha256=" + HexFormat.of().formatHex(mac.doFinal(second[0].getBytes(StandardCharsets.UTF_8)));
-            assertEquals(expected, second[1], "signed with WEBHOOK_SECRET");
+            // signed with the owner's own key, as the frontend hands it out, not with the server's secret
+            HttpResponse<String> key = stack.call("GET", "/v1/webhook-key", user, null);
+            assertEquals(200, key.statusCode(), key.body());
+            String expected = hmac(json(key).get("key").asText(), second[0]);
+            assertEquals(expected, second[1], "signed with the owner's key");
+            assertFalse(hmac(Stack.WEBHOOK_SECRET, second[0]).equals(second[1]));
+            String otherKey = json(stack.call("GET", "/v1/webhook-key", user(), null)).get("key").asText();
+            assertFalse(hmac(otherKey, second[0]).equals(second[1]), "another user's key does not verify it");
             JsonNode r = Poll.until(Duration.ofSeconds(30), () -> json(stack.call("GET", "/v1/tasks/" + id, user, null)),
                     rec -> rec.get("callback").get("state").asText().equals("DELIVERED"), "the record to say delivered");
             assertEquals(2, r.get("callback").get("attempts").asInt(), r.toString());
         } finally {
             receiver.stop(0);
         }
+    }
+
+    private static String hmac(String key, String body) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Processes whose command line contains {@code marker} (the function's child carries it). */
