@@ -133,7 +133,13 @@ final class Egress {
         try {
             String ownNet = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
             Path holderNet = Path.of("/proc", Long.toString(holder.pid()), "ns", "net");
-            await(() -> !ownNet.equals(Files.readSymbolicLink(holderNet).toString()), holder, "its namespaces");
+            // its namespaces exist, and its user namespace has its id maps: unshare writes them just after creating
+            // the namespaces, and a sandbox entering the namespace before that has no mapped ids there, so that
+            // bubblewrap's own user namespace is refused (EPERM), seen on a loaded machine
+            Path holderProc = Path.of("/proc", Long.toString(holder.pid()));
+            await(() -> !ownNet.equals(Files.readSymbolicLink(holderNet).toString())
+                    && !Files.readString(holderProc.resolve("uid_map")).isBlank()
+                    && !Files.readString(holderProc.resolve("gid_map")).isBlank(), holder, "its namespaces");
             List<String> slirpCommand = new ArrayList<>(join);
             slirpCommand.addAll(asAccount);
             // at most 4096 connections at once for one function
