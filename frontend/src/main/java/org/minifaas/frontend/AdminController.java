@@ -5,6 +5,7 @@ import io.javalin.http.Context;
 import io.javalin.http.UploadedFile;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The administrators' endpoints; the route tree gives them {@link Role#ADMIN}, checked before they run. */
@@ -14,10 +15,12 @@ final class AdminController {
 
     private final FrontendConfig config;
     private final SystemService system;
+    private final SystemHistory history;
 
-    AdminController(FrontendConfig config, SystemService system) {
+    AdminController(FrontendConfig config, SystemService system, SystemHistory history) {
         this.config = config;
         this.system = system;
+        this.history = history;
     }
 
     /** {@code GET /getSystemStatus}. */
@@ -31,6 +34,20 @@ final class AdminController {
         body.put("running", status.running());
         body.put("data", status.logs());
         body.put("warnings", status.warnings());
+        ctx.json(body);
+    }
+
+    /** {@code GET /v1/system/history}: the last hour's samples, oldest first (empty after a restart). */
+    void history(Context ctx) {
+        List<Map<String, Object>> body = history.lastWindow().stream().map(s -> {
+            Map<String, Object> sample = new LinkedHashMap<>();
+            sample.put("at", s.at().toString());
+            sample.put("backlog", s.backlog());
+            sample.put("running", s.running());
+            sample.put("live_workers", s.liveWorkers());
+            sample.put("number_of_workers", s.numberOfWorkers());
+            return sample;
+        }).toList();
         ctx.json(body);
     }
 

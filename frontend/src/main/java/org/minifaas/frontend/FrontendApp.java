@@ -44,9 +44,11 @@ public final class FrontendApp {
         LegacyController legacy = new LegacyController(config, tasks);
         TaskController taskApi = new TaskController(config, tasks);
         LogController logApi = new LogController(logs);
-        AdminController admin = new AdminController(config, system);
+        SystemHistory history = SystemHistory.of(system);
+        AdminController admin = new AdminController(config, system, history);
         MetaController meta = new MetaController(system);
         WebhookKeyController webhookKey = new WebhookKeyController(config);
+        ConsoleController console = new ConsoleController();
         int multipartLimit = config.maxInjectBytes() + AdminController.MULTIPART_OVERHEAD;
         return Javalin.create(app -> {
             app.startup.showJavalinBanner = false;
@@ -61,7 +63,9 @@ public final class FrontendApp {
             app.jetty.multipartConfig.maxFileSize(multipartLimit, SizeUnit.BYTES);
             app.jetty.multipartConfig.maxTotalRequestSize(multipartLimit, SizeUnit.BYTES);
             app.jetty.multipartConfig.maxInMemoryFileSize(multipartLimit, SizeUnit.BYTES);
-            app.staticFiles.enableWebjars(); // Swagger UI's files, for /docs
+            app.staticFiles.enableWebjars(); // Swagger UI's files for /docs, uPlot's for the console
+            app.events.serverStarted(history::start);
+            app.events.serverStopping(history::close);
 
             app.routes.beforeMatched(ctx -> checkAccess(ctx, config, system));
             app.routes.apiBuilder(() -> {
@@ -69,12 +73,18 @@ public final class FrontendApp {
                 get("/docs", meta::docs, Role.PUBLIC);
                 get("/v1/openapi.json", meta::openApi, Role.PUBLIC);
 
+                get("/", console::tasks, Role.PUBLIC);
+                get("/tasks/{id}", console::task, Role.PUBLIC);
+                get("/admin", console::admin, Role.ADMIN);
+                get("/console/{file}", console::asset, Role.PUBLIC);
+
                 post("/createTask", legacy::createTask);
                 get("/getTaskStatus", legacy::taskStatus);
                 get("/getAllTasks", legacy::allTasks);
                 get("/getTaskResult", legacy::taskResult);
                 get("/getSystemStatus", admin::systemStatus, Role.ADMIN);
                 post("/injectFile", admin::injectFile, Role.ADMIN);
+                get("/v1/system/history", admin::history, Role.ADMIN);
 
                 get("/v1/webhook-key", webhookKey::key);
                 path("/v1/tasks", () -> {
@@ -89,17 +99,17 @@ public final class FrontendApp {
                     });
                 });
             });
-            mapErrors(app.routes, system);
+            mapErrors(app.routes, system, console);
         });
     }
 
     /**
      * Identity and roles, once for every matched request, in this order: who is calling (401), whether NATS is
      * there to answer at all (503 at once, instead of every call failing or waiting for a timeout), and the route's
-     * role (403). Public routes and Swagger UI's files skip all three.
+     * role (403). Public routes and the webjars' files (Swagger UI, uPlot) skip all three.
      */
     private static void checkAccess(Context ctx, FrontendConfig config, SystemService system) {
-        if (ctx.routeRoles().contains(Role.PUBLIC) || ctx.path().startsWith(MetaController.WEBJAR)) {
+        if (ctx.routeRoles().contains(Role.PUBLIC) || ctx.path().startsWith("/webjars/")) {
             return;
         }
         Identity identity = Identity.fromHeaders(ctx.header(Identity.USER_HEADER), ctx.header(Identity.EMAIL_HEADER));
@@ -112,39 +122,46 @@ public final class FrontendApp {
         }
     }
 
-    /** Every error a route can end in, to its status and a JSON {"error": ...} body. */
-    private static void mapErrors(RoutesConfig routes, SystemService system) {
+    /**
+     * Every error a route can end in, to its status and a JSON {"error": ...} body (an HTML page for a browser on
+     * one of the console's pages).
+     */
+    private static void mapErrors(RoutesConfig routes, SystemService system, ConsoleController console) {
         routes.exception(DomainException.class, (e, ctx) -> {
             int status = STATUS.getOrDefault(e.getClass(), 500);
             if (e instanceof DomainException.Busy || e instanceof DomainException.TooManyForUser) {
                 ctx.header("Retry-After", "1");
             }
-            error(ctx, status, e.getMessage());
+            error(console, ctx, status, e.getMessage());
         });
-        routes.exception(QuotaExceededException.class, (e, ctx) -> error(ctx, 429, e.getMessage()));
+        routes.exception(QuotaExceededException.class, (e, ctx) -> error(console, ctx, 429, e.getMessage()));
         routes.exception(IOException.class, (e, ctx) -> {
             log.warn("{} {}: NATS unavailable: {}", ctx.method(), ctx.path(), e.toString());
-            error(ctx, 503, UNAVAILABLE);
+            error(console, ctx, 503, UNAVAILABLE);
         });
         routes.exception(HttpResponseException.class, (e, ctx) -> {
             if (e.getStatus() == 413) {
                 ctx.header("Connection", "close"); // the rest of the refused body may be left unread: no reuse
             }
-            error(ctx, e.getStatus(), e.getMessage());
+            error(console, ctx, e.getStatus(), e.getMessage());
         });
         routes.exception(Exception.class, (e, ctx) -> {
             if (!system.natsAvailable()) {
                 // NATS went away during the call (jnats refuses writes while disconnected)
                 log.warn("{} {}: NATS unavailable: {}", ctx.method(), ctx.path(), e.toString());
-                error(ctx, 503, UNAVAILABLE);
+                error(console, ctx, 503, UNAVAILABLE);
                 return;
             }
             log.error("{} {} failed", ctx.method(), ctx.path(), e);
-            error(ctx, 500, "Internal error; the request may be retried.");
+            error(console, ctx, 500, "Internal error; the request may be retried.");
         });
     }
 
-    private static void error(Context ctx, int status, String message) {
+    private static void error(ConsoleController console, Context ctx, int status, String message) {
+        if (ConsoleController.wantsHtml(ctx)) {
+            console.errorPage(ctx, status, message);
+            return;
+        }
         ctx.status(status).json(Map.of("error", message));
     }
 }

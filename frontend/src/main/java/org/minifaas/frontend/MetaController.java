@@ -21,7 +21,7 @@ final class MetaController {
         this.system = system;
         this.openApi = resource("/openapi.json");
         this.docsPage = new String(resource("/docs.html"), StandardCharsets.UTF_8)
-                .replace("{{swaggerUi}}", WEBJAR + swaggerUiVersion());
+                .replace("{{swaggerUi}}", WEBJAR + webjarVersion("org.webjars", "swagger-ui"));
     }
 
     /** {@code GET /healthz}: whether the frontend is connected to NATS. */
@@ -43,7 +43,8 @@ final class MetaController {
         ctx.html(docsPage);
     }
 
-    private static byte[] resource(String name) {
+    /** A file of the frontend's jar, which must be there. */
+    static byte[] resource(String name) {
         try (InputStream in = MetaController.class.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException(name + " is missing from the frontend's jar");
@@ -54,13 +55,13 @@ final class MetaController {
         }
     }
 
-    /** The webjar's version, from its Maven metadata (its files sit under a folder of that name). */
-    private static String swaggerUiVersion() {
+    /** A webjar's version, from its Maven metadata (its files sit under a folder of that name). */
+    static String webjarVersion(String groupId, String artifactId) {
         Properties p = new Properties();
         try (InputStream in = MetaController.class.getResourceAsStream(
-                "/META-INF/maven/org.webjars/swagger-ui/pom.properties")) {
+                "/META-INF/maven/" + groupId + "/" + artifactId + "/pom.properties")) {
             if (in == null) {
-                throw new IllegalStateException("the swagger-ui webjar is missing from the classpath");
+                throw new IllegalStateException("the " + artifactId + " webjar is missing from the classpath");
             }
             p.load(in);
         } catch (IOException e) {

@@ -79,7 +79,7 @@ class OpenApiIT {
         }));
         assertTrue(registered.contains("get /v1/tasks/{id}/files/{name}"), registered.toString());
         assertTrue(registered.contains("get /v1/webhook-key"), registered.toString());
-        assertEquals(17, registered.size(), registered.toString());
+        assertEquals(22, registered.size(), registered.toString());
         assertEquals(registered, documented);
         for (String schema : List.of("Task", "TaskPage", "Error", "CreateTaskRequestV1")) {
             assertNotNull(doc.get("components").get("schemas").get(schema), schema);
@@ -123,6 +123,21 @@ class OpenApiIT {
         assertDocumented("get", "/healthz", api.get(null, "/healthz"));
         assertDocumented("get", "/docs", api.get(null, "/docs"));
         assertDocumented("get", "/v1/openapi.json", api.get(null, "/v1/openapi.json"));
+
+        // the web console: pages, files, and the admin page's errors as HTML for browsers, JSON otherwise
+        assertDocumented("get", "/", api.get(null, "/"));
+        assertDocumented("get", "/tasks/{id}", api.get(null, "/tasks/" + UUID.randomUUID()));
+        assertDocumented("get", "/console/{file}", api.get(null, "/console/console.css"));
+        assertDocumented("get", "/console/{file}", api.get(null, "/console/tasks.js"));
+        assertDocumented("get", "/console/{file}", api.get(null, "/console/nope.js"));
+        assertDocumented("get", "/admin", api.send(api.request("root", "/admin").header("X-Forwarded-Email", ADMIN)));
+        assertDocumented("get", "/admin", api.get("root", "/admin"));
+        assertDocumented("get", "/admin", api.send(api.request("root", "/admin").header("Accept", "text/html")));
+        assertDocumented("get", "/admin", api.send(api.request(null, "/admin").header("Accept", "text/html")));
+        assertDocumented("get", "/admin", api.get(null, "/admin"));
+        assertDocumented("get", "/v1/system/history", api.send(api.request("root", "/v1/system/history")
+                .header("X-Forwarded-Email", ADMIN)));
+        assertDocumented("get", "/v1/system/history", api.get("root", "/v1/system/history"));
 
         // v1
         HttpResponse<byte[]> created = api.send(api.createRequest(user, task, "key-1"));
