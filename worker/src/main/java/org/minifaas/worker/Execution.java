@@ -15,9 +15,10 @@ import org.minifaas.common.model.TaskStatus;
  * @param runMs        the function's own run (null: it did not run)
  * @param exitCode     the function's exit status (null: it did not run, or was killed: time, memory, cancel)
  * @param binaryCached whether the binary came from the cache (null: not reached)
+ * @param cloneSkipped whether a known commit ran from the caches without a clone (null: not reached)
  */
 public record Execution(TaskStatus status, Map<String, byte[]> files, String reason, String commit, Long cloneMs,
-                        Long buildMs, Long runMs, Integer exitCode, Boolean binaryCached) {
+                        Long buildMs, Long runMs, Integer exitCode, Boolean binaryCached, Boolean cloneSkipped) {
     static final String CANCELLED = "cancelled by its owner while running";
 
     /** FINISHED_WITH_ERRORS with what was printed and the reason in error.txt. */
@@ -33,7 +34,7 @@ public record Execution(TaskStatus status, Map<String, byte[]> files, String rea
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("stdout.txt", stdout);
         files.put("stderr.txt", stderr);
-        return new Execution(TaskStatus.FINISHED, files, "exit code 0", null, null, null, null, 0, null);
+        return new Execution(TaskStatus.FINISHED, files, "exit code 0", null, null, null, null, 0, null, null);
     }
 
     /** CANCELLED, with what was printed until then. */
@@ -50,17 +51,23 @@ public record Execution(TaskStatus status, Map<String, byte[]> files, String rea
         files.put("stdout.txt", stdout);
         files.put("stderr.txt", stderr);
         files.put("error.txt", line(reason));
-        return new Execution(status, files, reason, null, null, null, null, null, null);
+        return new Execution(status, files, reason, null, null, null, null, null, null, null);
     }
 
     /** The function's exit status, for a run that ended by itself. */
     Execution withExitCode(int code) {
-        return new Execution(status, files, reason, commit, cloneMs, buildMs, runMs, code, binaryCached);
+        return new Execution(status, files, reason, commit, cloneMs, buildMs, runMs, code, binaryCached, cloneSkipped);
     }
 
     /** With the facts of the steps reached (null for those that were not). */
     Execution with(String commitId, Long clone, Long build, Long run, Boolean cached) {
-        return new Execution(status, files, reason, commitId, clone, build, run, exitCode, cached);
+        return new Execution(status, files, reason, commitId, clone, build, run, exitCode, cached,
+                cached == null ? null : false);
+    }
+
+    /** Ran a known commit from the caches: no clone. */
+    Execution withoutClone() {
+        return new Execution(status, files, reason, commit, cloneMs, buildMs, runMs, exitCode, binaryCached, true);
     }
 
     /** The record's one-line error: the reason of a failure, none when FINISHED. */

@@ -5,10 +5,12 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -177,6 +179,44 @@ final class GitSource {
             return unreachable(url);
         }
         return new Cloned(ids[0], ids[1], null, false);
+    }
+
+    /**
+     * The commit {@code ref} names now (null or empty: the default branch), from one ref advertisement
+     * ({@code git ls-remote}, in a sandbox like the clone), or empty when it cannot be told: the caller then clones
+     * as usual, which reports any problem. A full commit id names itself, without asking the server.
+     */
+    Optional<String> resolve(String url, String ref, Cancellation cancellation) throws IOException, InterruptedException {
+        if (refused(url) != null) {
+            return Optional.empty();
+        }
+        if (ref != null && !ref.isEmpty()) {
+            if (refProblem(ref).isPresent()) {
+                return Optional.empty();
+            }
+            if (COMMIT_ID.matcher(ref).matches()) {
+                return Optional.of(ref.toLowerCase(Locale.ROOT));
+            }
+        }
+        List<String> wanted = ref == null || ref.isEmpty() ? List.of("HEAD")
+                : List.of("refs/heads/" + ref, "refs/tags/" + ref + "^{}", "refs/tags/" + ref);
+        List<String> argv = new ArrayList<>(List.of("git", "-c", "http.followRedirects=false",
+                "ls-remote", "--", url));
+        argv.addAll(ref == null || ref.isEmpty() ? List.of("HEAD") : List.of("refs/heads/" + ref, "refs/tags/" + ref));
+        Outcome listed = sandbox.run(new SandboxCommand(argv, account, List.of(), "/", environment(), network,
+                config.buildLimits(), config.cloneTimeout(), 256 * 1024, OutputListener.NONE, cancellation));
+        if (listed.exitCode() != 0 || listed.timedOut() || listed.cancelled()) {
+            return Optional.empty();
+        }
+        Map<String, String> advertised = new LinkedHashMap<>();
+        for (String line : new String(listed.stdout(), StandardCharsets.UTF_8).split("\n")) {
+            String[] parts = line.split("\t", 2);
+            if (parts.length == 2 && parts[0].matches("[0-9a-f]{40,64}")) {
+                advertised.putIfAbsent(parts[1], parts[0]);
+            }
+        }
+        // as `git clone --branch` chooses: a branch before a tag; an annotated tag by the commit it points to
+        return wanted.stream().map(advertised::get).filter(Objects::nonNull).findFirst();
     }
 
     private Cloned unreachable(String url) {

@@ -3,6 +3,8 @@ package org.minifaas.worker;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,6 +34,10 @@ public final class TaskExecutor {
     private final GoBuilder builder;
     private final FunctionRunner runner;
     private final BinaryCache binaries;
+    private final Path binariesDir;
+    private final KnownCommits commits;
+    /** Repositories with a commit in {@link #commits} (since this worker started). */
+    private final Set<String> knownRepositories = ConcurrentHashMap.newKeySet();
     private final Optional<RunAccount> buildAccount;
     /** Removes finished tasks' directories off the task's critical path, in order. */
     private final ExecutorService cleaner = Executors.newSingleThreadExecutor(Threads.daemon("task-cleanup"));
@@ -47,7 +53,9 @@ public final class TaskExecutor {
         this.git = new GitSource(config, sandbox, runAccount, this.buildAccount);
         this.builder = new GoBuilder(config, sandbox, this.buildAccount, workspace);
         this.runner = new FunctionRunner(config, sandbox, runAccount);
-        this.binaries = new BinaryCache(config.workDir().resolve("binaries"), config.binaryCacheEntries());
+        this.binariesDir = config.workDir().resolve("binaries");
+        this.binaries = new BinaryCache(binariesDir, config.binaryCacheEntries());
+        this.commits = new KnownCommits(config.workDir().resolve("commits"), config.binaryCacheEntries());
     }
 
     /** The directory tasks run in; exposed for the tests' leak checks. */
@@ -123,6 +131,29 @@ public final class TaskExecutor {
         Path src = dir.resolve("src");
         progress.phase("cloning");
         long start = System.nanoTime();
+        // a commit run before, its binary and files still kept: no clone, no build. Only asked for repositories this
+        // worker kept a commit of (a new repository would pay the ref advertisement on top of its clone)
+        Optional<String> resolved = knownRepositories.contains(task.repoUrl())
+                ? git.resolve(task.repoUrl(), task.ref(), cancellation) : Optional.empty();
+        if (resolved.isPresent()) {
+            Optional<KnownCommits.Known> known = commits.get(builder.cacheKey(resolved.get()));
+            Optional<Path> binary = known.flatMap(k -> binaries.get(k.binaryKey()));
+            if (binary.isPresent()) {
+                long resolveMs = millisSince(start);
+                if (cancellation.isCancelled()) {
+                    return Execution.cancelled().with(resolved.get(), resolveMs, null, null, null);
+                }
+                progress.phase("cached");
+                progress.phase("running");
+                start = System.nanoTime();
+                Execution execution = runner.run(task, known.get().source(), binary.get(), progress.runOutput(),
+                        cancellation);
+                long runMs = millisSince(start);
+                log.info("task {} timings: clone skipped ({} ms to resolve {}), build 0 ms (cached), run {} ms: {}",
+                        task.taskId(), resolveMs, resolved.get(), runMs, execution.reason());
+                return execution.with(resolved.get(), resolveMs, 0L, runMs, true).withoutClone();
+            }
+        }
         GitSource.Cloned cloned = git.cloneInto(task.repoUrl(), task.ref(), src, cancellation);
         long cloneMs = millisSince(start);
         if (cloned.cancelled()) {
@@ -152,6 +183,11 @@ public final class TaskExecutor {
             }
             // the build's sandbox has ended: nothing can change its output while the worker copies it
             binary = binaries.put(key, built.binary()).orElse(BinaryCache.copyOut(built.binary(), dir.resolve("function")));
+        }
+        if (binary.startsWith(binariesDir)) {
+            if (commits.remember(builder.cacheKey(commit), key, src) || commits.get(builder.cacheKey(commit)).isPresent()) {
+                knownRepositories.add(task.repoUrl()); // the next task of this commit needs no clone
+            }
         }
         long buildMs = millisSince(start);
         if (cancellation.isCancelled()) {

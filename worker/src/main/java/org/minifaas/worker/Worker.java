@@ -214,11 +214,12 @@ public final class Worker implements AutoCloseable {
                         if (r.status() == TaskStatus.CANCELLED) {
                             return r.commit() != null || execution.commit() == null ? r
                                     : r.withRunFacts(execution.commit(), execution.cloneMs(), execution.buildMs(),
-                                            execution.runMs(), execution.exitCode(), execution.binaryCached());
+                                            execution.runMs(), execution.exitCode(), execution.binaryCached())
+                                            .withCloneSkipped(execution.cloneSkipped());
                         }
                         return r.status().isFinal() ? r : r.finished(ending.status(), execution.commit(),
                                 execution.cloneMs(), execution.buildMs(), execution.runMs(), execution.exitCode(),
-                                execution.binaryCached(), ending.error());
+                                execution.binaryCached(), ending.error()).withCloneSkipped(execution.cloneSkipped());
                     })
                     .map(TaskRecord::status).orElse(ending.status()));
             persistently("announce the end of task " + id, () -> announceEnd(task, finalStatus));

@@ -85,6 +85,59 @@ class TaskRecordIT {
         assertTrue(second.buildMs() < first.buildMs(), "a cached binary is found faster than compiled: " + second);
     }
 
+    /** Prints the file data.txt of its repository (its working directory): a run without a clone still has it. */
+    static final String READS_ITS_FILE = """
+            package main
+
+            import (
+            \t"fmt"
+            \t"os"
+            )
+
+            func main() {
+            \tb, err := os.ReadFile("data.txt")
+            \tif err != nil {
+            \t\tfmt.Println("no data:", err)
+            \t\tos.Exit(4)
+            \t}
+            \tfmt.Print(string(b))
+            }
+            """;
+
+    @Test
+    void aKnownCommitRunsWithoutACloneAndAMovedBranchIsClonedAgain() throws Exception {
+        String name = "known-" + UUID.randomUUID();
+        String url = stack.git.createRepo(name, Map.of("go.mod", Functions.GO_MOD, "main.go", READS_ITS_FILE,
+                "data.txt", "first " + name + "\n"));
+        TaskRecord first = run(url, null, 0);
+        assertEquals(TaskStatus.FINISHED, first.status(), first::toString);
+        assertEquals(false, first.cloneSkipped(), "the first run clones: " + first);
+
+        UUID id = submit(stack.nats, task(url, null, 0));
+        awaitFinal(stack.nats, id, WAIT);
+        TaskRecord again = record(stack.nats, id);
+        assertEquals(TaskStatus.FINISHED, again.status(), again::toString);
+        assertEquals(true, again.cloneSkipped(), "the same commit again: no clone: " + again);
+        assertEquals(true, again.binaryCached());
+        assertEquals(first.commit(), again.commit());
+        assertEquals("first " + name + "\n", results(stack.nats, id).get("stdout.txt"),
+                "its repository's files are its working directory all the same");
+        assertTrue(again.cloneMs() < first.cloneMs(), "resolving a ref is quicker than cloning: " + again);
+
+        // the branch moves: the new commit is cloned (and its new tree built)
+        String moved = stack.git.commit(name, Map.of("data.txt", "second\n"), "second");
+        UUID third = submit(stack.nats, task(url, null, 0));
+        awaitFinal(stack.nats, third, WAIT);
+        TaskRecord r = record(stack.nats, third);
+        assertEquals(moved, r.commit());
+        assertEquals(false, r.cloneSkipped(), r::toString);
+        assertEquals("second\n", results(stack.nats, third).get("stdout.txt"));
+        // and the old commit, named by its id, still runs from the caches
+        TaskRecord old = run(url, first.commit(), 0);
+        assertEquals(true, old.cloneSkipped(), old::toString);
+        assertEquals(first.commit(), old.commit());
+    }
+
     @Test
     void aFailingFunctionLeavesItsExitCodeAndReason() throws Exception {
         TaskRecord r = run(stack.git.createRepo("exit3-" + UUID.randomUUID(), Functions.EXIT_3), null, 0);

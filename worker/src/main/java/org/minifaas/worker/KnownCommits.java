@@ -1,0 +1,163 @@
+package org.minifaas.worker;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Commits run before, so that a task naming one again runs without a clone: for each commit (and build settings),
+ * the key of its binary in the {@link BinaryCache} and a copy of its checked-out files (the function's working
+ * directory, without Git's {@code .git}). Only small source trees are kept (at most {@link #MAX_SOURCE_BYTES} in {@link #MAX_SOURCE_FILES}
+ * regular files and directories, no links); others are cloned every time. Written only by the worker, from a tree it
+ * checked out itself; functions get the copy mounted read-only. Keeps the most recently used {@code capacity}.
+ */
+final class KnownCommits {
+    private static final Logger log = LoggerFactory.getLogger(KnownCommits.class);
+    private static final String KEY = "[0-9a-f]{40,64}(-cgo)?";
+    static final long MAX_SOURCE_BYTES = 1024 * 1024;
+    static final int MAX_SOURCE_FILES = 256;
+
+    private final Path dir;
+    private final int capacity;
+
+    KnownCommits(Path dir, int capacity) throws IOException {
+        this.dir = dir;
+        this.capacity = capacity;
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+        // copies a killed worker left half made
+        try (Stream<Path> s = Files.list(dir)) {
+            s.filter(p -> p.getFileName().toString().startsWith("incoming-")).forEach(TaskWorkspace::remove);
+        }
+    }
+
+    /** What is kept of a commit: the binary's key and the source tree's copy. */
+    record Known(String binaryKey, Path source) {
+    }
+
+    Optional<Known> get(String commitKey) {
+        if (capacity == 0 || !commitKey.matches(KEY)) {
+            return Optional.empty();
+        }
+        Path entry = dir.resolve(commitKey);
+        try {
+            String binaryKey = Files.readString(entry.resolve("binary")).trim();
+            Path source = entry.resolve("src");
+            if (!binaryKey.matches(KEY) || !Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.empty();
+            }
+            Files.setLastModifiedTime(entry, FileTime.fromMillis(System.currentTimeMillis()));
+            return Optional.of(new Known(binaryKey, source));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Keeps a commit's binary key and a copy of {@code src} when it is small enough; false when not kept. */
+    boolean remember(String commitKey, String binaryKey, Path src) {
+        if (capacity == 0 || !commitKey.matches(KEY) || !binaryKey.matches(KEY)
+                || Files.isDirectory(dir.resolve(commitKey), LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        Path incoming = null;
+        try {
+            if (!small(src)) {
+                return false;
+            }
+            incoming = Files.createTempDirectory(dir, "incoming-");
+            Files.setPosixFilePermissions(incoming, PosixFilePermissions.fromString("rwxr-xr-x"));
+            copyTree(src, incoming.resolve("src"));
+            Files.writeString(incoming.resolve("binary"), binaryKey + "\n");
+            Files.move(incoming, dir.resolve(commitKey), StandardCopyOption.ATOMIC_MOVE);
+            incoming = null;
+            evict();
+            return true;
+        } catch (IOException e) {
+            log.warn("commit {} not kept: {}", commitKey, e.toString());
+            return false;
+        } finally {
+            if (incoming != null) {
+                TaskWorkspace.remove(incoming);
+            }
+        }
+    }
+
+    /** Regular files and directories only (Git's own {@code .git} aside), within the size and count. */
+    private static boolean small(Path src) throws IOException {
+        AtomicLong bytes = new AtomicLong();
+        AtomicLong entries = new AtomicLong();
+        Path git = src.resolve(".git");
+        try (Stream<Path> walk = Files.walk(src)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                if (p.startsWith(git)) {
+                    continue;
+                }
+                BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (!a.isRegularFile() && !a.isDirectory()) {
+                    return false;
+                }
+                if (bytes.addAndGet(a.size()) > MAX_SOURCE_BYTES || entries.incrementAndGet() > MAX_SOURCE_FILES) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** A copy owned by the worker, readable by all (it is mounted read-only into the function's sandbox). */
+    private static void copyTree(Path from, Path to) throws IOException {
+        Files.walkFileTree(from, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
+                if (d.equals(from.resolve(".git"))) {
+                    return FileVisitResult.SKIP_SUBTREE; // Git's metadata: not the function's files
+                }
+                Path target = to.resolve(from.relativize(d).toString());
+                Files.createDirectories(target);
+                Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+                if (!attrs.isRegularFile()) {
+                    throw new IOException("not a regular file: " + f);
+                }
+                Path target = to.resolve(from.relativize(f).toString());
+                Files.copy(f, target, LinkOption.NOFOLLOW_LINKS);
+                boolean executable = Files.isExecutable(f);
+                Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(executable ? "rwxr-xr-x"
+                        : "rw-r--r--"));
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private void evict() throws IOException {
+        List<Path> entries;
+        try (Stream<Path> s = Files.list(dir)) {
+            entries = s.filter(p -> !p.getFileName().toString().startsWith("incoming-")).toList();
+        }
+        if (entries.size() <= capacity) {
+            return;
+        }
+        entries.stream()
+                .sorted(Comparator.comparing(p -> p.toFile().lastModified()))
+                .limit(entries.size() - capacity)
+                .forEach(TaskWorkspace::remove);
+    }
+}
