@@ -149,8 +149,8 @@ public final class TaskExecutor {
                 Execution execution = runner.run(task, known.get().source(), binary.get(), progress.runOutput(),
                         cancellation);
                 long runMs = millisSince(start);
-                log.info("task {} timings: clone skipped ({} ms to resolve {}), build 0 ms (cached), run {} ms: {}",
-                        task.taskId(), resolveMs, resolved.get(), runMs, execution.reason());
+                log.info("task {} timings: clone {} ms, build 0 ms (cached), run {} ms (clone skipped, commit {}): {}",
+                        task.taskId(), resolveMs, runMs, resolved.get(), execution.reason());
                 return execution.with(resolved.get(), resolveMs, 0L, runMs, true).withoutClone();
             }
         }
