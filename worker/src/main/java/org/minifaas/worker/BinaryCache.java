@@ -8,10 +8,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,16 +79,6 @@ final class BinaryCache {
     }
 
     private void evict() throws IOException {
-        List<Path> entries;
-        try (Stream<Path> s = Files.list(dir)) {
-            entries = s.filter(p -> !p.getFileName().toString().startsWith("incoming-")).toList();
-        }
-        if (entries.size() <= capacity) {
-            return;
-        }
-        entries.stream()
-                .sorted(Comparator.comparing(p -> p.toFile().lastModified()))
-                .limit(entries.size() - capacity)
-                .forEach(p -> p.toFile().delete());
+        LeastRecentlyUsed.keep(dir, capacity, p -> p.toFile().delete());
     }
 }

@@ -10,8 +10,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -148,16 +146,6 @@ final class KnownCommits {
     }
 
     private void evict() throws IOException {
-        List<Path> entries;
-        try (Stream<Path> s = Files.list(dir)) {
-            entries = s.filter(p -> !p.getFileName().toString().startsWith("incoming-")).toList();
-        }
-        if (entries.size() <= capacity) {
-            return;
-        }
-        entries.stream()
-                .sorted(Comparator.comparing(p -> p.toFile().lastModified()))
-                .limit(entries.size() - capacity)
-                .forEach(TaskWorkspace::remove);
+        LeastRecentlyUsed.keep(dir, capacity, TaskWorkspace::remove);
     }
 }
