@@ -10,6 +10,8 @@ RUN mkdir -p /usr/share/man/man1 \
  && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin minifaas
 
 COPY injector/target/injector.jar /opt/minifaas/injector.jar
+# the JVM settings make run and scripts/bench use too
+COPY docker/jvm/injector.options /opt/minifaas/jvm.options
 
 USER minifaas
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/minifaas/injector.jar"]
+ENTRYPOINT ["java", "@/opt/minifaas/jvm.options", "-jar", "/opt/minifaas/injector.jar"]

@@ -15,9 +15,11 @@ RUN mkdir -p /usr/share/man/man1 \
  && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin minifaas
 
 COPY observer/target/observer.jar /opt/minifaas/observer.jar
+# the JVM settings make run and scripts/bench use too
+COPY docker/jvm/observer.options /opt/minifaas/jvm.options
 # The seccomp profile the worker containers need (docs/CONTAINERS.md): the Docker scaler gives it to the workers
 # it starts (SCALER_WORKER_SECCOMP), so that they run like the compose file's replicas.
 COPY docker/seccomp-worker.json /etc/minifaas/seccomp-worker.json
 
 USER minifaas
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/minifaas/observer.jar"]
+ENTRYPOINT ["java", "@/opt/minifaas/jvm.options", "-jar", "/opt/minifaas/observer.jar"]

@@ -53,7 +53,9 @@ RUN mkdir -p "$WORKER_WORK_DIR/cache/go-build" "$WORKER_WORK_DIR/cache/gomod" \
  && chmod 711 "$WORKER_WORK_DIR" "$WORKER_WORK_DIR/cache"
 
 COPY worker/target/worker.jar /opt/minifaas/worker.jar
+# the JVM settings make run and scripts/bench use too
+COPY docker/jvm/worker.options /opt/minifaas/jvm.options
 
 # The JVM's heap is a tenth of the container's memory limit (docker-compose.yml: WORKER_MEM_LIMIT, 3g: ~300 MB):
 # the rest is for the builds and functions the worker runs, which share that limit.
-ENTRYPOINT ["/usr/bin/tini", "--", "java", "-XX:MaxRAMPercentage=10", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/minifaas/worker.jar"]
+ENTRYPOINT ["/usr/bin/tini", "--", "java", "@/opt/minifaas/jvm.options", "-jar", "/opt/minifaas/worker.jar"]

@@ -157,10 +157,10 @@ for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$NATS_PORT") 2>/dev/null && break
   sleep 0.1
 done
-start frontend java -jar frontend/target/frontend.jar
-WORKER_CONCURRENCY="${WORKER_CONCURRENCY:-3}" start worker java -jar worker/target/worker.jar
-start observer java -jar observer/target/observer.jar
-start injector java -jar injector/target/injector.jar
+start frontend java @docker/jvm/frontend.options -jar frontend/target/frontend.jar
+WORKER_CONCURRENCY="${WORKER_CONCURRENCY:-3}" start worker java @docker/jvm/worker.options -jar worker/target/worker.jar
+start observer java @docker/jvm/observer.options -jar observer/target/observer.jar
+start injector java @docker/jvm/injector.options -jar injector/target/injector.jar
 
 for _ in $(seq 1 150); do
   curl -fsS "http://127.0.0.1:${FRONTEND_PORT}/healthz" >/dev/null 2>&1 && break
