@@ -47,12 +47,20 @@ final class KnownCommits {
     record Known(String binaryKey, Path source) {
     }
 
-    Optional<Known> get(String commitKey) {
+    /**
+     * The commit kept for {@code repository}, or empty: a commit id is only trusted for the repository it was cloned
+     * from (another repository's server could name any id, and a task naming a full commit id is not checked with
+     * the server at all).
+     */
+    Optional<Known> get(String commitKey, String repository) {
         if (capacity == 0 || !commitKey.matches(KEY)) {
             return Optional.empty();
         }
         Path entry = dir.resolve(commitKey);
         try {
+            if (!Files.readString(entry.resolve("repository")).equals(repository)) {
+                return Optional.empty();
+            }
             String binaryKey = Files.readString(entry.resolve("binary")).trim();
             Path source = entry.resolve("src");
             if (!binaryKey.matches(KEY) || !Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
@@ -65,8 +73,11 @@ final class KnownCommits {
         }
     }
 
-    /** Keeps a commit's binary key and a copy of {@code src} when it is small enough; false when not kept. */
-    boolean remember(String commitKey, String binaryKey, Path src) {
+    /**
+     * Keeps a commit of {@code repository}: its binary key and a copy of {@code src} when it is small enough; false
+     * when not kept.
+     */
+    boolean remember(String commitKey, String repository, String binaryKey, Path src) {
         if (capacity == 0 || !commitKey.matches(KEY) || !binaryKey.matches(KEY)
                 || Files.isDirectory(dir.resolve(commitKey), LinkOption.NOFOLLOW_LINKS)) {
             return false;
@@ -80,6 +91,7 @@ final class KnownCommits {
             Files.setPosixFilePermissions(incoming, PosixFilePermissions.fromString("rwxr-xr-x"));
             copyTree(src, incoming.resolve("src"));
             Files.writeString(incoming.resolve("binary"), binaryKey + "\n");
+            Files.writeString(incoming.resolve("repository"), repository);
             Files.move(incoming, dir.resolve(commitKey), StandardCopyOption.ATOMIC_MOVE);
             incoming = null;
             evict();

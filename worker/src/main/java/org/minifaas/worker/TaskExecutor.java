@@ -136,7 +136,7 @@ public final class TaskExecutor {
         Optional<String> resolved = knownRepositories.contains(task.repoUrl())
                 ? git.resolve(task.repoUrl(), task.ref(), cancellation) : Optional.empty();
         if (resolved.isPresent()) {
-            Optional<KnownCommits.Known> known = commits.get(builder.cacheKey(resolved.get()));
+            Optional<KnownCommits.Known> known = commits.get(builder.cacheKey(resolved.get()), task.repoUrl());
             Optional<Path> binary = known.flatMap(k -> binaries.get(k.binaryKey()));
             if (binary.isPresent()) {
                 long resolveMs = millisSince(start);
@@ -185,7 +185,8 @@ public final class TaskExecutor {
             binary = binaries.put(key, built.binary()).orElse(BinaryCache.copyOut(built.binary(), dir.resolve("function")));
         }
         if (binary.startsWith(binariesDir)) {
-            if (commits.remember(builder.cacheKey(commit), key, src) || commits.get(builder.cacheKey(commit)).isPresent()) {
+            if (commits.remember(builder.cacheKey(commit), task.repoUrl(), key, src)
+                    || commits.get(builder.cacheKey(commit), task.repoUrl()).isPresent()) {
                 knownRepositories.add(task.repoUrl()); // the next task of this commit needs no clone
             }
         }

@@ -139,6 +139,28 @@ class TaskRecordIT {
     }
 
     @Test
+    void aKeptCommitIsNeverRunForAnotherRepository() throws Exception {
+        String victim = "kept-a-" + UUID.randomUUID();
+        String urlA = stack.git.createRepo(victim, Map.of("go.mod", Functions.GO_MOD, "main.go", READS_ITS_FILE,
+                "data.txt", "secret of A\n"));
+        TaskRecord a = run(urlA, null, 0);
+        assertEquals(TaskStatus.FINISHED, a.status(), a::toString);
+        String other = "kept-b-" + UUID.randomUUID();
+        String urlB = stack.git.createRepo(other, Map.of("go.mod", Functions.GO_MOD, "main.go", READS_ITS_FILE,
+                "data.txt", "B\n"));
+        assertEquals(TaskStatus.FINISHED, run(urlB, null, 0).status()); // B is a repository this worker knows too
+
+        // B's task names A's commit: B has no such commit, so it must fail as a clone of B, never run A's code
+        UUID id = submit(stack.nats, task(urlB, a.commit(), 0));
+        awaitFinal(stack.nats, id, WAIT);
+        TaskRecord r = record(stack.nats, id);
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, r.status(), r::toString);
+        assertTrue(r.cloneSkipped() == null || !r.cloneSkipped(), r::toString);
+        assertEquals("ref '" + a.commit() + "' not found in the repository", r.error());
+        assertTrue(!String.valueOf(results(stack.nats, id).get("stdout.txt")).contains("secret of A"));
+    }
+
+    @Test
     void aFailingFunctionLeavesItsExitCodeAndReason() throws Exception {
         TaskRecord r = run(stack.git.createRepo("exit3-" + UUID.randomUUID(), Functions.EXIT_3), null, 0);
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, r.status());
