@@ -5,6 +5,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,6 +50,8 @@ final class GitSource {
     private static final Pattern COMMIT_ID = Pattern.compile("[0-9a-fA-F]{40}|[0-9a-fA-F]{64}");
     private static final String REF_SPECIALS = "~^:?*[\\";
     private static final int REF_MAX_LENGTH = 255;
+    /** How long the in-process ref question may take before the task is cloned instead. */
+    private static final Duration REF_QUESTION_TIMEOUT = Duration.ofSeconds(10);
     /**
      * $1 URL, $2 max bytes, $3 max files, $4 directory, $5 what $6 is: "default" (no ref), "name" (branch or tag),
      * "commit". Prints the commit id and the tree id checked out.
@@ -98,6 +101,7 @@ final class GitSource {
     private final AddressPolicy policy;
     private final Network network;
     private final Optional<RunAccount> account;
+    private final RemoteRefs remoteRefs;
 
     /**
      * With private addresses refused and egress available, clones run as the functions' account on its egress
@@ -110,6 +114,9 @@ final class GitSource {
         boolean egress = !policy.allowsPrivate() && sandbox.egress();
         this.network = egress ? Network.EGRESS : Network.HOST;
         this.account = egress ? runAccount : buildAccount;
+        Duration cloneTimeout = config.cloneTimeout();
+        this.remoteRefs = new RemoteRefs(policy, cloneTimeout.compareTo(REF_QUESTION_TIMEOUT) < 0 ? cloneTimeout
+                : REF_QUESTION_TIMEOUT);
     }
 
     /** The account a clone runs as: the clone's directory must be its. */
@@ -182,9 +189,10 @@ final class GitSource {
     }
 
     /**
-     * The commit {@code ref} names now (null or empty: the default branch), from one ref advertisement
-     * ({@code git ls-remote}, in a sandbox like the clone), or empty when it cannot be told: the caller then clones
-     * as usual, which reports any problem. A full commit id names itself, without asking the server.
+     * The commit {@code ref} names now (null or empty: the default branch), from one ref advertisement, or empty when
+     * it cannot be told: the caller then clones as usual, which reports any problem. A full commit id names itself,
+     * without asking the server. Over HTTP(S) the worker asks in process ({@link RemoteRefs}); otherwise, or when
+     * that cannot tell, {@code git ls-remote} asks in a sandbox like the clone's.
      */
     Optional<String> resolve(String url, String ref, Cancellation cancellation) throws IOException, InterruptedException {
         if (refused(url) != null) {
@@ -200,6 +208,17 @@ final class GitSource {
         }
         List<String> wanted = ref == null || ref.isEmpty() ? List.of("HEAD")
                 : List.of("refs/heads/" + ref, "refs/tags/" + ref + "^{}", "refs/tags/" + ref);
+        Optional<Map<String, String>> advertised = remoteRefs.advertised(URI.create(url));
+        if (advertised.isEmpty() && !cancellation.isCancelled()) {
+            advertised = lsRemote(url, ref, cancellation);
+        }
+        // as `git clone --branch` chooses: a branch before a tag; an annotated tag by the commit it points to
+        return advertised.flatMap(refs -> wanted.stream().map(refs::get).filter(Objects::nonNull).findFirst());
+    }
+
+    /** {@code git ls-remote} of the refs that may be {@code ref}, in a sandbox like the clone's. */
+    private Optional<Map<String, String>> lsRemote(String url, String ref, Cancellation cancellation)
+            throws IOException, InterruptedException {
         List<String> argv = new ArrayList<>(List.of("git", "-c", "http.followRedirects=false",
                 "ls-remote", "--", url));
         argv.addAll(ref == null || ref.isEmpty() ? List.of("HEAD") : List.of("refs/heads/" + ref, "refs/tags/" + ref));
@@ -215,8 +234,7 @@ final class GitSource {
                 advertised.putIfAbsent(parts[1], parts[0]);
             }
         }
-        // as `git clone --branch` chooses: a branch before a tag; an annotated tag by the commit it points to
-        return wanted.stream().map(advertised::get).filter(Objects::nonNull).findFirst();
+        return Optional.of(advertised);
     }
 
     private Cloned unreachable(String url) {
