@@ -216,6 +216,11 @@ final class GitSource {
         return advertised.flatMap(refs -> wanted.stream().map(refs::get).filter(Objects::nonNull).findFirst());
     }
 
+    /** Loads the in-process ref question's classes (a refused connection to a closed loopback port). */
+    void warm() throws InterruptedException {
+        remoteRefs.advertised(URI.create("http://127.0.0.1:9/warmup"));
+    }
+
     /** {@code git ls-remote} of the refs that may be {@code ref}, in a sandbox like the clone's. */
     private Optional<Map<String, String>> lsRemote(String url, String ref, Cancellation cancellation)
             throws IOException, InterruptedException {

@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import org.minifaas.worker.sandbox.Cancellation;
 import org.minifaas.worker.sandbox.Mount;
@@ -143,35 +142,37 @@ final class GoBuilder {
 
     /**
      * Fills the shared build cache with the standard packages small functions use, by building the worker's
-     * own program and taking its new cache entries in: user builds (which only read it) then start warm.
+     * own program and taking its new cache entries in: user builds (which only read it) then start warm. Then builds
+     * it again the way a task's build goes ({@link #build}), which warms that path too. {@code dir} is a task
+     * directory of the caller's; the program is left in it, or empty when a build failed (logged).
      */
-    void warm() throws IOException, InterruptedException {
-        Path dir = workspace.tasksDir().resolve("warmup-" + UUID.randomUUID());
-        try {
-            Files.createDirectory(dir);
-            Path src = Files.createDirectory(dir.resolve("src"));
-            try (InputStream main = GoBuilder.class.getResourceAsStream("/warmup/main.go")) {
-                Files.write(src.resolve("main.go"), main.readAllBytes());
-            }
-            Files.writeString(src.resolve("go.mod"), "module minifaas.local/warmup\n\ngo 1.19\n");
-            TaskWorkspace.handOver(dir, account);
-            long start = System.nanoTime();
-            Path cache = workspace.goBuildCache().layer(dir.resolve("gocache"), account);
-            Outcome warm = run(List.of(config.goBinary(), "build", "-o", "/dev/null", "main.go"), List.of(
-                    Mount.readOnly(src, SRC), Mount.writable(cache, GO_BUILD_CACHE)), Network.NONE,
-                    OutputListener.NONE, new Cancellation());
-            if (warm.exitCode() != 0 || warm.timedOut()) {
-                log.warn("the Go build cache could not be warmed (first builds will be slow): exit {}: {}",
-                        warm.exitCode(), new String(warm.stderr(), StandardCharsets.UTF_8).trim());
-            } else {
-                // the sandbox has ended: the layer holds only what the go tool wrote for the worker's own program
-                int added = workspace.goBuildCache().merge(cache);
-                log.info("Go build cache warm in {} ms ({} new entries)", (System.nanoTime() - start) / 1_000_000,
-                        added);
-            }
-        } finally {
-            TaskWorkspace.remove(dir);
+    Optional<Path> warm(Path dir) throws IOException, InterruptedException {
+        Path src = dir.resolve("src");
+        Files.createDirectories(src);
+        try (InputStream main = GoBuilder.class.getResourceAsStream("/warmup/main.go")) {
+            Files.write(src.resolve("main.go"), main.readAllBytes());
         }
+        Files.writeString(src.resolve("go.mod"), "module minifaas.local/warmup\n\ngo 1.19\n");
+        TaskWorkspace.handOver(dir, account);
+        long start = System.nanoTime();
+        Path cache = workspace.goBuildCache().layer(dir.resolve("gocache-warm"), account);
+        Outcome warm = run(List.of(config.goBinary(), "build", "-o", "/dev/null", "main.go"), List.of(
+                Mount.readOnly(src, SRC), Mount.writable(cache, GO_BUILD_CACHE)), Network.NONE,
+                OutputListener.NONE, new Cancellation());
+        if (warm.exitCode() != 0 || warm.timedOut()) {
+            log.warn("the Go build cache could not be warmed (first builds will be slow): exit {}: {}",
+                    warm.exitCode(), new String(warm.stderr(), StandardCharsets.UTF_8).trim());
+            return Optional.empty();
+        }
+        // the sandbox has ended: the layer holds only what the go tool wrote for the worker's own program
+        int added = workspace.goBuildCache().merge(cache);
+        log.info("Go build cache warm in {} ms ({} new entries)", (System.nanoTime() - start) / 1_000_000, added);
+        Built built = build(dir, OutputListener.NONE, new Cancellation());
+        if (built.failure() != null) {
+            log.warn("the warm-up build failed: {}", built.failure().reason());
+            return Optional.empty();
+        }
+        return Optional.of(built.binary());
     }
 
     private Outcome run(List<String> argv, List<Mount> mounts, Network network, OutputListener output,

@@ -10,7 +10,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -71,6 +73,26 @@ final class KnownCommits {
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * The repositories of the commits kept (a worker restarted on the same directory knows them again: its first
+     * task of one of them needs no clone).
+     */
+    Set<String> repositories() {
+        Set<String> repositories = new HashSet<>();
+        try (Stream<Path> entries = Files.list(dir)) {
+            entries.filter(e -> e.getFileName().toString().matches(KEY)).forEach(e -> {
+                try {
+                    repositories.add(Files.readString(e.resolve("repository")));
+                } catch (IOException ignored) {
+                    // half removed by an eviction: not known
+                }
+            });
+        } catch (IOException e) {
+            log.warn("kept commits not listed: {}", e.toString());
+        }
+        return repositories;
     }
 
     /**
