@@ -153,6 +153,27 @@ public final class Env {
         return value;
     }
 
+    /**
+     * A comma-separated list of URLs (NATS_SERVER_ADDRESS may name every server of a cluster), each checked as
+     * {@link #url}; returned as given, without blanks around the commas.
+     */
+    public String urlList(String name, String defaultValue, Set<String> schemes) {
+        String value = string(name, defaultValue);
+        List<String> urls = value == null ? List.of() : Arrays.stream(value.split(",")).map(String::trim).toList();
+        if (urls.isEmpty() || urls.stream().anyMatch(String::isEmpty)) {
+            problems.add(name + "=" + value + " must be one URL or a comma-separated list of URLs");
+            return value;
+        }
+        for (String url : urls) {
+            int idx = url.indexOf("://");
+            if (idx <= 0 || !schemes.contains(url.substring(0, idx).toLowerCase())) {
+                problems.add(name + ": " + url + " must be a URL starting with one of "
+                        + schemes.stream().map(s -> s + "://").collect(Collectors.joining(", ")));
+            }
+        }
+        return String.join(",", urls);
+    }
+
     /** Adds a problem found by a cross-field check of the caller. */
     public void problem(String message) {
         problems.add(message);

@@ -94,7 +94,7 @@ public final class InjectionQueue extends WorkQueue {
             try {
                 layer.connection().objectStoreManagement().create(
                         ObjectStoreConfiguration.builder(BucketNames.INJECTOR_BUCKET)
-                                .storageType(StorageType.File).build());
+                                .storageType(StorageType.File).replicas(layer.settings().replicas()).build());
             } catch (JetStreamApiException e) {
                 if (!ApiErrors.is(e, ApiErrors.STREAM_NAME_IN_USE)) {
                     throw e;

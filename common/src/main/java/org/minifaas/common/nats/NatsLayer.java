@@ -71,7 +71,7 @@ public final class NatsLayer implements AutoCloseable {
      */
     public static NatsLayer connect(NatsSettings settings, String serviceName) throws InterruptedException {
         Options.Builder builder = new Options.Builder()
-                .server(settings.serverUrl())
+                .servers(settings.servers())
                 .connectionName(serviceName)
                 .maxReconnects(-1)
                 .reconnectWait(Duration.ofSeconds(1))
@@ -225,11 +225,12 @@ public final class NatsLayer implements AutoCloseable {
     }
 
     /**
-     * The single get-or-create helper: creates the stream when missing, and brings an existing
-     * stream to the wanted configuration when they differ (a changed quota or retention). Safe when
-     * several processes race to create the same stream.
+     * The single get-or-create helper: creates the stream when missing, with NATS_REPLICAS copies, and brings an
+     * existing stream to the wanted configuration when they differ (a changed quota, retention or replica count).
+     * Safe when several processes race to create the same stream.
      */
-    StreamInfo ensureStream(StreamConfiguration wanted) throws IOException, JetStreamApiException {
+    StreamInfo ensureStream(StreamConfiguration config) throws IOException, JetStreamApiException {
+        StreamConfiguration wanted = StreamConfiguration.builder(config).replicas(settings.replicas()).build();
         Optional<StreamInfo> existing = streamInfo(wanted.getName());
         if (existing.isEmpty()) {
             try {
@@ -247,13 +248,22 @@ public final class NatsLayer implements AutoCloseable {
         StreamConfiguration have = existing.get().getConfiguration();
         if (have.getMaxMsgs() != wanted.getMaxMsgs() || !have.getMaxAge().equals(wanted.getMaxAge())
                 || have.getMaxBytes() != wanted.getMaxBytes()
-                || !have.getDuplicateWindow().equals(wanted.getDuplicateWindow())) {
-            log.info("updating stream {} limits", wanted.getName());
+                || !have.getDuplicateWindow().equals(wanted.getDuplicateWindow())
+                || have.getReplicas() != wanted.getReplicas()) {
+            // a stream made before NATS_REPLICAS changed (say, on one server, then the cluster) is brought to the
+            // replicas wanted: never left at one copy unseen
+            if (have.getReplicas() != wanted.getReplicas()) {
+                log.warn("stream {} has {} replica(s); changing it to NATS_REPLICAS={}", wanted.getName(),
+                        have.getReplicas(), wanted.getReplicas());
+            } else {
+                log.info("updating stream {} limits", wanted.getName());
+            }
             return jsm.updateStream(StreamConfiguration.builder(have)
                     .maxMessages(wanted.getMaxMsgs())
                     .maxAge(wanted.getMaxAge())
                     .maxBytes(wanted.getMaxBytes())
                     .duplicateWindow(wanted.getDuplicateWindow())
+                    .replicas(wanted.getReplicas())
                     .build());
         }
         return existing.get();

@@ -43,6 +43,7 @@ public final class ResultStore {
                 .ttl(layer.settings().retention())
                 .maxBucketSize(layer.settings().maxResultBytes())
                 .storageType(StorageType.File)
+                .replicas(layer.settings().replicas())
                 .description("results of task " + taskId)
                 .build();
         layer.connection().objectStoreManagement().create(config);
