@@ -50,7 +50,8 @@ public final class DockerScaler implements Scaler, AutoCloseable {
     static final String MANAGED = "minifaas.managed-by";
     private static final Pattern SIZE = Pattern.compile("(\\d+)([bkmg])?b?");
     /** Settings the started workers inherit from the observer's own environment. */
-    static final List<String> INHERITED_ENV = List.of("NATS_SERVER_ADDRESS", "NATS_TOKEN", "TASK_RETENTION_SECONDS",
+    static final List<String> INHERITED_ENV = List.of("NATS_SERVER_ADDRESS", "NATS_TOKEN", "NATS_REPLICAS",
+            "TASK_RETENTION_SECONDS",
             "MAX_RESULT_BYTES", "TASK_ACK_WAIT_SECONDS", "TASK_MAX_DELIVERIES", "MAX_SECONDS_EXECUTION_PER_REQUEST",
             "CLONE_TIMEOUT_SECONDS", "BUILD_TIMEOUT_SECONDS", "RUN_AS_USER", "BUILD_AS_USER", "WORKER_CONCURRENCY",
             "WORKER_SHUTDOWN_SECONDS", "BINARY_CACHE_ENTRIES", "FUNCTION_MAX_PROCESSES", "FUNCTION_MAX_FILE_BYTES",

@@ -60,10 +60,10 @@ class KubernetesManifestIT {
 
     /**
      * Announced by the "Scale out" issue and set by the manifests, but read by code on another branch until it
-     * lands: NATS_REPLICAS (replicas of every stream, bucket and store) and METRICS_PORT (the ops port). Once the
-     * services read them, the check finds them in the code and this set can go.
+     * lands: METRICS_PORT (the ops port). Once the services read it, the check finds it in the code and this set
+     * can go.
      */
-    static final Set<String> ANNOUNCED = Set.of("NATS_REPLICAS", "METRICS_PORT");
+    static final Set<String> ANNOUNCED = Set.of("METRICS_PORT");
 
     /** Each service's configuration reader, as its main class calls it. */
     static final Map<String, Consumer<Env>> READERS = Map.of(
