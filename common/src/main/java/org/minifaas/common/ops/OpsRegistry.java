@@ -1,12 +1,14 @@
 package org.minifaas.common.ops;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.NamingConvention;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -24,6 +26,7 @@ public final class OpsRegistry {
     public static PrometheusMeterRegistry create(String service) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags("service", service);
+        registry.config().namingConvention(new KeepCreatedSuffix(registry.config().namingConvention()));
         new JvmMemoryMetrics().bindTo(registry);
         // listens to the JVM's GC notifications: no thread of its own; lives as long as the process
         new JvmGcMetrics().bindTo(registry);
@@ -35,6 +38,34 @@ public final class OpsRegistry {
         Gauge.builder("process.resident.memory", OpsRegistry::residentBytes).baseUnit("bytes")
                 .description("Resident set size of the process (VmRSS of Linux's /proc/self/status)").register(registry);
         return registry;
+    }
+
+    /**
+     * Prometheus's naming drops a trailing {@code _created} (a reserved suffix in OpenMetrics), which would turn
+     * {@code minifaas.tasks.created} into {@code minifaas_tasks_total}; the dashboards and alerts use
+     * {@code minifaas_tasks_created_total}, so such a name keeps its last word.
+     */
+    private record KeepCreatedSuffix(NamingConvention prometheus) implements NamingConvention {
+        private static final String CREATED = ".created";
+
+        @Override
+        public String name(String name, Meter.Type type, String baseUnit) {
+            if (name.endsWith(CREATED) && name.length() > CREATED.length()) {
+                return prometheus.name(name.substring(0, name.length() - CREATED.length()), type, baseUnit)
+                        + "_created";
+            }
+            return prometheus.name(name, type, baseUnit);
+        }
+
+        @Override
+        public String tagKey(String key) {
+            return prometheus.tagKey(key);
+        }
+
+        @Override
+        public String tagValue(String value) {
+            return prometheus.tagValue(value);
+        }
     }
 
     private static double residentBytes() {

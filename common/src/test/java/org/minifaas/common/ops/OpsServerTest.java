@@ -65,10 +65,13 @@ class OpsServerTest {
     @Test
     void metricsAreThePrometheusTextWithTheServiceTagAndTheJvm() throws Exception {
         registry.counter("minifaas.things.done").increment(3);
+        registry.counter("minifaas.tasks.created").increment();
         HttpResponse<String> r = call("GET", "/metrics");
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
         assertTrue(r.body().contains("minifaas_things_done_total{service=\"test-service\"} 3.0"), r.body());
+        // not minifaas_tasks_total: Prometheus's naming would drop "_created" as a reserved suffix
+        assertTrue(r.body().contains("minifaas_tasks_created_total{service=\"test-service\"} 1.0"), r.body());
         for (String jvm : new String[] {"jvm_memory_used_bytes", "jvm_gc_", "jvm_threads_live_threads",
                 "jvm_classes_loaded_classes", "process_cpu_usage", "process_uptime_seconds",
                 "process_resident_memory_bytes"}) {
