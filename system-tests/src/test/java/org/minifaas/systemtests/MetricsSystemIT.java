@@ -61,6 +61,8 @@ class MetricsSystemIT {
         receiver.start();
         try {
             Snapshot before = Snapshot.take();
+            String unknownPath = "/no-such-" + UUID.randomUUID();
+            assertEquals(404, stack.call("GET", unknownPath, "someone", null).statusCode());
             String url = stack.git.createRepo("metrics-" + UUID.randomUUID(), Functions.says("measured"));
             String user = "metrics-" + UUID.randomUUID();
 
@@ -95,6 +97,9 @@ class MetricsSystemIT {
             assertTrue(delta(before.frontend, after.frontend, "http_server_requests_seconds_count",
                     "method=GET", "uri=/v1/tasks/{id}", "status=200") >= 1, after.frontend);
             assertFalse(after.frontend.contains(first), "a task id in a label: unbounded series");
+            assertEquals(1, delta(before.frontend, after.frontend, "http_server_requests_seconds_count",
+                    "method=GET", "uri=UNMATCHED", "status=404"));
+            assertFalse(after.frontend.contains(unknownPath), "an unmatched path in a label: unbounded series");
             assertTrue(Scrape.sum(after.frontend, "http_server_requests_seconds_bucket", "uri=/v1/tasks",
                     "le=+Inf") >= 1, "HTTP latency is a histogram");
 
