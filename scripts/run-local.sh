@@ -11,6 +11,15 @@ export FRONTEND_PORT="${FRONTEND_PORT:-8080}"
 # no proxy here: whoever reaches the frontend can claim any identity, so it listens on loopback only
 export FRONTEND_HOST="${FRONTEND_HOST:-127.0.0.1}"
 export NATS_SERVER_ADDRESS="nats://127.0.0.1:${NATS_PORT}"
+# Each process has its own ops port (/metrics, /healthz; docs/METRICS.md), on loopback: frontend, observer, injector,
+# then the worker, from METRICS_BASE_PORT on (0: no ops servers).
+METRICS_BASE_PORT="${METRICS_BASE_PORT:-9464}"
+export METRICS_HOST=127.0.0.1
+metrics_port() { # the ops port of the n-th process (0, 1, 2...), or 0 when they are off
+  if [ "$METRICS_BASE_PORT" = 0 ]; then echo 0; else echo $((METRICS_BASE_PORT + $1)); fi
+}
+FRONTEND_METRICS_PORT=$(metrics_port 0) OBSERVER_METRICS_PORT=$(metrics_port 1)
+INJECTOR_METRICS_PORT=$(metrics_port 2) WORKER_METRICS_PORT=$(metrics_port 3)
 # Repositories on private and loopback addresses are refused by default (a task's URL must not reach the host's
 # or the LAN's internal services). Here the user is on this machine and typically serves Git on 127.0.0.1
 # (scripts/git-http-server.py), so they are allowed.
@@ -38,9 +47,11 @@ if [ "${#need_install[@]}" -gt 0 ]; then
   fi
 fi
 
-for port in "$NATS_PORT" "$FRONTEND_PORT"; do
+for port in "$NATS_PORT" "$FRONTEND_PORT" "$FRONTEND_METRICS_PORT" "$OBSERVER_METRICS_PORT" \
+            "$INJECTOR_METRICS_PORT" "$WORKER_METRICS_PORT"; do
+  [ "$port" != 0 ] || continue
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "port $port is in use (NATS_PORT and FRONTEND_PORT choose others)" >&2
+    echo "port $port is in use (NATS_PORT, FRONTEND_PORT and METRICS_BASE_PORT choose others)" >&2
     exit 1
   fi
 done
@@ -157,10 +168,11 @@ for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$NATS_PORT") 2>/dev/null && break
   sleep 0.1
 done
-start frontend java @docker/jvm/frontend.options -jar frontend/target/frontend.jar
-WORKER_CONCURRENCY="${WORKER_CONCURRENCY:-3}" start worker java @docker/jvm/worker.options -jar worker/target/worker.jar
-start observer java @docker/jvm/observer.options -jar observer/target/observer.jar
-start injector java @docker/jvm/injector.options -jar injector/target/injector.jar
+METRICS_PORT=$FRONTEND_METRICS_PORT start frontend java @docker/jvm/frontend.options -jar frontend/target/frontend.jar
+METRICS_PORT=$WORKER_METRICS_PORT WORKER_CONCURRENCY="${WORKER_CONCURRENCY:-3}" \
+  start worker java @docker/jvm/worker.options -jar worker/target/worker.jar
+METRICS_PORT=$OBSERVER_METRICS_PORT start observer java @docker/jvm/observer.options -jar observer/target/observer.jar
+METRICS_PORT=$INJECTOR_METRICS_PORT start injector java @docker/jvm/injector.options -jar injector/target/injector.jar
 
 for _ in $(seq 1 150); do
   curl -fsS "http://127.0.0.1:${FRONTEND_PORT}/healthz" >/dev/null 2>&1 && break
@@ -182,6 +194,11 @@ MiniFaaS is running at http://127.0.0.1:${FRONTEND_PORT} (no oauth2-proxy here: 
 
 A process that dies is restarted ($RUN_DIR/logs/supervisor.log). Press Ctrl-C to stop everything.
 MSG
+if [ "$METRICS_BASE_PORT" != 0 ]; then
+  echo "Metrics and health (docs/METRICS.md): http://127.0.0.1:PORT/metrics and /healthz, PORT ="
+  echo "  frontend $FRONTEND_METRICS_PORT, worker $WORKER_METRICS_PORT, observer $OBSERVER_METRICS_PORT," \
+       "injector $INJECTOR_METRICS_PORT"
+fi
 
 # the supervise loops only end by themselves when a service cannot start
 status=0; wait -n "${service_pids[@]}" "$nats_pid" || status=$?

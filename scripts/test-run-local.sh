@@ -51,6 +51,19 @@ NATS_PORT=$(free_port)
 FRONTEND_PORT=$(free_port)
 while [ "$FRONTEND_PORT" = "$NATS_PORT" ]; do FRONTEND_PORT=$(free_port); done
 API="http://127.0.0.1:$FRONTEND_PORT"
+# four ops ports in a row (frontend, observer, injector, worker), none of them taken
+free_ports4() {
+  local base
+  while :; do
+    base=$(free_port)
+    for p in $((base + 1)) $((base + 2)) $((base + 3)); do
+      (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue 2
+    done
+    case " $NATS_PORT $FRONTEND_PORT " in *" $base "*|*" $((base + 1)) "*|*" $((base + 2)) "*|*" $((base + 3)) "*) continue;; esac
+    echo "$base"; return
+  done
+}
+METRICS_BASE_PORT=$(free_ports4)
 
 # until_ok SECONDS COMMAND...: true once COMMAND succeeds, false if it has not within SECONDS (or by the test's
 # own deadline: the whole test ends within about 2 minutes)
@@ -63,6 +76,7 @@ until_ok() {
   done
 }
 healthy() { curl -fsS -o /dev/null "$API/healthz" 2>/dev/null; }
+ops_ready() { curl -fsS "http://127.0.0.1:$1/healthz" 2>/dev/null | grep -qF '{"status":"ok"}'; }
 # runs PID PROGRAM: process PID is running PROGRAM
 runs() { [ -n "$1" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
 # replaced NAME OLD_PID PROGRAM: the stack's NAME (its pid file) is a running PROGRAM again, under another pid
@@ -73,7 +87,7 @@ stack_running() { kill -0 "$stack" 2>/dev/null; }
 start_stack() {
   # make run's defaults; SIGINT as from a terminal even when this test was started with it ignored (by some CI)
   MINIFAAS_RUN_DIR="$RUN" WORKER_WORK_DIR="$TMP/worker" NATS_PORT="$NATS_PORT" FRONTEND_PORT="$FRONTEND_PORT" \
-    env -u REPO_ALLOW_PRIVATE_ADDRESSES --default-signal=INT scripts/run-local.sh >>"$OUT" 2>&1 &
+    METRICS_BASE_PORT="$METRICS_BASE_PORT" env -u REPO_ALLOW_PRIVATE_ADDRESSES --default-signal=INT scripts/run-local.sh >>"$OUT" 2>&1 &
   stack=$!
   until_ok 90 eval 'healthy || ! stack_running' && healthy \
     || fatal "the stack did not become healthy at $API/healthz"
@@ -93,9 +107,19 @@ stop_stack() {
   else fail "SIG$signal: processes left:"; show $left; fi
 }
 
-echo "test-run-local: NATS_PORT=$NATS_PORT FRONTEND_PORT=$FRONTEND_PORT MINIFAAS_RUN_DIR=$RUN"
+echo "test-run-local: NATS_PORT=$NATS_PORT FRONTEND_PORT=$FRONTEND_PORT METRICS_BASE_PORT=$METRICS_BASE_PORT" \
+  "MINIFAAS_RUN_DIR=$RUN"
 start_stack
 pass "stack healthy after ${SECONDS} s"
+for i in 0 1 2 3; do
+  port=$((METRICS_BASE_PORT + i))
+  if until_ok 60 ops_ready "$port" && curl -fsS "http://127.0.0.1:$port/metrics" \
+      | grep '^jvm_memory_used_bytes{' >/dev/null; then  # (not -q: curl must write it all under pipefail)
+    pass "ops port $port: /healthz ok, /metrics scraped"
+  else fail "ops port $port: no ready /healthz or no /metrics"; fi
+done
+grep -qF "frontend $METRICS_BASE_PORT, worker $((METRICS_BASE_PORT + 3))" "$OUT" && pass "ops ports printed" \
+  || fail "ops ports not printed"
 [ "$(stat -c %a "$RUN")$(stat -c %a "$RUN/logs")" = 700700 ] && pass "run directory and logs are 0700" \
   || fail "run directory / logs modes: $(stat -c %a "$RUN" "$RUN/logs" | tr '\n' ' ')"
 

@@ -41,6 +41,12 @@ public final class FrontendApp {
     }
 
     public static Javalin create(FrontendConfig config, TaskService tasks, LogService logs, SystemService system) {
+        return create(config, tasks, logs, system, FrontendMetrics.none());
+    }
+
+    /** @param metrics where every request is timed (by route) */
+    public static Javalin create(FrontendConfig config, TaskService tasks, LogService logs, SystemService system,
+                                 FrontendMetrics metrics) {
         LegacyController legacy = new LegacyController(config, tasks);
         TaskController taskApi = new TaskController(config, tasks);
         LogController logApi = new LogController(logs);
@@ -67,6 +73,7 @@ public final class FrontendApp {
             app.events.serverStarted(history::start);
             app.events.serverStopping(history::close);
 
+            metrics.measure(app.routes);
             app.routes.beforeMatched(ctx -> checkAccess(ctx, config, system));
             app.routes.apiBuilder(() -> {
                 get("/healthz", meta::health, Role.PUBLIC);

@@ -7,6 +7,7 @@ import java.util.Set;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
 import org.minifaas.common.net.AddressPolicy;
+import org.minifaas.common.ops.OpsSettings;
 
 /**
  * The frontend's configuration, read once at start.
@@ -29,11 +30,13 @@ import org.minifaas.common.net.AddressPolicy;
  * @param maxWaitingRequestsPerUser waiting reads one user may hold at once; more get 429
  * @param webhookSecret   WEBHOOK_SECRET (the observer's): each user's webhook key is derived from it and handed out
  *                        by {@code GET /v1/webhook-key}; null when unset (the route answers 404)
+ * @param ops             METRICS_HOST, METRICS_PORT: the ops server (metrics, health), apart from the API
  */
 public record FrontendConfig(NatsSettings nats, String host, int port, Set<String> allowedSchemes, Set<String> adminEmails,
                              int maxBodyBytes, int maxInjectBytes, boolean allowPrivateAddresses,
                              int maxExecutionSeconds, int maxLogStreams, int maxWaitingRequests,
-                             int maxLogStreamsPerUser, int maxWaitingRequestsPerUser, String webhookSecret) {
+                             int maxLogStreamsPerUser, int maxWaitingRequestsPerUser, String webhookSecret,
+                             OpsSettings ops) {
 
     /** Below NATS's default max_payload (1 MiB), with room for the message headers. */
     static final int DEFAULT_MAX_INJECT_BYTES = 1_000_000;
@@ -54,7 +57,7 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
                           int maxExecutionSeconds, int maxLogStreams, int maxWaitingRequests) {
         this(nats, host, port, allowedSchemes, adminEmails, maxBodyBytes, maxInjectBytes, allowPrivateAddresses,
                 maxExecutionSeconds, maxLogStreams, maxWaitingRequests, DEFAULT_MAX_LOG_STREAMS_PER_USER,
-                DEFAULT_MAX_WAITING_REQUESTS_PER_USER, null);
+                DEFAULT_MAX_WAITING_REQUESTS_PER_USER, null, OpsSettings.DISABLED);
     }
 
     /** The schemes a worker can clone (public repositories only). */
@@ -79,17 +82,18 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
         int maxExecution = env.intValue("MAX_SECONDS_EXECUTION_PER_REQUEST", DEFAULT_MAX_EXECUTION_SECONDS, 1, 3600);
         // the observer's secret: the frontend only derives each user's key from it (GET /v1/webhook-key)
         String webhookSecret = env.secret("WEBHOOK_SECRET", "");
+        OpsSettings ops = OpsSettings.fromEnv(env);
         env.validate();
         return new FrontendConfig(nats, host, port, schemes, Set.copyOf(admins), maxBody, maxInject, allowPrivate,
                 maxExecution, DEFAULT_MAX_LOG_STREAMS, DEFAULT_MAX_WAITING_REQUESTS, DEFAULT_MAX_LOG_STREAMS_PER_USER,
-                DEFAULT_MAX_WAITING_REQUESTS_PER_USER, webhookSecret);
+                DEFAULT_MAX_WAITING_REQUESTS_PER_USER, webhookSecret, ops);
     }
 
     /** The same configuration with another WEBHOOK_SECRET (null or empty: none). */
     public FrontendConfig withWebhookSecret(String secret) {
         return new FrontendConfig(nats, host, port, allowedSchemes, adminEmails, maxBodyBytes, maxInjectBytes,
                 allowPrivateAddresses, maxExecutionSeconds, maxLogStreams, maxWaitingRequests, maxLogStreamsPerUser,
-                maxWaitingRequestsPerUser, secret);
+                maxWaitingRequestsPerUser, secret, ops);
     }
 
     /** Whether webhooks can be verified at all: there is a WEBHOOK_SECRET to derive the users' keys from. */
@@ -118,7 +122,7 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
                 + maxExecutionSeconds + ", maxLogStreams=" + maxLogStreams + ", maxWaitingRequests="
                 + maxWaitingRequests + ", maxLogStreamsPerUser=" + maxLogStreamsPerUser
                 + ", maxWaitingRequestsPerUser=" + maxWaitingRequestsPerUser + ", webhookSecret="
-                + (webhookSecret == null ? "" : "****") + "]";
+                + (webhookSecret == null ? "" : "****") + ", ops=" + ops + "]";
     }
 
     /** Server threads: Javalin's default 250 plus one for each request that may be held open. */

@@ -1,8 +1,13 @@
 package org.minifaas.frontend;
 
 import io.javalin.Javalin;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Optional;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.ops.OpsRegistry;
+import org.minifaas.common.ops.OpsServer;
+import org.minifaas.common.ops.Readiness;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +24,10 @@ public final class FrontendMain {
             log.warn("ADMIN_USERS is empty: the admin endpoints will refuse everyone");
         }
         NatsLayer nats = NatsLayer.connect(config.nats(), "frontend");
+        PrometheusMeterRegistry registry = OpsRegistry.create("frontend");
+        Readiness readiness = new Readiness();
+        Optional<OpsServer> ops = OpsServer.start(config.ops(), registry, readiness, nats::isConnected);
+        FrontendMetrics metrics = new FrontendMetrics(registry);
         nats.taskQueue().ensure();
         nats.injections().ensure();
         long maxPayload = nats.connection().getServerInfo().getMaxPayload();
@@ -32,10 +41,15 @@ public final class FrontendMain {
             log.warn("WEBHOOK_SECRET is unset: GET /v1/webhook-key answers 404 (and the observer sends no callbacks)");
         }
         Javalin app = FrontendApp.create(config,
-                new TaskService(nats, config.maxWaitingRequests(), config.maxWaitingRequestsPerUser()),
-                new LogService(nats, config.maxLogStreams(), config.maxLogStreamsPerUser()), new SystemService(nats))
+                new TaskService(nats, config.maxWaitingRequests(), config.maxWaitingRequestsPerUser(), metrics),
+                new LogService(nats, config.maxLogStreams(), config.maxLogStreamsPerUser()), new SystemService(nats),
+                metrics)
                 .start(config.host(), config.port());
         log.info("frontend listening on port {}", app.port());
-        nats.closeOnShutdown(app::stop);
+        nats.closeOnShutdown(() -> {
+            app.stop();
+            ops.ifPresent(OpsServer::close);
+        });
+        readiness.markReady();
     }
 }

@@ -39,6 +39,7 @@ public final class TaskService {
 
     private final NatsLayer nats;
     private final Limiter waiting;
+    private final FrontendMetrics metrics;
 
     /** With the default cap per user ({@link FrontendConfig#DEFAULT_MAX_WAITING_REQUESTS_PER_USER}). */
     public TaskService(NatsLayer nats, int maxWaiting) {
@@ -50,7 +51,13 @@ public final class TaskService {
      * @param maxWaitingPerUser such reads one user may hold at once; more are refused
      */
     public TaskService(NatsLayer nats, int maxWaiting, int maxWaitingPerUser) {
+        this(nats, maxWaiting, maxWaitingPerUser, FrontendMetrics.none());
+    }
+
+    /** @param metrics where tasks created are counted */
+    public TaskService(NatsLayer nats, int maxWaiting, int maxWaitingPerUser, FrontendMetrics metrics) {
         this.nats = nats;
+        this.metrics = metrics;
         this.waiting = new Limiter(maxWaiting, maxWaitingPerUser, "waiting reads");
     }
 
@@ -146,6 +153,7 @@ public final class TaskService {
                         "The task queue is not available; nothing was stored, try again.");
             }
         }
+        metrics.taskCreated();
         log.info("task {} created ({} parameters)", taskId, request.parameters().size());
         return record;
     }

@@ -55,7 +55,7 @@ final class RunningFrontend implements AutoCloseable {
     static FrontendConfig withCaps(FrontendConfig c, int logStreams, int waitingRequests) {
         return new FrontendConfig(c.nats(), c.host(), c.port(), c.allowedSchemes(), c.adminEmails(), c.maxBodyBytes(),
                 c.maxInjectBytes(), c.allowPrivateAddresses(), c.maxExecutionSeconds(), logStreams, waitingRequests,
-                c.maxLogStreamsPerUser(), c.maxWaitingRequestsPerUser(), c.webhookSecret());
+                c.maxLogStreamsPerUser(), c.maxWaitingRequestsPerUser(), c.webhookSecret(), c.ops());
     }
 
     @Override

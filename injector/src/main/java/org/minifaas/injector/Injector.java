@@ -19,11 +19,17 @@ public final class Injector implements AutoCloseable {
     static final Duration RETRY_DELAY = Duration.ofSeconds(5);
 
     private final NatsLayer nats;
+    private final InjectorMetrics metrics;
     private final Thread thread = new Thread(this::loop, "injector");
     private volatile boolean running;
 
     public Injector(NatsLayer nats) {
+        this(nats, InjectorMetrics.none());
+    }
+
+    public Injector(NatsLayer nats, InjectorMetrics metrics) {
         this.nats = nats;
+        this.metrics = metrics;
     }
 
     public void start() throws Exception {
@@ -47,6 +53,7 @@ public final class Injector implements AutoCloseable {
         try {
             nats.injections().store(request.get());
             message.ack();
+            metrics.stored();
             log.info("stored injected file {} ({} bytes)", request.get().fileName(), request.get().content().length);
         } catch (Exception e) {
             log.error("storing {} failed, retrying in {} s: {}", request.get().fileName(),

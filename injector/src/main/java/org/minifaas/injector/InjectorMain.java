@@ -1,23 +1,30 @@
 package org.minifaas.injector;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Optional;
 import org.minifaas.common.config.Env;
-import org.minifaas.common.config.NatsSettings;
 import org.minifaas.common.nats.NatsLayer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.minifaas.common.ops.OpsRegistry;
+import org.minifaas.common.ops.OpsServer;
+import org.minifaas.common.ops.Readiness;
 
 /** Starts the injector. */
 public final class InjectorMain {
-    private static final Logger log = LoggerFactory.getLogger(InjectorMain.class);
-
     private InjectorMain() {
     }
 
     public static void main(String[] args) throws Exception {
-        NatsSettings settings = Env.loadOrExit("injector", NatsSettings::fromEnv);
-        NatsLayer nats = NatsLayer.connect(settings, "injector");
-        Injector injector = new Injector(nats);
+        InjectorConfig config = Env.loadOrExit("injector", InjectorConfig::fromEnv);
+        NatsLayer nats = NatsLayer.connect(config.nats(), "injector");
+        PrometheusMeterRegistry registry = OpsRegistry.create("injector");
+        Readiness readiness = new Readiness();
+        Optional<OpsServer> ops = OpsServer.start(config.ops(), registry, readiness, nats::isConnected);
+        Injector injector = new Injector(nats, new InjectorMetrics(registry));
         injector.start();
-        nats.closeOnShutdown(injector::close);
+        nats.closeOnShutdown(() -> {
+            injector.close();
+            ops.ifPresent(OpsServer::close);
+        });
+        readiness.markReady();
     }
 }

@@ -27,12 +27,19 @@ public final class Observer implements AutoCloseable {
     private final ObserverConfig config;
     private final Scaler scaler;
     private final CongestionRule rule;
+    private final ObserverMetrics metrics;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.daemon("observer"));
     private long lastSweep;
 
     /** Restores the last recorded status and worker count, so a restart loses neither. */
     public Observer(NatsLayer nats, ObserverConfig config, Scaler scaler) throws IOException, JetStreamApiException {
+        this(nats, config, scaler, ObserverMetrics.none());
+    }
+
+    public Observer(NatsLayer nats, ObserverConfig config, Scaler scaler, ObserverMetrics metrics)
+            throws IOException, JetStreamApiException {
         this.nats = nats;
+        this.metrics = metrics;
         this.config = config;
         this.scaler = scaler;
         ObserverStore store = nats.observer();
@@ -86,6 +93,7 @@ public final class Observer implements AutoCloseable {
         if (rule.workers() != before) {
             scaler.scaleTo(rule.workers());
         }
+        metrics.checked(backlog, nats.workers().live());
     }
 
     /** Deletes the streams retention emptied, every RETENTION_SWEEP_SECONDS. */

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Set;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
+import org.minifaas.common.ops.OpsSettings;
 
 /**
  * The observer's configuration, read once at start.
@@ -16,10 +17,18 @@ import org.minifaas.common.config.NatsSettings;
  * @param sweepIdle        RETENTION_SWEEP_IDLE_SECONDS: an emptied stream is deleted after this long without activity
  * @param scaler           SCALER: {@code none} (record decisions only) or {@code docker}
  * @param webhooks         WEBHOOK_*: the webhook sender's settings
+ * @param ops              METRICS_HOST, METRICS_PORT: the ops server (metrics, health)
  */
 public record ObserverConfig(NatsSettings nats, Duration interval, int congestionLimit, int minWorkers,
                              int maxWorkers, Duration sweepInterval, Duration sweepIdle, String scaler,
-                             WebhookSender.Settings webhooks) {
+                             WebhookSender.Settings webhooks, OpsSettings ops) {
+
+    /** Without an ops server (tests). */
+    public ObserverConfig(NatsSettings nats, Duration interval, int congestionLimit, int minWorkers, int maxWorkers,
+                          Duration sweepInterval, Duration sweepIdle, String scaler, WebhookSender.Settings webhooks) {
+        this(nats, interval, congestionLimit, minWorkers, maxWorkers, sweepInterval, sweepIdle, scaler, webhooks,
+                OpsSettings.DISABLED);
+    }
 
     public static ObserverConfig fromEnv(Env env) {
         NatsSettings nats = NatsSettings.fromEnv(env);
@@ -35,7 +44,8 @@ public record ObserverConfig(NatsSettings nats, Duration interval, int congestio
                 env.seconds("RETENTION_SWEEP_SECONDS", 60, 1, 86_400),
                 env.seconds("RETENTION_SWEEP_IDLE_SECONDS", 60, 0, 86_400),
                 env.choices("SCALER", "none", Set.of("none", "docker")).stream().findFirst().orElse("none"),
-                WebhookSender.Settings.fromEnv(env));
+                WebhookSender.Settings.fromEnv(env),
+                OpsSettings.fromEnv(env));
         env.validate();
         return config;
     }

@@ -112,12 +112,19 @@ public final class WebhookSender implements AutoCloseable {
     private final AddressPolicy addresses;
     private final WebhookClient client; // null without a secret: nothing is sent
     private final List<Thread> threads = new ArrayList<>();
+    private final ObserverMetrics metrics;
     private final ScheduledExecutorService heartbeats =
             Executors.newSingleThreadScheduledExecutor(Threads.daemon("webhook-heartbeat"));
     private volatile boolean running;
 
     public WebhookSender(NatsLayer nats, Settings settings) {
+        this(nats, settings, ObserverMetrics.none());
+    }
+
+    /** @param metrics where each attempt's outcome is counted */
+    public WebhookSender(NatsLayer nats, Settings settings, ObserverMetrics metrics) {
         this.nats = nats;
+        this.metrics = metrics;
         this.settings = settings;
         this.addresses = new AddressPolicy(settings.allowPrivateAddresses());
         this.client = settings.signing()
@@ -243,6 +250,7 @@ public final class WebhookSender implements AutoCloseable {
             return;
         }
         message.nakWithDelay(delay.get());
+        metrics.webhookRetried();
         log.info("webhook of task {} attempt {} failed in {} ms: {}; next attempt in {} s", id, attempt,
                 millisSince(start), outcome.error(), delay.get().toSeconds());
     }
@@ -258,8 +266,10 @@ public final class WebhookSender implements AutoCloseable {
             log.info("webhook of task {} attempt {} ended {}, but another attempt settled it meanwhile", id,
                     attempt, state);
         } else if (state == DeliveryState.DELIVERED) {
+            metrics.webhookDelivered();
             log.info("webhook of task {} delivered on attempt {} in {} ms", id, attempt, millisSince(start));
         } else {
+            metrics.webhookFailed();
             log.warn("webhook of task {} FAILED on attempt {}: {}", id, attempt, error);
         }
     }

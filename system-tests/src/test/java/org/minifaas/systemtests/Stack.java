@@ -1,6 +1,7 @@
 package org.minifaas.systemtests;
 
 import io.javalin.Javalin;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -13,27 +14,36 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.ops.OpsRegistry;
+import org.minifaas.common.ops.OpsServer;
+import org.minifaas.common.ops.OpsSettings;
+import org.minifaas.common.ops.Readiness;
 import org.minifaas.common.testing.GitHttpServer;
 import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.TestFiles;
 import org.minifaas.frontend.FrontendApp;
 import org.minifaas.frontend.FrontendConfig;
+import org.minifaas.frontend.FrontendMetrics;
 import org.minifaas.frontend.LogService;
 import org.minifaas.frontend.SystemService;
 import org.minifaas.frontend.TaskService;
+import org.minifaas.observer.ObserverMetrics;
 import org.minifaas.observer.WebhookSender;
 import org.minifaas.worker.TaskExecutor;
 import org.minifaas.worker.Worker;
 import org.minifaas.worker.WorkerConfig;
+import org.minifaas.worker.WorkerMetrics;
 import org.minifaas.worker.sandbox.BubblewrapSandbox;
 import org.minifaas.worker.sandbox.RunAccount;
 import org.minifaas.worker.sandbox.Sandbox;
 
 /**
  * The system as deployed, in one JVM: a real nats-server, a Git server on loopback, the frontend's app on a random
- * port, a worker with the real sandbox; each service with its own NATS connection, as separate processes have.
+ * port, a worker with the real sandbox; each service with its own NATS connection and its own ops server (metrics,
+ * health) on a random loopback port, as separate processes have.
  */
 final class Stack implements AutoCloseable {
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -54,11 +64,13 @@ final class Stack implements AutoCloseable {
     final Worker worker;
     final WorkerConfig workerConfig;
     final String base;
+    /** The ops servers of the frontend, the worker and the observer's webhook sender. */
+    final Ops ops;
     static final String WEBHOOK_SECRET = "system-test-secret";
 
     private Stack(NatsTestServer nats, GitHttpServer git, NatsLayer frontendNats, NatsLayer workerNats,
                   NatsLayer observerNats, WebhookSender webhooks, Javalin app, Sandbox sandbox, Path workDir,
-                  TaskExecutor executor, Worker worker, WorkerConfig workerConfig) {
+                  TaskExecutor executor, Worker worker, WorkerConfig workerConfig, Ops ops) {
         this.nats = nats;
         this.git = git;
         this.frontendNats = frontendNats;
@@ -71,6 +83,7 @@ final class Stack implements AutoCloseable {
         this.executor = executor;
         this.worker = worker;
         this.workerConfig = workerConfig;
+        this.ops = ops;
         this.base = "http://127.0.0.1:" + app.port();
     }
 
@@ -102,7 +115,10 @@ final class Stack implements AutoCloseable {
         Sandbox sandbox = BubblewrapSandbox.startWithEgress(state, runAccount);
         TaskExecutor executor = new TaskExecutor(config, sandbox, runAccount, RunAccount.resolve(config.buildAsUser()));
         executor.warm();
-        Worker worker = new Worker(workerNats, executor, config.concurrency());
+        OpsPort workerOps = OpsPort.start("worker", workerNats);
+        WorkerMetrics workerMetrics = new WorkerMetrics(workerOps.registry());
+        Worker worker = new Worker(workerNats, executor, config.concurrency(), true, config.logMaxBytes(), workerMetrics);
+        workerMetrics.watchSlots(worker::busySlots, config.concurrency());
         worker.start();
         FrontendConfig frontendConfig = FrontendConfig.fromEnv(new Env(Map.of(
                 "NATS_SERVER_ADDRESS", server.settings().serverUrl(),
@@ -110,19 +126,58 @@ final class Stack implements AutoCloseable {
                 "MAX_SECONDS_EXECUTION_PER_REQUEST", Integer.toString(maxSeconds),
                 "WEBHOOK_SECRET", WEBHOOK_SECRET,
                 "ADMIN_USERS", "admin@example.com")));
+        OpsPort frontendOps = OpsPort.start("frontend", frontendNats);
+        FrontendMetrics frontendMetrics = new FrontendMetrics(frontendOps.registry());
         Javalin app = FrontendApp.create(frontendConfig,
-                new TaskService(frontendNats, frontendConfig.maxWaitingRequests()),
-                new LogService(frontendNats, frontendConfig.maxLogStreams()), new SystemService(frontendNats))
+                new TaskService(frontendNats, frontendConfig.maxWaitingRequests(),
+                        frontendConfig.maxWaitingRequestsPerUser(), frontendMetrics),
+                new LogService(frontendNats, frontendConfig.maxLogStreams()), new SystemService(frontendNats),
+                frontendMetrics)
                 .start("127.0.0.1", 0);
         // the observer's webhook sender: retries after 1 s, then 1 s (the production schedule is minutes)
         NatsLayer observerNats = NatsLayer.connect(server.settings(), "observer");
+        OpsPort observerOps = OpsPort.start("observer", observerNats);
         WebhookSender webhooks = new WebhookSender(observerNats, WebhookSender.Settings.fromEnv(new Env(Map.of(
                 "WEBHOOK_SECRET", WEBHOOK_SECRET,
                 "WEBHOOK_RETRY_SECONDS", "1,1",
-                "REPO_ALLOW_PRIVATE_ADDRESSES", "true"))));
+                "REPO_ALLOW_PRIVATE_ADDRESSES", "true"))), new ObserverMetrics(observerOps.registry()));
         webhooks.start();
+        Ops ops = new Ops(frontendOps, workerOps, observerOps);
+        ops.markReady();
         return new Stack(server, git, frontendNats, workerNats, observerNats, webhooks, app, sandbox, workDir, executor,
-                worker, config);
+                worker, config, ops);
+    }
+
+    /** One service's metrics registry and ops server, as its main makes them. */
+    record OpsPort(PrometheusMeterRegistry registry, Readiness readiness, OpsServer server) implements AutoCloseable {
+        static OpsPort start(String service, NatsLayer nats) throws IOException {
+            PrometheusMeterRegistry registry = OpsRegistry.create(service);
+            Readiness readiness = new Readiness();
+            return new OpsPort(registry, readiness, OpsServer.start(new OpsSettings("127.0.0.1", -1), registry,
+                    readiness, nats::isConnected).orElseThrow());
+        }
+
+        int port() {
+            return server.port();
+        }
+
+        @Override
+        public void close() {
+            server.close();
+            registry.close();
+        }
+    }
+
+    /** The ops servers of the services in this stack. */
+    record Ops(OpsPort frontend, OpsPort worker, OpsPort observer) implements AutoCloseable {
+        void markReady() {
+            Stream.of(frontend, worker, observer).forEach(o -> o.readiness().markReady());
+        }
+
+        @Override
+        public void close() {
+            Stream.of(frontend, worker, observer).forEach(OpsPort::close);
+        }
     }
 
     HttpResponse<String> call(String method, String path, String user, String body, String... headers)
@@ -153,6 +208,7 @@ final class Stack implements AutoCloseable {
         workerNats.close();
         git.close();
         nats.close();
+        ops.close();
         TestFiles.deleteTree(workDir);
     }
 }

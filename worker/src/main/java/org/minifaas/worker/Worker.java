@@ -50,6 +50,7 @@ public final class Worker implements AutoCloseable {
     private final long logMaxBytes;
     /** How long a finished task's results and status are retried while NATS is unreachable. */
     private final Duration persistFor;
+    private final WorkerMetrics metrics;
     private final List<Thread> loops = new ArrayList<>();
     private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ack-heartbeat"));
     private final String workerId = WorkerRegistry.processId(System.getenv("HOSTNAME"));
@@ -68,7 +69,13 @@ public final class Worker implements AutoCloseable {
     }
 
     public Worker(NatsLayer nats, TaskExecutor executor, int concurrency, boolean sandboxed, long logMaxBytes) {
+        this(nats, executor, concurrency, sandboxed, logMaxBytes, WorkerMetrics.none());
+    }
+
+    public Worker(NatsLayer nats, TaskExecutor executor, int concurrency, boolean sandboxed, long logMaxBytes,
+                  WorkerMetrics metrics) {
         this.nats = nats;
+        this.metrics = metrics;
         this.executor = executor;
         this.concurrency = concurrency;
         this.sandboxed = sandboxed;
@@ -88,6 +95,11 @@ public final class Worker implements AutoCloseable {
         }
         heartbeats.scheduleAtFixedRate(this::beat, 0, WorkerRegistry.HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
         log.info("worker {} started: {} task(s) at a time", workerId, concurrency);
+    }
+
+    /** Slots running a task now. */
+    public int busySlots() {
+        return busy.get();
     }
 
     /** A cancel signal: stops the task if it runs here (every worker hears every signal). */
@@ -176,6 +188,7 @@ public final class Worker implements AutoCloseable {
             if (before == TaskStatus.CANCELLED) {
                 heartbeat.cancel(false);
                 message.ackSync(Duration.ofSeconds(5));
+                metrics.taskEnded(record.get());
                 log.info("task {} was cancelled before it ran; not run", id);
                 return;
             }
@@ -209,7 +222,7 @@ public final class Worker implements AutoCloseable {
             // meanwhile keeps its status and reason (the output so far is stored all the same), and gains what the
             // run found out (commit, timings) if it got that far.
             Ending ending = persistently("store the results of task " + id, () -> store(task, execution));
-            TaskStatus finalStatus = persistently("record task " + id + " as " + ending.status(), () -> tasks
+            Optional<TaskRecord> ended = persistently("record task " + id + " as " + ending.status(), () -> tasks
                     .update(id, r -> {
                         if (r.status() == TaskStatus.CANCELLED) {
                             return r.commit() != null || execution.commit() == null ? r
@@ -220,11 +233,12 @@ public final class Worker implements AutoCloseable {
                         return r.status().isFinal() ? r : r.finished(ending.status(), execution.commit(),
                                 execution.cloneMs(), execution.buildMs(), execution.runMs(), execution.exitCode(),
                                 execution.binaryCached(), ending.error()).withCloneSkipped(execution.cloneSkipped());
-                    })
-                    .map(TaskRecord::status).orElse(ending.status()));
+                    }));
+            TaskStatus finalStatus = ended.map(TaskRecord::status).orElse(ending.status());
             persistently("announce the end of task " + id, () -> announceEnd(task, finalStatus));
             heartbeat.cancel(false);
             message.ackSync(Duration.ofSeconds(5));
+            ended.ifPresent(metrics::taskEnded);
             log.info("task {} {}: {}", id, finalStatus, execution.reason());
         } catch (InterruptedException e) {
             // shutting down mid-task: hand it back for another worker. The interrupt is cleared for these last
@@ -333,11 +347,12 @@ public final class Worker implements AutoCloseable {
             if (tasks.status(id).orElse(null) != TaskStatus.CANCELLED) {
                 nats.results(id).write(Map.of("error.txt", (reason + "\n").getBytes(StandardCharsets.UTF_8)));
             }
-            TaskStatus status = tasks.update(id, r -> r.status() == TaskStatus.CANCELLED ? r
-                            : r.finished(TaskStatus.UNEXPECTED_ERROR, r.commit(), null, null, null, null, null, reason))
-                    .map(TaskRecord::status).orElse(TaskStatus.UNEXPECTED_ERROR);
+            Optional<TaskRecord> ended = tasks.update(id, r -> r.status() == TaskStatus.CANCELLED ? r
+                            : r.finished(TaskStatus.UNEXPECTED_ERROR, r.commit(), null, null, null, null, null, reason));
+            TaskStatus status = ended.map(TaskRecord::status).orElse(TaskStatus.UNEXPECTED_ERROR);
             announceEnd(task, status);
             message.ackSync(Duration.ofSeconds(5));
+            ended.ifPresent(metrics::deadLettered);
             log.warn("task {} {}: {}", id, status, reason);
         } catch (Exception e) {
             log.error("task {} could not be given up; it will be redelivered: {}", id, e.toString());

@@ -6,6 +6,7 @@ import java.util.Set;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
 import org.minifaas.common.net.AddressPolicy;
+import org.minifaas.common.ops.OpsSettings;
 import org.minifaas.worker.sandbox.Limits;
 import org.minifaas.worker.sandbox.Network;
 
@@ -36,13 +37,14 @@ import org.minifaas.worker.sandbox.Network;
  *                           {@code none}
  * @param logMaxBytes        LOG_MAX_BYTES: output of one task published to its live log (0: none; the result files
  *                           keep it all the same)
+ * @param ops                METRICS_HOST, METRICS_PORT: the ops server (metrics, health)
  */
 public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser, String buildAsUser,
                            Duration runTimeout, Duration cloneTimeout, Duration buildTimeout, Path workDir,
                            Path cacheDir, String goBinary, Duration shutdownGrace, int binaryCacheEntries,
                            String sandbox, Limits function, int buildMemoryMb, boolean cgo,
                            boolean allowPrivateRepositories, long repoMaxBytes, int repoMaxFiles,
-                           Network network, long logMaxBytes) {
+                           Network network, long logMaxBytes, OpsSettings ops) {
     /** LOG_MAX_BYTES unless set: 1 MiB of live output per task. */
     public static final long DEFAULT_LOG_MAX_BYTES = 1024 * 1024;
 
@@ -86,7 +88,8 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
                 env.intValue("REPO_MAX_FILES", 20_000, 1, 10_000_000),
                 env.choices("FUNCTION_NETWORK", "egress", Set.of("egress", "none")).contains("none")
                         ? Network.NONE : Network.EGRESS,
-                env.longValue("LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES, 0, 1L << 30));
+                env.longValue("LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES, 0, 1L << 30),
+                OpsSettings.fromEnv(env));
         env.validate();
         return config;
     }

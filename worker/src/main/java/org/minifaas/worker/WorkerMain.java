@@ -1,10 +1,14 @@
 package org.minifaas.worker;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.ops.OpsRegistry;
+import org.minifaas.common.ops.OpsServer;
+import org.minifaas.common.ops.Readiness;
 import org.minifaas.worker.sandbox.BubblewrapSandbox;
 import org.minifaas.worker.sandbox.Network;
 import org.minifaas.worker.sandbox.RunAccount;
@@ -44,12 +48,20 @@ public final class WorkerMain {
         executor.removeLeftovers();
         executor.warm();
         NatsLayer nats = NatsLayer.connect(config.nats(), "worker");
-        Worker worker = new Worker(nats, executor, config.concurrency(), sandbox.isolated(), config.logMaxBytes());
+        PrometheusMeterRegistry registry = OpsRegistry.create("worker");
+        Readiness readiness = new Readiness();
+        Optional<OpsServer> ops = OpsServer.start(config.ops(), registry, readiness, nats::isConnected);
+        WorkerMetrics metrics = new WorkerMetrics(registry);
+        Worker worker = new Worker(nats, executor, config.concurrency(), sandbox.isolated(), config.logMaxBytes(),
+                metrics);
+        metrics.watchSlots(worker::busySlots, config.concurrency());
         worker.start();
         nats.closeOnShutdown(() -> {
             worker.close(config.shutdownGrace());
             sandbox.close();
+            ops.ifPresent(OpsServer::close);
         });
+        readiness.markReady(); // /healthz says ok from here: the worker takes tasks
     }
 
     private static Sandbox sandbox(WorkerConfig config, Optional<RunAccount> probeAccount) throws Exception {
