@@ -49,13 +49,6 @@ public abstract class DomainException extends RuntimeException {
         }
     }
 
-    /** A retry whose Idempotency-Key is claimed by a creation that has not stored its task yet (409). */
-    public static final class IdempotencyKeyInUse extends DomainException {
-        public IdempotencyKeyInUse() {
-            super("A request with this Idempotency-Key is still being processed; retry in a few seconds.");
-        }
-    }
-
     /** A part of the system that the request needs is down; nothing was stored (503). */
     public static final class Unavailable extends DomainException {
         public Unavailable(String message) {

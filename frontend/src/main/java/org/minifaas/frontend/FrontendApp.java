@@ -32,7 +32,6 @@ public final class FrontendApp {
             DomainException.FileNotFound.class, 404,
             DomainException.TaskAlreadyFinal.class, 409,
             DomainException.TaskNotFinished.class, 409,
-            DomainException.IdempotencyKeyInUse.class, 409,
             DomainException.Unavailable.class, 503,
             DomainException.Busy.class, 503,
             DomainException.TooManyForUser.class, 429);

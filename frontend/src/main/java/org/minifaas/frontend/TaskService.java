@@ -19,6 +19,7 @@ import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.QuotaExceededException;
 import org.minifaas.common.nats.ResultStore;
+import org.minifaas.common.nats.Retries;
 import org.minifaas.common.nats.UserTasks;
 import org.minifaas.common.nats.WebhookQueue;
 import org.slf4j.Logger;
@@ -31,9 +32,6 @@ public final class TaskService {
     static final List<String> RESULT_FILES = List.of("stdout.txt", "stderr.txt", "error.txt");
     static final String CANCELLED_PENDING = "cancelled before it ran";
     static final String CANCELLED_RUNNING = "cancelled by its owner while running";
-    /** How long a retry waits for the task its Idempotency-Key's first request is creating. */
-    static final Duration CLAIMED_KEY_WAIT = Duration.ofSeconds(5);
-    private static final long CLAIMED_KEY_POLL_MS = 50;
     /** How often a waiting read looks at the record again. */
     private static final long WAIT_POLL_MS = 100;
 
@@ -85,10 +83,11 @@ public final class TaskService {
     }
 
     /**
-     * Stores the task as PENDING and enqueues it; a task that cannot be enqueued is not kept. With an
-     * {@code idempotencyKey}, only the first request of the user with that key (within the retention) creates a
-     * task: the others get its record, waiting up to {@link #CLAIMED_KEY_WAIT} for it to be stored. A key whose
-     * creation failed is released, so the retry can create the task.
+     * Stores the task as PENDING and enqueues it; a task that cannot be enqueued is not kept. Both steps are repeated
+     * for up to {@link Retries#LEADER_CHANGE} while NATS does not answer (a cluster electing a leader): with the same
+     * task id, so that a step stored although its answer was lost is not done twice. With an {@code idempotencyKey},
+     * only the first request of the user with that key (within the retention) chooses the task's id: a retry with the
+     * key gets that task, and completes its creation if the first request could not (every step is repeatable).
      */
     public Created create(String userId, CreateTaskRequest request, String idempotencyKey)
             throws IOException, JetStreamApiException, QuotaExceededException, InterruptedException {
@@ -96,62 +95,61 @@ public final class TaskService {
             return new Created(store(userId, UUID.randomUUID(), request), true);
         }
         UUID mine = UUID.randomUUID();
-        long deadline = System.nanoTime() + CLAIMED_KEY_WAIT.toNanos();
-        while (true) {
-            // claimed again on every round: a first request that failed has released the key meanwhile
-            Optional<UUID> first = nats.idempotency().claim(userId, idempotencyKey, mine);
-            if (first.isEmpty()) {
-                try {
-                    return new Created(store(userId, mine, request), true);
-                } catch (Exception e) {
-                    release(userId, idempotencyKey);
-                    throw e;
-                }
+        Optional<UUID> first = Retries.repeatable("claim an Idempotency-Key", Retries.LEADER_CHANGE,
+                () -> nats.idempotency().claim(userId, idempotencyKey, mine));
+        if (first.isEmpty()) {
+            try {
+                return new Created(store(userId, mine, request), true);
+            } catch (QuotaExceededException | DomainException e) {
+                release(userId, idempotencyKey); // refused: the key may be used again
+                throw e;
             }
-            Optional<TaskRecord> existing = findRecord(userId, first.get());
-            if (existing.isPresent()) {
-                log.info("task {} returned again for a repeated Idempotency-Key", first.get());
-                return new Created(existing.get(), false);
-            }
-            if (System.nanoTime() > deadline) {
-                throw new DomainException.IdempotencyKeyInUse();
-            }
-            Thread.sleep(CLAIMED_KEY_POLL_MS);
         }
+        Optional<TaskRecord> existing = findRecord(userId, first.get());
+        if (existing.isPresent()) {
+            log.info("task {} returned again for a repeated Idempotency-Key", first.get());
+            return new Created(existing.get(), false);
+        }
+        // the first request with this key is still creating the task, or failed half-way: finishing it here is safe
+        // (the same id: the record is created once, the queue drops a second message with the same id)
+        log.info("task {} of a repeated Idempotency-Key not stored yet; completing its creation", first.get());
+        return new Created(store(userId, first.get(), request), false);
     }
 
     private void release(String userId, String idempotencyKey) {
         try {
             nats.idempotency().release(userId, idempotencyKey);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
-            // it expires with the retention; until then retries with this key wait, then get 409
-            log.warn("an Idempotency-Key of a failed creation could not be released: {}", e.toString());
+            // it expires with the retention; until then a retry with this key completes the creation it names
+            log.warn("an Idempotency-Key of a refused creation could not be released: {}", e.toString());
         }
     }
 
     private TaskRecord store(String userId, UUID taskId, CreateTaskRequest request)
-            throws IOException, JetStreamApiException, QuotaExceededException {
+            throws IOException, JetStreamApiException, QuotaExceededException, InterruptedException {
         Task task = new Task(taskId, userId, request.url(), request.parameters(), request.ref(),
                 request.timeoutSeconds(), request.callbackUrl(), TaskRecord.now());
         TaskRecord record = TaskRecord.pending(task);
-        UserTasks tasks = nats.userTasks(userId);
-        tasks.createPending(record);
+        UserTasks tasks = Retries.repeatable("open the tasks of a user", Retries.LEADER_CHANGE,
+                () -> nats.userTasks(userId));
+        Retries.<Void, QuotaExceededException>repeatable("record task " + taskId, Retries.LEADER_CHANGE, () -> {
+            tasks.createPending(record);
+            return null;
+        });
         try {
-            nats.taskQueue().publish(task);
-        } catch (IOException | JetStreamApiException | RuntimeException first) {
-            try {
-                // the same message id: if the first attempt was stored after all, JetStream drops this one
+            // the task id is the message's de-duplication id: a repeat of a publish that was stored is dropped
+            Retries.<Void, RuntimeException>repeatable("enqueue task " + taskId, Retries.LEADER_CHANGE, () -> {
                 nats.taskQueue().publish(task);
-            } catch (IOException | JetStreamApiException | RuntimeException e) {
-                log.error("task {} could not be enqueued; removing it: {}", taskId, e.toString());
-                try {
-                    tasks.forget(taskId);
-                } catch (IOException | JetStreamApiException | RuntimeException ignored) {
-                    // its entry expires with the retention
-                }
-                throw new DomainException.Unavailable(
-                        "The task queue is not available; nothing was stored, try again.");
+                return null;
+            });
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            log.error("task {} could not be enqueued; removing it: {}", taskId, e.toString());
+            try {
+                tasks.forget(taskId);
+            } catch (IOException | JetStreamApiException | RuntimeException ignored) {
+                // its entry expires with the retention
             }
+            throw new DomainException.Unavailable("The task queue is not available; nothing was stored, try again.");
         }
         metrics.taskCreated();
         log.info("task {} created ({} parameters)", taskId, request.parameters().size());

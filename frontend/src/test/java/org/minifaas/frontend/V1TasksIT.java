@@ -162,6 +162,24 @@ class V1TasksIT {
     }
 
     @Test
+    void aRetryCompletesTheTaskOfAKeyWhoseFirstRequestDiedHalfWay() throws Exception {
+        String user = newUser();
+        String key = "half-" + UUID.randomUUID();
+        UUID first = UUID.randomUUID();
+        // a first request claimed the key, then its frontend died (or NATS stopped answering) before storing the task
+        assertTrue(nats.idempotency().claim(user, key, first).isEmpty());
+        long before = enqueued();
+        HttpResponse<byte[]> retry = api.send(api.createRequest(user, "{\"url\":\"https://example.com/fn.git\"}", key));
+        assertEquals(200, retry.statusCode(), text(retry));
+        assertEquals(first.toString(), json(retry).get("id").asText(), "the task the key names, not a new one");
+        assertEquals("PENDING", nats.userTasks(user).record(first).orElseThrow().status().name());
+        assertEquals(before + 1, enqueued(), "queued once");
+        HttpResponse<byte[]> again = api.send(api.createRequest(user, "{\"url\":\"https://example.com/fn.git\"}", key));
+        assertEquals(first.toString(), json(again).get("id").asText());
+        assertEquals(before + 1, enqueued(), "still once");
+    }
+
+    @Test
     void aCreationRefusedByTheQuotaReleasesItsIdempotencyKey() throws Exception {
         String user = newUser();
         var tasks = nats.userTasks(user);

@@ -104,14 +104,14 @@ class ObserverIT {
     void observerSweepsTheStreamsRetentionEmptied() throws Exception {
         try (NatsLayer shortLived = NatsLayer.connect(server.settings().withRetention(Duration.ofSeconds(1)), "short")) {
             UUID id = UUID.randomUUID();
-            shortLived.results(id).write(java.util.Map.of("stdout.txt", new byte[] {1}));
+            shortLived.userTasks("sweep-" + id).createPending(id);
             assertEquals(1, shortLived.janitor().countTaskStreams());
             ObserverConfig sweeping = new ObserverConfig(shortLived.settings(), Duration.ofSeconds(1), 3, 3, 6,
                     Duration.ofSeconds(1), Duration.ZERO, "none", config.webhooks());
             try (Observer observer = new Observer(shortLived, sweeping, scaled::add)) {
                 observer.start();
                 Poll.until(WAIT, () -> shortLived.janitor().countTaskStreams(), n -> n == 0,
-                        "the expired result store to be deleted");
+                        "the expired user bucket to be deleted");
             }
         }
     }

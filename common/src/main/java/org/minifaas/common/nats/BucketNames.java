@@ -15,8 +15,10 @@ import java.util.UUID;
 public final class BucketNames {
     /** Prefix reserved for per-user task buckets. */
     public static final String USER_PREFIX = "tasks-";
-    /** Prefix reserved for per-task result object stores. */
+    /** Prefix of the per-task result object stores of the layout before {@link #RESULTS_BUCKET} (still read). */
     public static final String RESULT_PREFIX = "results-";
+    /** The object store of every task's results, one object per task. */
+    public static final String RESULTS_BUCKET = "results";
     public static final String OBSERVER_BUCKET = "observer";
     public static final String WORKERS_BUCKET = "workers";
     public static final String INJECTOR_BUCKET = "injector_bucket";

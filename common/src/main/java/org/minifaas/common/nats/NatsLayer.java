@@ -47,6 +47,7 @@ public final class NatsLayer implements AutoCloseable {
     private final CancelSignals cancels;
     private final WebhookQueue webhooks;
     private final IdempotencyKeys idempotency;
+    private final ResultsBucket resultsBucket;
     private volatile ObserverStore observer;
     private volatile WorkerRegistry workers;
     private final Map<String, UserTasks> userBuckets = new ConcurrentHashMap<>();
@@ -63,6 +64,7 @@ public final class NatsLayer implements AutoCloseable {
         this.cancels = new CancelSignals(this);
         this.webhooks = new WebhookQueue(this);
         this.idempotency = new IdempotencyKeys(this);
+        this.resultsBucket = new ResultsBucket(this);
     }
 
     /**
@@ -210,6 +212,10 @@ public final class NatsLayer implements AutoCloseable {
     /** The result files of one task. */
     public ResultStore results(UUID taskId) {
         return new ResultStore(this, taskId);
+    }
+
+    ResultsBucket resultsBucket() {
+        return resultsBucket;
     }
 
     /** Stream info, or empty when the stream does not exist. */

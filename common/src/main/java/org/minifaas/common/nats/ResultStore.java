@@ -3,106 +3,142 @@ package org.minifaas.common.nats;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.ObjectStore;
 import io.nats.client.api.ObjectInfo;
-import io.nats.client.api.ObjectStoreConfiguration;
-import io.nats.client.api.StorageType;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.security.NoSuchAlgorithmException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
 
 /**
- * The result files of one task, in an object store of its own that expires with the retention and
- * is capped at MAX_RESULT_BYTES.
+ * The result files of one task: one object, named after the task, in the object store all tasks share
+ * ({@link ResultsBucket}), holding the files as a zip; it expires with the retention. One object per task instead of
+ * an object store per task: nothing to create or delete per task (in a cluster every stream is a consensus group of
+ * its own, and none can be created while a node is down), and a few messages per task instead of a dozen. Results
+ * stored before this layout (an object store per task) are still read until they expire.
  */
 public final class ResultStore {
     private final NatsLayer layer;
     private final UUID taskId;
-    private final String bucket;
 
     ResultStore(NatsLayer layer, UUID taskId) {
         this.layer = layer;
         this.taskId = taskId;
-        this.bucket = BucketNames.forResults(taskId);
-    }
-
-    public String bucket() {
-        return bucket;
     }
 
     /**
      * Stores the files, replacing whatever an earlier attempt of the same task left.
      *
-     * @throws ResultTooLargeException when the files exceed MAX_RESULT_BYTES
+     * @throws ResultTooLargeException when the files add up to more than MAX_RESULT_BYTES
      */
     public void write(Map<String, byte[]> files) throws IOException, JetStreamApiException, ResultTooLargeException {
-        layer.deleteStream(BucketNames.objectStream(bucket));
-        ObjectStoreConfiguration config = ObjectStoreConfiguration.builder(bucket)
-                .ttl(layer.settings().retention())
-                .maxBucketSize(layer.settings().maxResultBytes())
-                .storageType(StorageType.File)
-                .replicas(layer.settings().replicas())
-                .description("results of task " + taskId)
-                .build();
-        layer.connection().objectStoreManagement().create(config);
-        ObjectStore store = layer.connection().objectStore(bucket);
+        long total = files.values().stream().mapToLong(b -> b.length).sum();
+        if (total > layer.settings().maxResultBytes()) {
+            throw new ResultTooLargeException(layer.settings().maxResultBytes());
+        }
         try {
-            for (Map.Entry<String, byte[]> file : files.entrySet()) {
-                store.put(file.getKey(), file.getValue());
-            }
-        } catch (JetStreamApiException e) {
-            if (ApiErrors.isLimit(e)) {
-                throw new ResultTooLargeException(layer.settings().maxResultBytes());
-            }
-            throw e;
+            layer.resultsBucket().store().put(taskId.toString(), zip(files));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JRE", e);
         }
     }
 
-    /** Whether results were stored (and have not expired): the store exists and holds at least one file. */
+    /** Whether results were stored (and have not expired). */
     public boolean exists() throws IOException, JetStreamApiException {
-        return layer.streamInfo(BucketNames.objectStream(bucket))
-                .map(info -> info.getStreamState().getMsgCount() > 0).orElse(false);
+        ObjectInfo info = layer.resultsBucket().store().getInfo(taskId.toString());
+        return info != null && !info.isDeleted() || legacy().isPresent();
     }
 
-    /** The stored files by name, or empty when nothing was stored (or it expired). */
+    /** The stored files by name, in the order stored, or empty when nothing was stored (or it expired). */
     public Optional<Map<String, byte[]>> read() throws IOException, JetStreamApiException, InterruptedException {
+        ObjectStore store = layer.resultsBucket().store();
+        ObjectInfo info = store.getInfo(taskId.toString());
+        if (info == null || info.isDeleted()) {
+            return readLegacy();
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(info.getSize(), Integer.MAX_VALUE - 8));
+        try {
+            store.get(taskId.toString(), out);
+        } catch (IllegalArgumentException gone) {
+            return Optional.empty(); // expired between the two calls
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
+        return Optional.of(unzip(out.toByteArray()));
+    }
+
+    /** Removes the results; true when there were some. */
+    public boolean delete() throws IOException, JetStreamApiException {
+        ObjectInfo info = layer.resultsBucket().store().getInfo(taskId.toString());
+        if (info == null || info.isDeleted()) {
+            return false;
+        }
+        layer.resultsBucket().store().delete(taskId.toString());
+        return true;
+    }
+
+    static byte[] zip(Map<String, byte[]> files) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            for (Map.Entry<String, byte[]> file : files.entrySet()) {
+                zip.putNextEntry(new ZipEntry(file.getKey()));
+                zip.write(file.getValue());
+                zip.closeEntry();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // in memory: cannot happen
+        }
+        return bytes.toByteArray();
+    }
+
+    static Map<String, byte[]> unzip(byte[] zipped) throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(zipped))) {
+            for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                files.put(e.getName(), zip.readAllBytes());
+            }
+        }
+        return files;
+    }
+
+    /** The object store of this task in the layout before the shared one, if it still exists. */
+    private Optional<ObjectStore> legacy() throws IOException, JetStreamApiException {
+        String bucket = BucketNames.forResults(taskId);
         if (layer.streamInfo(BucketNames.objectStream(bucket)).isEmpty()) {
             return Optional.empty();
         }
-        ObjectStore store = layer.connection().objectStore(bucket);
+        return Optional.of(layer.connection().objectStore(bucket));
+    }
+
+    private Optional<Map<String, byte[]>> readLegacy() throws IOException, JetStreamApiException, InterruptedException {
+        Optional<ObjectStore> legacy = legacy();
+        if (legacy.isEmpty()) {
+            return Optional.empty();
+        }
         Map<String, byte[]> files = new LinkedHashMap<>();
         try {
-            for (ObjectInfo info : store.getList()) {
+            for (ObjectInfo info : legacy.get().getList()) {
                 if (info.isDeleted()) {
                     continue;
                 }
-                if (info.getSize() == 0) {
-                    // an empty object has no chunks: reading it would only wait for the client's timeout
-                    files.put(info.getObjectName(), new byte[0]);
-                    continue;
-                }
                 ByteArrayOutputStream out = new ByteArrayOutputStream((int) info.getSize());
-                try {
-                    store.get(info.getObjectName(), out);
-                } catch (IllegalArgumentException gone) {
-                    // listed, then expired with the retention before it could be read: the results are gone
-                    return Optional.empty();
+                if (info.getSize() > 0) {
+                    legacy.get().get(info.getObjectName(), out);
                 }
                 files.put(info.getObjectName(), out.toByteArray());
             }
+        } catch (IllegalArgumentException gone) {
+            return Optional.empty();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JRE", e);
         }
         return Optional.of(files);
-    }
-
-    /** Removes the store and its stream; true when it existed. */
-    public boolean delete() throws IOException, JetStreamApiException {
-        return layer.deleteStream(BucketNames.objectStream(bucket));
     }
 
     /** Results larger than the configured cap. */

@@ -64,11 +64,17 @@ public final class UserTasks {
         return bucket;
     }
 
-    /** Records a new task as PENDING, or refuses it when the user is at the quota. */
+    /**
+     * Records a new task as PENDING, or refuses it when the user is at the quota. Repeatable: a task already recorded
+     * (an earlier attempt that was stored although its answer was lost) is left as it is.
+     */
     public void createPending(TaskRecord record) throws IOException, JetStreamApiException, QuotaExceededException {
         try {
             writing(() -> kv.create(record.id().toString(), Json.toBytes(record)));
         } catch (JetStreamApiException e) {
+            if (ApiErrors.is(e, ApiErrors.WRONG_LAST_SEQUENCE) && record(record.id()).isPresent()) {
+                return;
+            }
             if (ApiErrors.isLimit(e)) {
                 throw new QuotaExceededException(layer.settings().maxActiveTasks());
             }

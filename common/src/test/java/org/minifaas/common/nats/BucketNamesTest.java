@@ -29,7 +29,7 @@ class BucketNamesTest {
     @Test
     void userBucketsNeverCollideWithSystemBuckets() {
         for (String system : List.of(BucketNames.OBSERVER_BUCKET, BucketNames.WORKERS_BUCKET,
-                BucketNames.INJECTOR_BUCKET, BucketNames.forResults(UUID.randomUUID()))) {
+                BucketNames.INJECTOR_BUCKET, BucketNames.RESULTS_BUCKET, BucketNames.forResults(UUID.randomUUID()))) {
             assertNotEquals(system, BucketNames.forUser(system));
             assertTrue(!system.startsWith(BucketNames.USER_PREFIX), system);
         }

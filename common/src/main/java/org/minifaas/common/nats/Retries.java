@@ -1,0 +1,47 @@
+package org.minifaas.common.nats;
+
+import io.nats.client.JetStreamApiException;
+import java.io.IOException;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bounded retries of a JetStream call that failed without an answer (a timeout, no responders): what a leader change
+ * in a cluster, or a client moving to another server, looks like for a few seconds. Only for calls that are safe to
+ * repeat (a publish with a de-duplication id, a create that accepts its own earlier success); an answer of the server
+ * (a JetStreamApiException) is never retried.
+ */
+public final class Retries {
+    private static final Logger log = LoggerFactory.getLogger(Retries.class);
+    /** Longer than a JetStream leader election under load, short enough to hold an HTTP request. */
+    public static final Duration LEADER_CHANGE = Duration.ofSeconds(15);
+
+    private Retries() {
+    }
+
+    /** A JetStream call. */
+    @FunctionalInterface
+    public interface Call<T, E extends Exception> {
+        T run() throws IOException, JetStreamApiException, E;
+    }
+
+    /** Runs {@code call}, again after an IOException, with back-off, until {@code budget} is spent. */
+    public static <T, E extends Exception> T repeatable(String what, Duration budget, Call<T, E> call)
+            throws IOException, JetStreamApiException, InterruptedException, E {
+        long deadline = System.nanoTime() + budget.toNanos();
+        long backoffMs = 50;
+        while (true) {
+            try {
+                return call.run();
+            } catch (IOException e) {
+                if (System.nanoTime() + backoffMs * 1_000_000 > deadline) {
+                    throw e;
+                }
+                log.debug("{} failed ({}); again in {} ms", what, e.toString(), backoffMs);
+                Thread.sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 1_000);
+            }
+        }
+    }
+}
