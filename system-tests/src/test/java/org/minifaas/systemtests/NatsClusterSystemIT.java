@@ -97,6 +97,25 @@ class NatsClusterSystemIT {
         }
     }
 
+    /** A stream made with one replica (a single server before) is brought to NATS_REPLICAS, not left at R1. */
+    @Test
+    void streamsMadeWithOneReplicaAreBroughtToTheReplicasWanted() throws Exception {
+        try (NatsTestCluster cluster = NatsTestCluster.start(3)) {
+            try (NatsLayer single = NatsLayer.connect(cluster.settings(1), "before")) {
+                single.taskQueue().ensure();
+            }
+            try (Connection admin = Nats.connect(new Options.Builder().servers(cluster.urls().split(",")).build())) {
+                assertEquals(1, admin.jetStreamManagement().getStreamInfo(TaskQueue.STREAM).getConfiguration()
+                        .getReplicas());
+                try (NatsLayer clustered = NatsLayer.connect(cluster.settings(3), "after")) {
+                    clustered.taskQueue().ensure();
+                }
+                assertEquals(3, admin.jetStreamManagement().getStreamInfo(TaskQueue.STREAM).getConfiguration()
+                        .getReplicas());
+            }
+        }
+    }
+
     /** The same burst on one server, no fault: the figure the cluster's is compared with. */
     @Test
     void theSameBurstOnOneServer() throws Exception {

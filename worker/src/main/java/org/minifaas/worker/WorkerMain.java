@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.ops.OpsRegistry;
@@ -46,11 +47,16 @@ public final class WorkerMain {
         }
         // one worker per WORKER_WORK_DIR: what is in it now was left by a worker that was killed
         executor.removeLeftovers();
-        executor.warm();
-        NatsLayer nats = NatsLayer.connect(config.nats(), "worker");
+        // the ops port answers from the start (/healthz: 503 "starting"), so that a supervisor sees a live process
+        // while it warms up; ready once warm and taking tasks
         PrometheusMeterRegistry registry = OpsRegistry.create("worker");
         Readiness readiness = new Readiness();
-        Optional<OpsServer> ops = OpsServer.start(config.ops(), registry, readiness, nats::isConnected);
+        AtomicReference<NatsLayer> connected = new AtomicReference<>();
+        Optional<OpsServer> ops = OpsServer.start(config.ops(), registry, readiness,
+                () -> connected.get() != null && connected.get().isConnected());
+        executor.warm();
+        NatsLayer nats = NatsLayer.connect(config.nats(), "worker");
+        connected.set(nats);
         WorkerMetrics metrics = new WorkerMetrics(registry);
         Worker worker = new Worker(nats, executor, config.concurrency(), sandbox.isolated(), config.logMaxBytes(),
                 metrics);
