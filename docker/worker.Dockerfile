@@ -1,11 +1,12 @@
 # MiniFaaS worker: clones, builds and runs Go functions. Build context: the repository root, after `make build`.
 #
 # The worker runs as root in its container, with no added capability, only to switch accounts: every step that
-# touches user code (`go mod download`, `go build`, the function) runs as an unprivileged account (setpriv:
-# `minifaas-build`, uid 1002, for downloads and builds; `client`, uid 1001, RUN_AS_USER, for the function)
-# inside a bubblewrap sandbox of its own (SANDBOX=bwrap, the default): new user, PID, mount, IPC, UTS, network
-# and cgroup namespaces, the system read-only, a private size-capped /tmp, loopback-only network (module
-# downloads alone share the container's). bwrap is not setuid here: it uses unprivileged user namespaces, which
+# touches user code (`git clone`, `go mod download`, `go build`, the function) runs as an unprivileged account
+# (setpriv: `minifaas-build`, uid 1002, BUILD_AS_USER, for clones, downloads and builds — the image has no
+# slirp4netns for the functions' egress network, so clones are not run as `client`; `client`, uid 1001,
+# RUN_AS_USER, for the function) inside a bubblewrap sandbox of its own (SANDBOX=bwrap, the default): new user,
+# PID, mount, IPC, UTS, network and cgroup namespaces, the system read-only, a private size-capped /tmp,
+# loopback-only network (clones and module downloads alone share the container's). bwrap is not setuid here: it uses unprivileged user namespaces, which
 # Docker's default seccomp profile forbids, so the container must run with docker/seccomp-worker.json (compose
 # and the observer's scaler pass it; docs/CONTAINERS.md, "The worker's sandbox"). Limits: cgroups are read-only
 # in a container, so the worker falls back to rlimits per task (prlimit: RLIMIT_DATA, RLIMIT_NPROC,

@@ -255,7 +255,7 @@ public final class DockerScaler implements Scaler, AutoCloseable {
                 "created")).exec();
     }
 
-    /** Waits for pending changes, then stops and removes every container this scaler started. */
+    /** Force-removes (kills) every container this scaler started, at once: pending changes are not waited for. */
     public void removeOwn() {
         for (Container c : workers(true)) {
             docker.removeContainerCmd(c.getId()).withForce(true).exec();
