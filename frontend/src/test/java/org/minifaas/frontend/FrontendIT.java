@@ -12,7 +12,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,6 +30,7 @@ import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.BucketNames;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.TaskQueue;
+import org.minifaas.common.testing.NatsInspect;
 
 /** The task API over HTTP, on a real nats-server. */
 class FrontendIT {
@@ -95,7 +95,7 @@ class FrontendIT {
     }
 
     static long queued() throws Exception {
-        return nats.taskQueue().streamInfo().getStreamState().getMsgCount();
+        return NatsInspect.taskStream(nats).getStreamState().getMsgCount();
     }
 
     @Test
@@ -118,7 +118,7 @@ class FrontendIT {
 
         // the queued message is the task, parameters intact
         var message = nats.connection().jetStreamManagement().getMessage(TaskQueue.STREAM,
-                nats.taskQueue().streamInfo().getStreamState().getLastSequence());
+                NatsInspect.taskStream(nats).getStreamState().getLastSequence());
         var task = Json.fromBytes(message.getData(), org.minifaas.common.model.Task.class);
         assertEquals(List.of("x y", "$(id)"), task.parameters());
         assertEquals(user, task.userId());

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.minifaas.common.Json;
 import org.minifaas.common.model.Task;
 import org.minifaas.common.nats.TaskQueue;
+import org.minifaas.common.testing.NatsInspect;
 
 /** With REPO_ALLOW_PRIVATE_ADDRESSES=true (a local stack serving Git on loopback), private URLs are accepted. */
 class PrivateRepositoriesAllowedIT {
@@ -37,7 +38,7 @@ class PrivateRepositoriesAllowedIT {
                             .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"" + url + "\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(201, r.statusCode(), url + " -> " + r.body());
-            long last = frontend.nats.taskQueue().streamInfo().getStreamState().getLastSequence();
+            long last = NatsInspect.taskStream(frontend.nats).getStreamState().getLastSequence();
             assertEquals(url, Json.fromBytes(jsm.getMessage(TaskQueue.STREAM, last).getData(), Task.class).repoUrl());
         }
     }

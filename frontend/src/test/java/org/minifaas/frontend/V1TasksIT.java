@@ -33,6 +33,7 @@ import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.TaskLogs;
 import org.minifaas.common.nats.TaskQueue;
 import org.minifaas.common.nats.WebhookQueue;
+import org.minifaas.common.testing.NatsInspect;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,12 +65,12 @@ class V1TasksIT {
     }
 
     static long queued() throws Exception {
-        return nats.taskQueue().streamInfo().getStreamState().getMsgCount();
+        return NatsInspect.taskStream(nats).getStreamState().getMsgCount();
     }
 
     static Task queuedTask(UUID id) throws Exception {
         var jsm = nats.connection().jetStreamManagement();
-        long last = nats.taskQueue().streamInfo().getStreamState().getLastSequence();
+        long last = NatsInspect.taskStream(nats).getStreamState().getLastSequence();
         for (long seq = last; seq > 0; seq--) {
             try {
                 Task t = Json.fromBytes(jsm.getMessage(TaskQueue.STREAM, seq).getData(), Task.class);

@@ -51,7 +51,7 @@ public final class Injector implements AutoCloseable {
             return;
         }
         try {
-            nats.injections().store(request.get());
+            nats.injectorBucket().store(request.get());
             message.ack();
             metrics.stored();
             log.info("stored injected file {} ({} bytes)", request.get().fileName(), request.get().content().length);

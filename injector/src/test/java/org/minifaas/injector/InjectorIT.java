@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.minifaas.common.model.InjectionRequest;
 import org.minifaas.common.nats.InjectionQueue;
 import org.minifaas.common.nats.NatsLayer;
+import org.minifaas.common.testing.NatsInspect;
 import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.Poll;
 
@@ -50,8 +51,8 @@ class InjectorIT {
             injector.start();
             Poll.until(Duration.ofSeconds(20), this::queued, n -> n == 0, "the queue to drain");
         }
-        assertArrayEquals(binary, nats.injections().read("model.bin").orElseThrow());
-        assertEquals("hi", new String(nats.injections().read("notes.txt").orElseThrow(), StandardCharsets.UTF_8));
+        assertArrayEquals(binary, NatsInspect.injectedFile(nats, "model.bin").orElseThrow());
+        assertEquals("hi", new String(NatsInspect.injectedFile(nats, "notes.txt").orElseThrow(), StandardCharsets.UTF_8));
     }
 
     @Test
@@ -63,7 +64,7 @@ class InjectorIT {
             injector.start();
             Poll.until(Duration.ofSeconds(20), this::queued, n -> n == 0, "the queue to drain");
         }
-        assertEquals("ok", new String(nats.injections().read("after.txt").orElseThrow(), StandardCharsets.UTF_8));
-        assertEquals(java.util.List.of("after.txt"), nats.injections().names());
+        assertEquals("ok", new String(NatsInspect.injectedFile(nats, "after.txt").orElseThrow(), StandardCharsets.UTF_8));
+        assertEquals(java.util.List.of("after.txt"), NatsInspect.injectedNames(nats));
     }
 }

@@ -15,6 +15,7 @@ import org.minifaas.common.ops.OpsRegistry;
 import org.minifaas.common.ops.OpsServer;
 import org.minifaas.common.ops.OpsSettings;
 import org.minifaas.common.ops.Readiness;
+import org.minifaas.common.testing.NatsInspect;
 import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.Poll;
 import org.minifaas.common.testing.Scrape;
@@ -55,7 +56,7 @@ class InjectorOpsIT {
             Poll.until(Duration.ofSeconds(20), () -> Scrape.sum(ops.port(), "minifaas_injections_total",
                     "service=injector"), n -> n == 2, "two injections counted");
         }
-        assertTrue(nats.injections().read("b.txt").isPresent(), "counted once stored");
+        assertTrue(NatsInspect.injectedFile(nats, "b.txt").isPresent(), "counted once stored");
         assertTrue(Scrape.sum(ops.port(), "jvm_memory_used_bytes", "service=injector") > 0);
         assertEquals("{\"status\":\"ok\"}", Scrape.get(ops.port(), "/healthz").body());
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.nats.client.ConsumerContext;
 import io.nats.client.Message;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -16,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.minifaas.common.model.Task;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.ObserverStore;
+import org.minifaas.common.testing.NatsInspect;
 import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.Poll;
 
@@ -105,12 +105,12 @@ class ObserverIT {
         try (NatsLayer shortLived = NatsLayer.connect(server.settings().withRetention(Duration.ofSeconds(1)), "short")) {
             UUID id = UUID.randomUUID();
             shortLived.userTasks("sweep-" + id).createPending(id);
-            assertEquals(1, shortLived.janitor().countTaskStreams());
+            assertEquals(1, NatsInspect.countTaskStreams(shortLived));
             ObserverConfig sweeping = new ObserverConfig(shortLived.settings(), Duration.ofSeconds(1), 3, 3, 6,
                     Duration.ofSeconds(1), Duration.ZERO, "none", config.webhooks());
             try (Observer observer = new Observer(shortLived, sweeping, scaled::add)) {
                 observer.start();
-                Poll.until(WAIT, () -> shortLived.janitor().countTaskStreams(), n -> n == 0,
+                Poll.until(WAIT, () -> NatsInspect.countTaskStreams(shortLived), n -> n == 0,
                         "the expired user bucket to be deleted");
             }
         }

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,22 +18,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.HexFormat;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import com.sun.net.httpserver.HttpServer;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.minifaas.common.Json;
+import org.minifaas.common.testing.NatsInspect;
 import org.minifaas.common.testing.Poll;
 
 /** Task API v1 end to end: the frontend, a worker with its sandbox, real Git, real go. */
@@ -241,7 +242,7 @@ class TaskApiV1SystemIT {
         assertEquals("{\"data\":\"CANCELLED\",\"code\":600}", legacy.body());
         assertEquals(409, stack.call("DELETE", "/v1/tasks/" + id, user, null).statusCode(), "already final");
         // the worker noticed: its slot is free again and the message acknowledged
-        Poll.until(Duration.ofSeconds(30), () -> stack.workerNats.taskQueue().backlog(), b -> b == 0,
+        Poll.until(Duration.ofSeconds(30), () -> NatsInspect.backlog(stack.workerNats), b -> b == 0,
                 "the queue to be empty");
         Poll.until(Duration.ofSeconds(30), () -> json(stack.call("GET", "/v1/tasks/" + id, user, null))
                 .get("status").asText(), "CANCELLED"::equals, "the record to stay CANCELLED");
@@ -267,7 +268,7 @@ class TaskApiV1SystemIT {
         for (String b : busy) {
             stack.call("DELETE", "/v1/tasks/" + b, user, null);
         }
-        Poll.until(Duration.ofSeconds(30), () -> stack.workerNats.taskQueue().backlog(), b -> b == 0,
+        Poll.until(Duration.ofSeconds(30), () -> NatsInspect.backlog(stack.workerNats), b -> b == 0,
                 "the queue to be empty (the cancelled task taken and dropped)");
         JsonNode r = json(stack.call("GET", "/v1/tasks/" + queued, user, null));
         assertEquals("CANCELLED", r.get("status").asText(), r.toString());

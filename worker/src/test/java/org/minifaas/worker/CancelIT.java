@@ -1,8 +1,8 @@
 package org.minifaas.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.minifaas.worker.Fixture.awaitStatus;
@@ -25,6 +25,7 @@ import org.minifaas.common.model.TaskRecord;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.TaskLogs;
 import org.minifaas.common.nats.WebhookQueue;
+import org.minifaas.common.testing.NatsInspect;
 import org.minifaas.common.testing.Poll;
 import org.minifaas.worker.sandbox.Cancellation;
 
@@ -72,7 +73,7 @@ class CancelIT {
     }
 
     static void awaitAcknowledged() throws Exception {
-        Poll.until(WAIT, () -> stack.nats.taskQueue().streamInfo().getStreamState().getMsgCount(), n -> n == 0,
+        Poll.until(WAIT, () -> NatsInspect.taskStream(stack.nats).getStreamState().getMsgCount(), n -> n == 0,
                 "the queue message to be acknowledged");
     }
 

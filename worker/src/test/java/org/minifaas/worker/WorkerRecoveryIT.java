@@ -8,8 +8,8 @@ import static org.minifaas.worker.Fixture.results;
 import static org.minifaas.worker.Fixture.submit;
 
 import io.nats.client.JetStreamSubscription;
-import io.nats.client.PullSubscribeOptions;
 import io.nats.client.Message;
+import io.nats.client.PullSubscribeOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -26,6 +26,7 @@ import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.TaskQueue;
 import org.minifaas.common.testing.GitHttpServer;
+import org.minifaas.common.testing.NatsInspect;
 import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.Poll;
 import org.minifaas.common.testing.TestFiles;
@@ -74,7 +75,7 @@ class WorkerRecoveryIT {
     void taskCreatedBeforeAnyWorkerRunsOnceOneStarts() throws Exception {
         String url = git.createRepo("echo", Functions.ECHO);
         UUID id = submit(nats, url, "queued");
-        assertEquals(1, nats.taskQueue().streamInfo().getStreamState().getMsgCount());
+        assertEquals(1, NatsInspect.taskStream(nats).getStreamState().getMsgCount());
         assertEquals(TaskStatus.PENDING, Fixture.status(nats, id).orElseThrow());
         assertEquals(0, nats.workers().live());
         try (Worker w = worker(settings, "w")) {
@@ -82,7 +83,7 @@ class WorkerRecoveryIT {
             assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
             assertEquals("0:queued\n", results(nats, id).get("stdout.txt"));
         }
-        assertEquals(0, nats.taskQueue().streamInfo().getStreamState().getMsgCount());
+        assertEquals(0, NatsInspect.taskStream(nats).getStreamState().getMsgCount());
         assertEquals(0, nats.workers().live(), "a stopped worker leaves the registry");
     }
 
@@ -93,7 +94,7 @@ class WorkerRecoveryIT {
         nats.results(id).write(Map.of("stdout.txt", "first run\n".getBytes()));
         nats.userTasks(Fixture.USER).setStatus(id, TaskStatus.FINISHED);
         try (Worker w = worker(settings, "w")) {
-            Poll.until(WAIT, () -> nats.taskQueue().streamInfo().getStreamState().getMsgCount(), n -> n == 0,
+            Poll.until(WAIT, () -> NatsInspect.taskStream(nats).getStreamState().getMsgCount(), n -> n == 0,
                     "the message to be acknowledged");
         }
         assertEquals(TaskStatus.FINISHED, Fixture.status(nats, id).orElseThrow());
@@ -246,7 +247,7 @@ class WorkerRecoveryIT {
             awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
             worker.destroy(); // SIGTERM
             assertTrue(worker.waitFor(30, TimeUnit.SECONDS), "worker did not exit after SIGTERM");
-            assertEquals(1, nats.taskQueue().backlog(), "the task went back to the queue");
+            assertEquals(1, NatsInspect.backlog(nats), "the task went back to the queue");
             assertEquals(TaskStatus.PENDING, Fixture.status(nats, id).orElseThrow());
             try (Worker next = worker(settings, "next")) {
                 assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
@@ -277,6 +278,6 @@ class WorkerRecoveryIT {
             String error = results(nats, id).get("error.txt");
             assertTrue(error.startsWith("given up after 1 deliveries"), error);
         }
-        assertEquals(0, nats.taskQueue().streamInfo().getStreamState().getMsgCount(), "the task left the queue");
+        assertEquals(0, NatsInspect.taskStream(nats).getStreamState().getMsgCount(), "the task left the queue");
     }
 }

@@ -1,8 +1,6 @@
 package org.minifaas.common.nats;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.UUID;
 
@@ -27,26 +25,12 @@ public final class BucketNames {
     }
 
     public static String forUser(String userId) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(userId.getBytes(StandardCharsets.UTF_8));
-            // 160 bits of the hash: collisions are out of reach, the name stays short.
-            return USER_PREFIX + HexFormat.of().formatHex(digest, 0, 20);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JRE", e);
-        }
+        byte[] digest = Sha256.digest().digest(userId.getBytes(StandardCharsets.UTF_8));
+        // 160 bits of the hash: collisions are out of reach, the name stays short.
+        return USER_PREFIX + HexFormat.of().formatHex(digest, 0, 20);
     }
 
     public static String forResults(UUID taskId) {
         return RESULT_PREFIX + taskId;
-    }
-
-    /** The stream that backs an object store bucket (JetStream's own naming). */
-    public static String objectStream(String bucket) {
-        return "OBJ_" + bucket;
-    }
-
-    /** The stream that backs a key-value bucket (JetStream's own naming). */
-    public static String kvStream(String bucket) {
-        return "KV_" + bucket;
     }
 }

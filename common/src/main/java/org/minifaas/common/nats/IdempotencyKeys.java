@@ -2,7 +2,6 @@ package org.minifaas.common.nats;
 
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
-import io.nats.client.PurgeOptions;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueOperation;
@@ -10,7 +9,6 @@ import io.nats.client.api.StorageType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.UUID;
@@ -32,7 +30,7 @@ public final class IdempotencyKeys {
 
     private KeyValue kv() throws IOException, JetStreamApiException {
         if (kv == null) {
-            kv = layer.ensureKeyValue(KeyValueConfiguration.builder()
+            kv = layer.streams().ensureKeyValue(KeyValueConfiguration.builder()
                     .name(BUCKET)
                     .maxHistoryPerKey(1)
                     .ttl(layer.settings().retention())
@@ -64,20 +62,15 @@ public final class IdempotencyKeys {
     /** Frees a claim whose task could not be created (no marker left: the key can be used again). */
     public void release(String userId, String key) throws IOException, JetStreamApiException {
         kv();
-        layer.jsm().purgeStream(BucketNames.kvStream(BUCKET),
-                PurgeOptions.subject("$KV." + BUCKET + "." + name(userId, key)));
+        layer.streams().purgeKey(BUCKET, name(userId, key));
     }
 
     /** A key name from the user and their key: both hashed (any bytes allowed, no user can reach another's). */
     static String name(String userId, String key) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(userId.getBytes(StandardCharsets.UTF_8));
-            sha.update((byte) 0);
-            sha.update(key.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(sha.digest(), 0, 24);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JRE", e);
-        }
+        MessageDigest sha = Sha256.digest();
+        sha.update(userId.getBytes(StandardCharsets.UTF_8));
+        sha.update((byte) 0);
+        sha.update(key.getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(sha.digest(), 0, 24);
     }
 }

@@ -6,16 +6,9 @@ import io.nats.client.ConnectionListener;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
-import io.nats.client.KeyValue;
 import io.nats.client.Nats;
 import io.nats.client.Options;
-import io.nats.client.api.AckPolicy;
-import io.nats.client.api.ConsumerConfiguration;
-import io.nats.client.api.KeyValueConfiguration;
-import io.nats.client.api.RetentionPolicy;
-import io.nats.client.api.StorageType;
-import io.nats.client.api.StreamConfiguration;
-import io.nats.client.api.StreamInfo;
+import io.nats.client.support.NatsKeyValueUtil;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -29,7 +22,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The one entry point to NATS for every service: a named connection that reconnects forever, and
  * accessors for each queue and bucket of the system. Buckets are created on first use through
- * {@link #ensureStream}, the single get-or-create helper.
+ * {@link Streams#ensureStream}, the single get-or-create helper.
  */
 public final class NatsLayer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NatsLayer.class);
@@ -40,8 +33,10 @@ public final class NatsLayer implements AutoCloseable {
     private final JetStream js;
     private final JetStreamManagement jsm;
     private final NatsSettings settings;
+    private final Streams streams;
     private final TaskQueue taskQueue;
     private final InjectionQueue injections;
+    private final InjectorBucket injectorBucket;
     private final StreamJanitor janitor;
     private final TaskLogs logs;
     private final CancelSignals cancels;
@@ -57,8 +52,10 @@ public final class NatsLayer implements AutoCloseable {
         this.settings = settings;
         this.js = connection.jetStream();
         this.jsm = connection.jetStreamManagement();
+        this.streams = new Streams(connection, jsm, settings.replicas());
         this.taskQueue = new TaskQueue(this);
         this.injections = new InjectionQueue(this);
+        this.injectorBucket = new InjectorBucket(this);
         this.janitor = new StreamJanitor(this);
         this.logs = new TaskLogs(this);
         this.cancels = new CancelSignals(this);
@@ -130,14 +127,24 @@ public final class NatsLayer implements AutoCloseable {
         return jsm;
     }
 
+    /** Stream administration: get-or-create, info, delete. */
+    Streams streams() {
+        return streams;
+    }
+
     /** The durable work queue of tasks shared by all workers. */
     public TaskQueue taskQueue() {
         return taskQueue;
     }
 
-    /** The injection queue and the injector bucket. */
+    /** The injection queue (frontend to injector). */
     public InjectionQueue injections() {
         return injections;
+    }
+
+    /** The object store the injector fills. */
+    public InjectorBucket injectorBucket() {
+        return injectorBucket;
     }
 
     /** The live logs of tasks. */
@@ -203,7 +210,7 @@ public final class NatsLayer implements AutoCloseable {
         if (cached != null) {
             return Optional.of(cached);
         }
-        if (streamInfo(BucketNames.kvStream(bucket)).isEmpty()) {
+        if (streams.streamInfo(NatsKeyValueUtil.toStreamName(bucket)).isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(userTasks(userId));
@@ -218,123 +225,6 @@ public final class NatsLayer implements AutoCloseable {
         return resultsBucket;
     }
 
-    /** Stream info, or empty when the stream does not exist. */
-    Optional<StreamInfo> streamInfo(String stream) throws IOException, JetStreamApiException {
-        try {
-            return Optional.of(jsm.getStreamInfo(stream));
-        } catch (JetStreamApiException e) {
-            if (ApiErrors.is(e, ApiErrors.STREAM_NOT_FOUND)) {
-                return Optional.empty();
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * The single get-or-create helper: creates the stream when missing, with NATS_REPLICAS copies, and brings an
-     * existing stream to the wanted configuration when they differ (a changed quota, retention or replica count).
-     * Safe when several processes race to create the same stream.
-     */
-    StreamInfo ensureStream(StreamConfiguration config) throws IOException, JetStreamApiException {
-        StreamConfiguration wanted = StreamConfiguration.builder(config).replicas(settings.replicas()).build();
-        Optional<StreamInfo> existing = streamInfo(wanted.getName());
-        if (existing.isEmpty()) {
-            try {
-                return jsm.addStream(wanted);
-            } catch (JetStreamApiException e) {
-                if (!ApiErrors.is(e, ApiErrors.STREAM_NAME_IN_USE)) {
-                    throw e;
-                }
-                existing = streamInfo(wanted.getName());
-                if (existing.isEmpty()) {
-                    throw e;
-                }
-            }
-        }
-        StreamConfiguration have = existing.get().getConfiguration();
-        if (have.getMaxMsgs() != wanted.getMaxMsgs() || !have.getMaxAge().equals(wanted.getMaxAge())
-                || have.getMaxBytes() != wanted.getMaxBytes()
-                || !have.getDuplicateWindow().equals(wanted.getDuplicateWindow())
-                || have.getReplicas() != wanted.getReplicas()) {
-            // a stream made before NATS_REPLICAS changed (say, on one server, then the cluster) is brought to the
-            // replicas wanted: never left at one copy unseen
-            if (have.getReplicas() != wanted.getReplicas()) {
-                log.warn("stream {} has {} replica(s); changing it to NATS_REPLICAS={}", wanted.getName(),
-                        have.getReplicas(), wanted.getReplicas());
-            } else {
-                log.info("updating stream {} limits", wanted.getName());
-            }
-            return jsm.updateStream(StreamConfiguration.builder(have)
-                    .maxMessages(wanted.getMaxMsgs())
-                    .maxAge(wanted.getMaxAge())
-                    .maxBytes(wanted.getMaxBytes())
-                    .duplicateWindow(wanted.getDuplicateWindow())
-                    .replicas(wanted.getReplicas())
-                    .build());
-        }
-        return existing.get();
-    }
-
-    /**
-     * Get-or-create of a work queue: a work-queue stream on one subject and the one durable pull
-     * consumer all its readers share. {@code maxAge} zero keeps messages until they are taken.
-     */
-    void ensureWorkQueue(String stream, String subject, String consumer, Duration maxAge, Duration ackWait)
-            throws IOException, JetStreamApiException {
-        ensureWorkQueue(stream, subject, consumer, maxAge, ackWait, DEFAULT_MAX_ACK_PENDING);
-    }
-
-    /** JetStream's own default: messages handed out and not yet acknowledged, beyond which none is handed out. */
-    static final long DEFAULT_MAX_ACK_PENDING = 1000;
-
-    /**
-     * As above, with the most messages that may be out unacknowledged at once: a queue whose
-     * messages wait out delayed retries unacknowledged must not let those retries block new messages.
-     */
-    void ensureWorkQueue(String stream, String subject, String consumer, Duration maxAge, Duration ackWait,
-                         long maxAckPending) throws IOException, JetStreamApiException {
-        Duration window = Duration.ofMinutes(2);
-        if (!maxAge.isZero() && maxAge.compareTo(window) < 0) {
-            window = maxAge; // JetStream refuses a de-duplication window longer than the max age
-        }
-        ensureStream(StreamConfiguration.builder()
-                .name(stream)
-                .subjects(subject)
-                .retentionPolicy(RetentionPolicy.WorkQueue)
-                .storageType(StorageType.File)
-                .maxAge(maxAge)
-                .duplicateWindow(window)
-                .build());
-        // Deliveries are not capped by the server (maxDeliver -1): the readers count them themselves, so a
-        // message the server gave up on can never stay parked in the stream.
-        jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder()
-                .durable(consumer)
-                .filterSubject(subject)
-                .ackPolicy(AckPolicy.Explicit)
-                .ackWait(ackWait)
-                .maxDeliver(-1)
-                .maxAckPending(maxAckPending)
-                .build());
-    }
-
-    /** Get-or-create of a key-value bucket. */
-    KeyValue ensureKeyValue(KeyValueConfiguration config) throws IOException, JetStreamApiException {
-        ensureStream(config.getBackingConfig());
-        return connection.keyValue(config.getBucketName());
-    }
-
-    /** Deletes a stream; true when it existed. */
-    boolean deleteStream(String stream) throws IOException, JetStreamApiException {
-        try {
-            return jsm.deleteStream(stream);
-        } catch (JetStreamApiException e) {
-            if (ApiErrors.is(e, ApiErrors.STREAM_NOT_FOUND)) {
-                return false;
-            }
-            throw e;
-        }
-    }
-
     /** A service's own stop, run before its connection closes. */
     @FunctionalInterface
     public interface Stop {
@@ -346,14 +236,7 @@ public final class NatsLayer implements AutoCloseable {
      * back), then close the connection.
      */
     public void closeOnShutdown(Stop stopServiceFirst) {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                stopServiceFirst.run();
-                close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "shutdown"));
+        ShutdownHook.install(stopServiceFirst, this);
     }
 
     @Override

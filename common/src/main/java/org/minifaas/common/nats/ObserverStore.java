@@ -41,7 +41,7 @@ public final class ObserverStore {
                 .ttl(RETENTION)
                 .storageType(StorageType.File)
                 .build();
-        return new ObserverStore(layer.ensureKeyValue(config));
+        return new ObserverStore(layer.streams().ensureKeyValue(config));
     }
 
     public void put(String key, String value) throws IOException, JetStreamApiException {

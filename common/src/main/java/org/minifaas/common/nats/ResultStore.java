@@ -3,11 +3,11 @@ package org.minifaas.common.nats;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.ObjectStore;
 import io.nats.client.api.ObjectInfo;
+import io.nats.client.support.NatsObjectStoreUtil;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.security.NoSuchAlgorithmException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -42,11 +42,7 @@ public final class ResultStore {
         if (total > layer.settings().maxResultBytes()) {
             throw new ResultTooLargeException(layer.settings().maxResultBytes());
         }
-        try {
-            layer.resultsBucket().store().put(taskId.toString(), zip(files));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JRE", e);
-        }
+        Sha256.put(layer.resultsBucket().store(), taskId.toString(), zip(files));
     }
 
     /** Whether results were stored (and have not expired). */
@@ -64,23 +60,11 @@ public final class ResultStore {
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(info.getSize(), Integer.MAX_VALUE - 8));
         try {
-            store.get(taskId.toString(), out);
+            Sha256.get(store, taskId.toString(), out);
         } catch (IllegalArgumentException gone) {
             return Optional.empty(); // expired between the two calls
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JRE", e);
         }
         return Optional.of(unzip(out.toByteArray()));
-    }
-
-    /** Removes the results; true when there were some. */
-    public boolean delete() throws IOException, JetStreamApiException {
-        ObjectInfo info = layer.resultsBucket().store().getInfo(taskId.toString());
-        if (info == null || info.isDeleted()) {
-            return false;
-        }
-        layer.resultsBucket().store().delete(taskId.toString());
-        return true;
     }
 
     static byte[] zip(Map<String, byte[]> files) {
@@ -110,7 +94,7 @@ public final class ResultStore {
     /** The object store of this task in the layout before the shared one, if it still exists. */
     private Optional<ObjectStore> legacy() throws IOException, JetStreamApiException {
         String bucket = BucketNames.forResults(taskId);
-        if (layer.streamInfo(BucketNames.objectStream(bucket)).isEmpty()) {
+        if (layer.streams().streamInfo(NatsObjectStoreUtil.toStreamName(bucket)).isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(layer.connection().objectStore(bucket));
@@ -129,14 +113,12 @@ public final class ResultStore {
                 }
                 ByteArrayOutputStream out = new ByteArrayOutputStream((int) info.getSize());
                 if (info.getSize() > 0) {
-                    legacy.get().get(info.getObjectName(), out);
+                    Sha256.get(legacy.get(), info.getObjectName(), out);
                 }
                 files.put(info.getObjectName(), out.toByteArray());
             }
         } catch (IllegalArgumentException gone) {
             return Optional.empty();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JRE", e);
         }
         return Optional.of(files);
     }

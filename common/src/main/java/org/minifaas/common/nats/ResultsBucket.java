@@ -31,7 +31,7 @@ final class ResultsBucket {
                         .replicas(layer.settings().replicas())
                         .description("every task's result files, one object per task")
                         .build();
-                layer.ensureStream(config.getBackingConfig());
+                layer.streams().ensureStream(config.getBackingConfig());
                 store = layer.connection().objectStore(BucketNames.RESULTS_BUCKET);
             }
             return store;

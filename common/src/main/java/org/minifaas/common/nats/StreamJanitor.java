@@ -2,6 +2,8 @@ package org.minifaas.common.nats;
 
 import io.nats.client.JetStreamApiException;
 import io.nats.client.api.StreamInfo;
+import io.nats.client.support.NatsKeyValueUtil;
+import io.nats.client.support.NatsObjectStoreUtil;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -29,8 +31,8 @@ public final class StreamJanitor {
      * @return how many streams were deleted
      */
     public int sweep(Duration idle) throws IOException, JetStreamApiException {
-        String results = BucketNames.objectStream(BucketNames.RESULT_PREFIX);
-        String users = BucketNames.kvStream(BucketNames.USER_PREFIX);
+        String results = NatsObjectStoreUtil.toStreamName(BucketNames.RESULT_PREFIX);
+        String users = NatsKeyValueUtil.toStreamName(BucketNames.USER_PREFIX);
         ZonedDateTime cutoff = ZonedDateTime.now().minus(idle);
         int deleted = 0;
         // one request per page of 256 streams, not one per stream
@@ -41,7 +43,7 @@ public final class StreamJanitor {
             }
             ZonedDateTime last = info.getStreamState().getLastTime();
             ZonedDateTime active = last != null && last.isAfter(info.getCreateTime()) ? last : info.getCreateTime();
-            if (active.isBefore(cutoff) && layer.deleteStream(name)) {
+            if (active.isBefore(cutoff) && layer.streams().deleteStream(name)) {
                 deleted++;
             }
         }
@@ -49,13 +51,5 @@ public final class StreamJanitor {
             log.info("retention: deleted {} expired stream(s)", deleted);
         }
         return deleted;
-    }
-
-    /** Number of streams of per-task results and per-user statuses, for leak checks. */
-    public long countTaskStreams() throws IOException, JetStreamApiException {
-        String results = BucketNames.objectStream(BucketNames.RESULT_PREFIX);
-        String users = BucketNames.kvStream(BucketNames.USER_PREFIX);
-        return layer.jsm().getStreamNames().stream()
-                .filter(n -> n.startsWith(results) || n.startsWith(users)).count();
     }
 }

@@ -1,7 +1,7 @@
 package org.minifaas.common.nats;
 
-import io.nats.client.JetStreamApiException;
 import io.nats.client.IterableConsumer;
+import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamStatusCheckedException;
 import io.nats.client.Message;
 import io.nats.client.OrderedConsumerContext;
@@ -69,7 +69,7 @@ public final class TaskLogs {
         if (!ensured) {
             Duration retention = layer.settings().retention();
             Duration window = retention.compareTo(Duration.ofMinutes(2)) < 0 ? retention : Duration.ofMinutes(2);
-            layer.ensureStream(StreamConfiguration.builder()
+            layer.streams().ensureStream(StreamConfiguration.builder()
                     .name(STREAM)
                     .subjects(SUBJECT_PREFIX + "*")
                     .storageType(StorageType.File)

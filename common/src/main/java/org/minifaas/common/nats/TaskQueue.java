@@ -4,7 +4,6 @@ import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
 import io.nats.client.PublishOptions;
 import io.nats.client.api.ConsumerInfo;
-import io.nats.client.api.StreamInfo;
 import java.io.IOException;
 import java.time.Duration;
 import org.minifaas.common.Json;
@@ -49,12 +48,6 @@ public final class TaskQueue extends WorkQueue {
         return Json.fromBytes(message.getData(), Task.class);
     }
 
-    /** Tasks enqueued but not yet acknowledged (waiting plus in flight). */
-    public long backlog() throws IOException, JetStreamApiException {
-        Counters c = counters();
-        return c.waiting() + c.inFlight();
-    }
-
     /**
      * The queue's counters, read from JetStream's own state (exact, no counters of ours to race).
      *
@@ -74,11 +67,5 @@ public final class TaskQueue extends WorkQueue {
         ConsumerInfo info = layer.jsm().getConsumerInfo(STREAM, CONSUMER);
         long enqueued = layer.jsm().getStreamInfo(STREAM).getStreamState().getLastSequence();
         return new Counters(enqueued, info.getNumPending(), info.getNumAckPending());
-    }
-
-    /** The queue stream's state: messages held and total ever enqueued. */
-    public StreamInfo streamInfo() throws IOException, JetStreamApiException {
-        ensure();
-        return layer.jsm().getStreamInfo(STREAM);
     }
 }

@@ -5,24 +5,24 @@ import io.nats.client.KeyValue;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueOperation;
-import io.nats.client.PurgeOptions;
+import io.nats.client.api.KeyValueWatchOption;
+import io.nats.client.api.KeyValueWatcher;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamInfo;
 import io.nats.client.api.StreamInfoOptions;
 import io.nats.client.api.Subject;
+import io.nats.client.impl.NatsKeyValueWatchSubscription;
+import io.nats.client.support.NatsKeyValueUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import io.nats.client.api.KeyValueWatcher;
-import io.nats.client.api.KeyValueWatchOption;
-import io.nats.client.impl.NatsKeyValueWatchSubscription;
-import java.util.Optional;
-import java.util.UUID;
 import org.minifaas.common.Json;
 import org.minifaas.common.model.TaskRecord;
 import org.minifaas.common.model.TaskStatus;
@@ -56,12 +56,8 @@ public final class UserTasks {
         StreamConfiguration backing = StreamConfiguration.builder(kvc.getBackingConfig())
                 .maxMessages(layer.settings().maxActiveTasks())
                 .build();
-        layer.ensureStream(backing);
+        layer.streams().ensureStream(backing);
         return new UserTasks(layer, bucket, layer.connection().keyValue(bucket), backing);
-    }
-
-    public String bucket() {
-        return bucket;
     }
 
     /**
@@ -204,10 +200,10 @@ public final class UserTasks {
      * tasks are never deleted with a marker.
      */
     public List<String> taskIds() throws IOException, JetStreamApiException {
-        String prefix = "$KV." + bucket + ".";
+        String prefix = NatsKeyValueUtil.toKeyPrefix(bucket);
         StreamInfo info;
         try {
-            info = layer.jsm().getStreamInfo(BucketNames.kvStream(bucket), StreamInfoOptions.filterSubjects(prefix + ">"));
+            info = layer.jsm().getStreamInfo(NatsKeyValueUtil.toStreamName(bucket), StreamInfoOptions.filterSubjects(prefix + ">"));
         } catch (IOException | JetStreamApiException e) {
             if (isMissingStream(e)) {
                 return List.of();
@@ -226,8 +222,7 @@ public final class UserTasks {
      * slot): used when a task could not be enqueued after its status was stored.
      */
     public void forget(UUID taskId) throws IOException, JetStreamApiException {
-        layer.jsm().purgeStream(BucketNames.kvStream(bucket),
-                PurgeOptions.subject("$KV." + bucket + "." + taskId));
+        layer.streams().purgeKey(bucket, taskId.toString());
     }
 
     private interface Write {
@@ -245,7 +240,7 @@ public final class UserTasks {
             if (!isMissingStream(e)) {
                 throw e;
             }
-            layer.ensureStream(backing);
+            layer.streams().ensureStream(backing);
             write.run();
         }
     }
@@ -263,7 +258,7 @@ public final class UserTasks {
         }
         String message = String.valueOf(e.getMessage());
         if (message.contains("No Responders") || message.contains("Timeout or no response")) {
-            return layer.streamInfo(BucketNames.kvStream(bucket)).isEmpty();
+            return layer.streams().streamInfo(NatsKeyValueUtil.toStreamName(bucket)).isEmpty();
         }
         return false;
     }

@@ -44,13 +44,13 @@ public abstract class WorkQueue {
 
     /** Messages out unacknowledged at once before the server hands out no more (JetStream's default). */
     long maxAckPending() {
-        return NatsLayer.DEFAULT_MAX_ACK_PENDING;
+        return Streams.DEFAULT_MAX_ACK_PENDING;
     }
 
     /** Creates the stream and the shared consumer when missing (idempotent). */
     public void ensure() throws IOException, JetStreamApiException {
         if (!ensured) {
-            layer.ensureWorkQueue(stream, subject, consumer, maxAge(), ackWait(), maxAckPending());
+            layer.streams().ensureWorkQueue(stream, subject, consumer, maxAge(), ackWait(), maxAckPending());
             ensured = true;
         }
     }

@@ -2,10 +2,10 @@ package org.minifaas.common.nats;
 
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
-import io.nats.client.PurgeOptions;
-import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueConfiguration;
+import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.StorageType;
+import io.nats.client.support.NatsKeyValueUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,7 +37,7 @@ public final class WorkerRegistry {
                 .ttl(TTL)
                 .storageType(StorageType.Memory)
                 .build();
-        return new WorkerRegistry(layer, layer.ensureKeyValue(config));
+        return new WorkerRegistry(layer, layer.streams().ensureKeyValue(config));
     }
 
     /** Registers or refreshes a worker; {@code workerId} must be a valid key ([A-Za-z0-9_-]). */
@@ -47,13 +47,12 @@ public final class WorkerRegistry {
 
     /** Removes a stopping worker at once (no delete marker left behind to be counted). */
     public void leave(String workerId) throws IOException, JetStreamApiException {
-        layer.jsm().purgeStream(BucketNames.kvStream(BucketNames.WORKERS_BUCKET),
-                PurgeOptions.subject("$KV." + BucketNames.WORKERS_BUCKET + "." + workerId));
+        layer.streams().purgeKey(BucketNames.WORKERS_BUCKET, workerId);
     }
 
     /** Workers that beat within the TTL: one message per live key, counted from the stream state. */
     public long live() throws IOException, JetStreamApiException {
-        return layer.jsm().getStreamInfo(BucketNames.kvStream(BucketNames.WORKERS_BUCKET))
+        return layer.jsm().getStreamInfo(NatsKeyValueUtil.toStreamName(BucketNames.WORKERS_BUCKET))
                 .getStreamState().getMsgCount();
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nats.client.support.NatsKeyValueUtil;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.minifaas.common.model.Task;
 import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.testing.NatsInspect;
 import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.Poll;
 
@@ -102,7 +104,7 @@ class NatsLayerIT {
         // a user called like the observer bucket gets a bucket of its own
         UUID other = UUID.randomUUID();
         layer.userTasks(BucketNames.OBSERVER_BUCKET).createPending(other);
-        assertTrue(layer.streamInfo(BucketNames.kvStream(BucketNames.OBSERVER_BUCKET)).isEmpty());
+        assertTrue(layer.streams().streamInfo(NatsKeyValueUtil.toStreamName(BucketNames.OBSERVER_BUCKET)).isEmpty());
         assertEquals(List.of(other.toString()), layer.userTasks(BucketNames.OBSERVER_BUCKET).taskIds());
     }
 
@@ -110,24 +112,24 @@ class NatsLayerIT {
     void unknownUsersHaveNoBucketAndNoneIsCreatedForReads() throws Exception {
         String user = "ghost-" + UUID.randomUUID();
         assertTrue(layer.existingUserTasks(user).isEmpty());
-        assertTrue(layer.streamInfo(BucketNames.kvStream(BucketNames.forUser(user))).isEmpty());
+        assertTrue(layer.streams().streamInfo(NatsKeyValueUtil.toStreamName(BucketNames.forUser(user))).isEmpty());
     }
 
     @Test
     void tasksStayInTheQueueUntilAWorkerTakesThem() throws Exception {
         TaskQueue queue = layer.taskQueue();
         queue.ensure();
-        long before = queue.streamInfo().getStreamState().getMsgCount();
+        long before = NatsInspect.taskStream(layer).getStreamState().getMsgCount();
         Task task = new Task(UUID.randomUUID(), "u", "https://example.com/r.git", List.of("a", "b c"));
         queue.publish(task);
         queue.publish(task); // same id: de-duplicated
-        assertEquals(before + 1, queue.streamInfo().getStreamState().getMsgCount());
-        assertEquals(before + 1, queue.backlog());
+        assertEquals(before + 1, NatsInspect.taskStream(layer).getStreamState().getMsgCount());
+        assertEquals(before + 1, NatsInspect.backlog(layer));
 
         var message = queue.consumer().next(Duration.ofSeconds(5));
         assertEquals(task, TaskQueue.decode(message));
         message.ack();
-        Poll.until(Duration.ofSeconds(5), () -> queue.streamInfo().getStreamState().getMsgCount(),
+        Poll.until(Duration.ofSeconds(5), () -> NatsInspect.taskStream(layer).getStreamState().getMsgCount(),
                 n -> n == before, "the acked task to leave the work queue");
     }
 
@@ -141,8 +143,6 @@ class NatsLayerIT {
         Map<String, byte[]> files = store.read().orElseThrow();
         assertEquals("hello\n", new String(files.get("stdout.txt"), StandardCharsets.UTF_8));
         assertEquals(0, files.get("stderr.txt").length);
-        assertTrue(store.delete());
-        assertFalse(store.delete());
 
         NatsLayer small = NatsLayer.connect(server.settings().withMaxResultBytes(8192), "small");
         try {

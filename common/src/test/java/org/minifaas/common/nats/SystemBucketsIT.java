@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.minifaas.common.model.InjectionRequest;
 import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.testing.NatsInspect;
 import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.Poll;
 
@@ -67,27 +68,27 @@ class SystemBucketsIT {
         var message = queue.consumer().next(Duration.ofSeconds(5));
         InjectionRequest request = InjectionQueue.decode(message).orElseThrow();
         assertEquals("data.csv", request.fileName());
-        queue.store(request);
+        layer.injectorBucket().store(request);
         message.ack();
-        assertEquals("a,b\n", new String(queue.read("data.csv").orElseThrow(), StandardCharsets.UTF_8));
-        assertTrue(queue.names().contains("data.csv"));
+        assertEquals("a,b\n", new String(NatsInspect.injectedFile(layer, "data.csv").orElseThrow(), StandardCharsets.UTF_8));
+        assertTrue(NatsInspect.injectedNames(layer).contains("data.csv"));
     }
 
     @Test
     void retentionSweepRemovesEmptiedTaskStreamsAndBucketsComeBack() throws Exception {
         StreamJanitor janitor = layer.janitor();
-        long baseline = janitor.countTaskStreams();
+        long baseline = NatsInspect.countTaskStreams(layer);
         String user = "retained-" + UUID.randomUUID();
         UUID id = UUID.randomUUID();
         UserTasks tasks = layer.userTasks(user);
         tasks.createPending(id);
         layer.results(id).write(Map.of("stdout.txt", "x".getBytes(StandardCharsets.UTF_8)));
-        assertEquals(baseline + 1, janitor.countTaskStreams(), "the user's bucket; results share one store");
+        assertEquals(baseline + 1, NatsInspect.countTaskStreams(layer), "the user's bucket; results share one store");
         assertEquals(0, janitor.sweep(Duration.ZERO), "streams holding data are kept");
 
         Poll.until(Duration.ofSeconds(15), () -> tasks.status(id).isEmpty() && layer.results(id).read()
                 .map(Map::isEmpty).orElse(true), done -> done, "entries to expire");
-        Poll.until(Duration.ofSeconds(15), () -> janitor.sweep(Duration.ZERO) >= 0 && janitor.countTaskStreams() == baseline,
+        Poll.until(Duration.ofSeconds(15), () -> janitor.sweep(Duration.ZERO) >= 0 && NatsInspect.countTaskStreams(layer) == baseline,
                 done -> done, "the emptied streams to be swept");
         assertTrue(layer.results(id).read().isEmpty());
         assertTrue(tasks.status(id).isEmpty());
