@@ -3,22 +3,18 @@ package org.minifaas.frontend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.minifaas.frontend.V1Client.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.minifaas.common.Json;
 import org.minifaas.common.nats.InjectionQueue;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.ObserverStore;
@@ -28,14 +24,13 @@ class AdminIT {
     static final String ADMIN = "admin@example.com";
     static RunningFrontend frontend;
     static NatsLayer nats;
-    static HttpClient http = RunningFrontend.HTTP;
-    static String base;
+    static V1Client api;
 
     @BeforeAll
     static void start() throws Exception {
         frontend = RunningFrontend.start(s -> s, List.of(ADMIN, "ops@example.org"));
         nats = frontend.nats;
-        base = frontend.base;
+        api = new V1Client(frontend.base);
     }
 
     @AfterAll
@@ -44,39 +39,15 @@ class AdminIT {
     }
 
     static HttpResponse<byte[]> status(String email) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/getSystemStatus"))
-                .header("X-Forwarded-User", "someone");
+        HttpRequest.Builder b = api.request("someone", "/getSystemStatus");
         if (email != null) {
             b.header("X-Forwarded-Email", email);
         }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return api.send(b);
     }
 
     static HttpResponse<byte[]> inject(String email, String fileName, byte[] content) throws Exception {
-        String boundary = "----minifaas" + System.nanoTime();
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        if (fileName != null) {
-            body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
-                    + fileName + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
-            body.writeBytes(content);
-            body.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
-        } else {
-            body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n")
-                    .getBytes(StandardCharsets.UTF_8));
-        }
-        body.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/injectFile"))
-                .header("X-Forwarded-User", "someone")
-                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()));
-        if (email != null) {
-            b.header("X-Forwarded-Email", email);
-        }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-    }
-
-    static JsonNode json(HttpResponse<byte[]> r) throws Exception {
-        return Json.MAPPER.readTree(r.body());
+        return api.send(api.injectRequest("someone", email, fileName, content));
     }
 
     static long queued() throws Exception {
@@ -160,16 +131,13 @@ class AdminIT {
         HttpResponse<byte[]> big = inject(ADMIN, "big.bin", new byte[FrontendConfig.DEFAULT_MAX_INJECT_BYTES + 1]);
         assertEquals(413, big.statusCode());
         assertTrue(json(big).get("error").asText().startsWith("File too large"), json(big).toString());
-        HttpResponse<byte[]> notMultipart = http.send(HttpRequest.newBuilder(URI.create(base + "/injectFile"))
-                .header("X-Forwarded-User", "someone").header("X-Forwarded-Email", ADMIN)
-                .POST(HttpRequest.BodyPublishers.ofString("plain")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> notMultipart = api.send(api.request("someone", "/injectFile")
+                .header("X-Forwarded-Email", ADMIN).POST(HttpRequest.BodyPublishers.ofString("plain")));
         assertEquals(400, notMultipart.statusCode());
         for (String type : List.of("multipart/form-data", "multipart/form-data; boundary=xyz")) {
-            HttpResponse<byte[]> garbage = http.send(HttpRequest.newBuilder(URI.create(base + "/injectFile"))
-                    .header("X-Forwarded-User", "someone").header("X-Forwarded-Email", ADMIN)
-                    .header("Content-Type", type)
-                    .POST(HttpRequest.BodyPublishers.ofString("--xyz\r\nnot a part")).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> garbage = api.send(api.request("someone", "/injectFile")
+                    .header("X-Forwarded-Email", ADMIN).header("Content-Type", type)
+                    .POST(HttpRequest.BodyPublishers.ofString("--xyz\r\nnot a part")));
             assertEquals(400, garbage.statusCode(), type + ": " + new String(garbage.body()));
             assertTrue(json(garbage).get("error").asText().contains("multipart"));
         }

@@ -2,6 +2,7 @@ package org.minifaas.frontend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.minifaas.frontend.V1Client.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayInputStream;
@@ -37,6 +38,7 @@ class FrontendIT {
     static RunningFrontend frontend;
     static NatsLayer nats;
     static HttpClient http = RunningFrontend.HTTP;
+    static V1Client api;
     static String base;
 
     @BeforeAll
@@ -44,6 +46,7 @@ class FrontendIT {
         frontend = RunningFrontend.start(s -> s, List.of("admin@example.com"));
         nats = frontend.nats;
         base = frontend.base;
+        api = new V1Client(base);
     }
 
     @AfterAll
@@ -61,11 +64,7 @@ class FrontendIT {
     }
 
     static HttpResponse<byte[]> get(String user, String path) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).GET();
-        if (user != null) {
-            b.header("X-Forwarded-User", user);
-        }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return api.get(user, path);
     }
 
     static HttpResponse<byte[]> post(String user, String body) throws Exception {
@@ -73,19 +72,7 @@ class FrontendIT {
     }
 
     static HttpResponse<byte[]> post(String user, String contentType, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/createTask"))
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (contentType != null) {
-            b.header("Content-Type", contentType);
-        }
-        if (user != null) {
-            b.header("X-Forwarded-User", user);
-        }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-    }
-
-    static JsonNode json(HttpResponse<byte[]> r) throws Exception {
-        return Json.MAPPER.readTree(r.body());
+        return api.post(user, "/createTask", contentType, body);
     }
 
     static UUID create(String user) throws Exception {
@@ -304,10 +291,7 @@ class FrontendIT {
         long before = queued();
         List<CompletableFuture<HttpResponse<byte[]>>> calls = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
-            HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/createTask"))
-                    .header("X-Forwarded-User", user).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://example.com/a.git\"}"))
-                    .build();
+            HttpRequest req = api.legacyCreateRequest(user, "{\"url\":\"https://example.com/a.git\"}").build();
             calls.add(http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()));
         }
         int created = 0;

@@ -3,9 +3,8 @@ package org.minifaas.frontend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.minifaas.frontend.V1Client.json;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +15,6 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.minifaas.common.Json;
 import org.minifaas.common.testing.Poll;
 
 /** NATS killed (SIGKILL) under a running frontend, then restarted on the same port and store. */
@@ -35,29 +33,25 @@ class NatsOutageIT {
     }
 
     static HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(frontend.base + path)).timeout(Duration.ofSeconds(10))
-                .header("X-Forwarded-User", "outage-user").header("X-Forwarded-Email", ADMIN);
+        return api().request("outage-user", path).timeout(Duration.ofSeconds(10)).header("X-Forwarded-Email", ADMIN);
+    }
+
+    static V1Client api() {
+        return new V1Client(frontend.base);
     }
 
     static HttpResponse<byte[]> send(HttpRequest.Builder request) throws Exception {
-        return RunningFrontend.HTTP.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return api().send(request);
     }
 
     static HttpRequest.Builder createTask() {
-        return request("/createTask").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://198.51.100.7/x.git\"}"));
+        return api().legacyCreateRequest("outage-user", "{\"url\":\"https://198.51.100.7/x.git\"}")
+                .timeout(Duration.ofSeconds(10)).header("X-Forwarded-Email", ADMIN);
     }
 
     static HttpRequest.Builder injectFile() {
-        String boundary = "----outage";
-        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
-                + "Content-Type: text/plain\r\n\r\nhello\r\n--" + boundary + "--\r\n";
-        return request("/injectFile").header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
-    }
-
-    static JsonNode json(HttpResponse<byte[]> r) throws Exception {
-        return Json.MAPPER.readTree(r.body());
+        return api().injectRequest("outage-user", ADMIN, "a.txt", "hello".getBytes(StandardCharsets.UTF_8))
+                .timeout(Duration.ofSeconds(10));
     }
 
     @Test

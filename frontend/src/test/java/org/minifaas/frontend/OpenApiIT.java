@@ -12,7 +12,6 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
-import java.io.ByteArrayOutputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -214,13 +213,7 @@ class OpenApiIT {
     }
 
     static HttpResponse<byte[]> inject(String email) throws Exception {
-        String boundary = "----openapi";
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
-                + "Content-Type: text/plain\r\n\r\nhello\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        return api.send(api.request("root", "/injectFile").header("X-Forwarded-Email", email)
-                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
+        return api.send(api.injectRequest("root", email, "a.txt", "hello".getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test

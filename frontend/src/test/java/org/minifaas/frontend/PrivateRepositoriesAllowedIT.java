@@ -2,8 +2,6 @@ package org.minifaas.frontend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -32,11 +30,8 @@ class PrivateRepositoriesAllowedIT {
     void everyPrivateFormIsCreatedAndQueued() throws Exception {
         var jsm = frontend.nats.connection().jetStreamManagement();
         for (String url : FrontendIT.PRIVATE_URLS) {
-            HttpResponse<String> r = RunningFrontend.HTTP.send(
-                    HttpRequest.newBuilder(URI.create(frontend.base + "/createTask"))
-                            .header("X-Forwarded-User", "local-dev").header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"" + url + "\"}")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = RunningFrontend.HTTP.send(new V1Client(frontend.base)
+                    .legacyCreateRequest("local-dev", "{\"url\":\"" + url + "\"}").build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(201, r.statusCode(), url + " -> " + r.body());
             long last = NatsInspect.taskStream(frontend.nats).getStreamState().getLastSequence();
             assertEquals(url, Json.fromBytes(jsm.getMessage(TaskQueue.STREAM, last).getData(), Task.class).repoUrl());

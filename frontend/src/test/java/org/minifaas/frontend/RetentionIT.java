@@ -2,9 +2,7 @@ package org.minifaas.frontend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -39,8 +37,7 @@ class RetentionIT {
     }
 
     static int get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(base + path)).header("X-Forwarded-User", "eve").build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode();
+        return new V1Client(base).get("eve", path).statusCode();
     }
 
     static long streams() throws Exception {
@@ -54,9 +51,8 @@ class RetentionIT {
         new SystemService(nats).status();
         nats.results(UUID.randomUUID()).exists(); // the results store all tasks share: there before the baseline
         long baseline = streams();
-        HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(base + "/createTask"))
-                .header("X-Forwarded-User", "eve").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://example.com/f.git\"}")).build(),
+        HttpResponse<String> created = http.send(new V1Client(base)
+                .legacyCreateRequest("eve", "{\"url\":\"https://example.com/f.git\"}").build(),
                 HttpResponse.BodyHandlers.ofString());
         UUID id = UUID.fromString(Json.MAPPER.readTree(created.body()).get("data").asText());
         // what a worker does at the end of the task
@@ -67,9 +63,7 @@ class RetentionIT {
 
         Poll.until(Duration.ofSeconds(20), () -> get("/getTaskStatus?taskId=" + id), s -> s == 404, "status to expire");
         assertEquals(404, get("/getTaskResult?taskId=" + id));
-        assertEquals("[]", Json.MAPPER.readTree(http.send(HttpRequest.newBuilder(URI.create(base + "/getAllTasks"))
-                .header("X-Forwarded-User", "eve").build(), HttpResponse.BodyHandlers.ofString()).body())
-                .get("data").toString());
+        assertEquals("[]", V1Client.json(new V1Client(base).get("eve", "/getAllTasks")).get("data").toString());
 
         // the observer's periodic sweep
         Poll.until(Duration.ofSeconds(20), () -> {

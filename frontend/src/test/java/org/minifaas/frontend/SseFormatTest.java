@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.javalin.http.BadRequestResponse;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 
 class SseFormatTest {

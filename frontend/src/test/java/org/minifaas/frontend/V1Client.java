@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -20,7 +21,10 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.minifaas.common.Json;
 
-/** The v1 API as the tests call it: plain java.net.http, and a small Server-Sent Events reader. */
+/**
+ * The frontend's HTTP API as the tests call it (v1 and the original endpoints): plain java.net.http, the requests
+ * the tests repeat, and a small Server-Sent Events reader.
+ */
 final class V1Client {
     final String base;
 
@@ -46,6 +50,47 @@ final class V1Client {
 
     HttpResponse<byte[]> delete(String user, String path) throws Exception {
         return send(request(user, path).DELETE());
+    }
+
+    /** A POST of {@code body} with {@code contentType} (none when null). */
+    HttpResponse<byte[]> post(String user, String path, String contentType, String body) throws Exception {
+        HttpRequest.Builder b = request(user, path).POST(HttpRequest.BodyPublishers.ofString(body));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        return send(b);
+    }
+
+    /** The original API's {@code POST /createTask} of a JSON body. */
+    HttpRequest.Builder legacyCreateRequest(String user, String body) {
+        return request(user, "/createTask").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    /**
+     * {@code POST /injectFile}, as {@code email} when not null: a multipart body with one part {@code file} named
+     * {@code fileName}, or, when {@code fileName} is null, a part of another name and no file.
+     */
+    HttpRequest.Builder injectRequest(String user, String email, String fileName, byte[] content) {
+        String boundary = "----minifaas" + System.nanoTime();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if (fileName != null) {
+            body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
+                    + fileName + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            body.writeBytes(content);
+            body.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+        } else {
+            body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        body.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        HttpRequest.Builder b = request(user, "/injectFile")
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()));
+        if (email != null) {
+            b.header("X-Forwarded-Email", email);
+        }
+        return b;
     }
 
     HttpRequest.Builder createRequest(String user, String body, String idempotencyKey) {
