@@ -14,6 +14,7 @@
 # Environment: CI_FRONTEND_PORT [first free from 18080], SMOKE_PROJECT [minifaas-ci], KEEP_LOGS [0: only on failure]
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+. scripts/lib.sh
 
 PROJECT="${SMOKE_PROJECT:-minifaas-ci}"
 ADMIN_EMAIL=admin@ci.invalid
@@ -140,7 +141,7 @@ finish() {
 trap finish EXIT
 trap 'say "interrupted"; exit 130' INT TERM
 # keeps a developer's .env out of the CI stack; a fresh NATS token for this run
-echo "NATS_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$LOG_DIR/empty.env"
+echo "NATS_TOKEN=$(new_token)" >"$LOG_DIR/empty.env"
 
 if [ "$(id -u)" != 0 ]; then
   echo "run as root (it may install packages and start dockerd)" >&2

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+. scripts/lib.sh
 # a directory of this run's own (NATS data, logs, the NATS token); tests point it elsewhere
 RUN_DIR="${MINIFAAS_RUN_DIR:-$ROOT/.run}"
 NATS_PORT="${NATS_PORT:-4222}"
@@ -25,16 +26,11 @@ INJECTOR_METRICS_PORT=$(metrics_port 2) WORKER_METRICS_PORT=$(metrics_port 3)
 # (scripts/git-http-server.py), so they are allowed.
 export REPO_ALLOW_PRIVATE_ADDRESSES="${REPO_ALLOW_PRIVATE_ADDRESSES:-true}"
 
-need_install=()
-command -v nats-server >/dev/null 2>&1 || need_install+=(nats-server)
-command -v go >/dev/null 2>&1 || need_install+=(golang-go)
-command -v java >/dev/null 2>&1 || need_install+=(default-jre-headless)
-command -v curl >/dev/null 2>&1 || need_install+=(curl)
-command -v bwrap >/dev/null 2>&1 || need_install+=(bubblewrap)
+mapfile -t need_install < <(missing_packages nats-server:nats-server go:golang-go java:default-jre-headless curl:curl \
+  bwrap:bubblewrap)
 # functions' network (FUNCTION_NETWORK=egress, public addresses only): user-mode networking and a host firewall
 if [ "$(id -u)" = 0 ]; then
-  command -v slirp4netns >/dev/null 2>&1 || need_install+=(slirp4netns)
-  command -v nft >/dev/null 2>&1 || need_install+=(nftables)
+  mapfile -t -O "${#need_install[@]}" need_install < <(missing_packages slirp4netns:slirp4netns nft:nftables)
 fi
 if [ "${#need_install[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -60,9 +56,7 @@ done
 # users `client` (functions) and `minifaas-build` (builds), created if missing, with per-task cgroup limits;
 # otherwise as the current user through unprivileged user namespaces, with rlimits (the worker logs which).
 if [ "$(id -u)" = 0 ]; then
-  for user in client minifaas-build; do
-    id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
-  done
+  ensure_sandbox_accounts
   export RUN_AS_USER="${RUN_AS_USER-client}" BUILD_AS_USER="${BUILD_AS_USER-minifaas-build}"
   export WORKER_WORK_DIR="${WORKER_WORK_DIR:-/tmp/minifaas-worker}"
 else
@@ -78,13 +72,13 @@ chmod 700 "$RUN_DIR" "$RUN_DIR/logs" "$RUN_DIR/nats"
 # NATS requires a token, fresh for each run: functions run on this host and could otherwise reach every bucket.
 # It goes to nats-server in a file only its owner reads (a command line is visible to every user) and to the
 # services in their environment (which other users cannot read either).
-export NATS_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-( umask 077; printf 'authorization { token: "%s" }\n' "$NATS_TOKEN" > "$RUN_DIR/nats.conf" )
+export NATS_TOKEN="$(new_token)"
+write_nats_auth "$RUN_DIR/nats.conf" "$NATS_TOKEN"
 
 # Each user's webhook key derives from WEBHOOK_SECRET (docs/WEBHOOKS.md): from the environment or .env, else one made
 # on the first run and kept in the run directory, so that users' keys stay the same across restarts.
 if [ -z "${WEBHOOK_SECRET:-}" ]; then
-  [ -s "$RUN_DIR/webhook-secret" ] || ( umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN_DIR/webhook-secret" )
+  [ -s "$RUN_DIR/webhook-secret" ] || ( umask 077; new_token 32 > "$RUN_DIR/webhook-secret" )
   WEBHOOK_SECRET="$(cat "$RUN_DIR/webhook-secret")"
 fi
 export WEBHOOK_SECRET
