@@ -21,7 +21,7 @@ import org.minifaas.common.net.AddressPolicy;
  * @param timeoutSeconds the task's own run limit (0: the workers' limit)
  * @param callbackUrl    where the record is POSTed once the task ends (null: nowhere)
  */
-public record CreateTaskRequest(String url, List<String> parameters, String ref, int timeoutSeconds,
+record CreateTaskRequest(String url, List<String> parameters, String ref, int timeoutSeconds,
                                 String callbackUrl) {
     static final int MAX_PARAMETERS = 256;
     static final int MAX_URL_LENGTH = 2048;

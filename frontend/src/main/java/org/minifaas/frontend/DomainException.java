@@ -8,7 +8,7 @@ import org.minifaas.common.model.TaskStatus;
  * type once to its status and a JSON {@code {"error": ...}} body; the quota's QuotaExceededException comes from
  * common. Failures that are HTTP's own (401, 403, 413, 415...) are Javalin's response exceptions instead.
  */
-public abstract class DomainException extends RuntimeException {
+abstract class DomainException extends RuntimeException {
 
     protected DomainException(String message) {
         super(message);

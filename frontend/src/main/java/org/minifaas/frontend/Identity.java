@@ -9,7 +9,7 @@ import java.util.Set;
  * {@code X-Forwarded-Email}. Trusting these headers is safe only because the frontend is reachable
  * through the proxy alone, which strips client-sent copies of them.
  */
-public record Identity(String userId, String email) {
+record Identity(String userId, String email) {
     public static final String USER_HEADER = "X-Forwarded-User";
     public static final String EMAIL_HEADER = "X-Forwarded-Email";
     static final String NOT_AUTHENTICATED =

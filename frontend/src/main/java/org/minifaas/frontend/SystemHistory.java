@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * history, so this samples {@link SystemService#status()} every {@code interval} into a ring buffer in memory: it
  * starts empty with the frontend, and each frontend replica has its own.
  */
-public final class SystemHistory implements AutoCloseable {
+final class SystemHistory implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SystemHistory.class);
     static final Duration INTERVAL = Duration.ofSeconds(30);
     static final Duration WINDOW = Duration.ofHours(1);

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * is acknowledged only once its file is stored; a failed store is retried later, a malformed
  * message is dropped; nothing stops the loop.
  */
-public final class Injector implements AutoCloseable {
+final class Injector implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Injector.class);
     static final Duration RETRY_DELAY = Duration.ofSeconds(5);
 

@@ -10,7 +10,7 @@ import org.minifaas.common.ops.OpsSettings;
  * @param nats NATS_*: the connection
  * @param ops  METRICS_HOST, METRICS_PORT: the ops server (metrics, health)
  */
-public record InjectorConfig(NatsSettings nats, OpsSettings ops) {
+record InjectorConfig(NatsSettings nats, OpsSettings ops) {
     public static InjectorConfig fromEnv(Env env) {
         InjectorConfig config = new InjectorConfig(NatsSettings.fromEnv(env), OpsSettings.fromEnv(env));
         env.validate();

@@ -5,7 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 
 /** The injector's metrics: files stored. */
-public final class InjectorMetrics {
+final class InjectorMetrics {
     private final Counter injections;
 
     public InjectorMetrics(MeterRegistry registry) {

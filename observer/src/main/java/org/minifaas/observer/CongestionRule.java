@@ -8,7 +8,7 @@ import java.util.List;
  * consecutive checks means congestion and one more worker (and one more for every further three
  * checks); a backlog below a third of the limit gives one worker back, down to the minimum.
  */
-public final class CongestionRule {
+final class CongestionRule {
     public static final String OK = "OK";
     public static final String CONGESTED = "congested";
     static final int CHECKS = 3;

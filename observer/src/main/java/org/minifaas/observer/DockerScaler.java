@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * bubblewrap sandbox work without any added capability (SCALER_WORKER_SECCOMP, docs/CONTAINERS.md) and the
  * same outer memory and process limits (SCALER_WORKER_MEMORY, SCALER_WORKER_PIDS_LIMIT).
  */
-public final class DockerScaler implements Scaler, AutoCloseable {
+final class DockerScaler implements Scaler, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DockerScaler.class);
     static final String ROLE = "minifaas.role";
     static final String GROUP = "minifaas.group";

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * observer bucket, and asks the {@link Scaler} to follow. Also runs the retention sweep, being the
  * one periodic singleton of the system.
  */
-public final class Observer implements AutoCloseable {
+final class Observer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Observer.class);
 
     private final NatsLayer nats;

@@ -1,7 +1,7 @@
 package org.minifaas.observer;
 
 /** Makes the number of running workers follow the observer's decision. */
-public interface Scaler {
+interface Scaler {
     void scaleTo(int workers) throws Exception;
 
     /** SCALER=none: the decision is only recorded, as in the original. */

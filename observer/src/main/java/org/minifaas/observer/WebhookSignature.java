@@ -10,7 +10,7 @@ import javax.crypto.spec.SecretKeySpec;
  * The {@code X-MiniFaaS-Signature} of a webhook body: {@code sha256=} and the lower-case hex HMAC-SHA256 of the
  * exact body bytes, keyed with the task owner's key (its UTF-8 bytes), {@code WebhookKeys.forUser(WEBHOOK_SECRET, user)}.
  */
-public final class WebhookSignature {
+final class WebhookSignature {
     public static final String HEADER = "X-MiniFaaS-Signature";
     static final String ALGORITHM = "HmacSHA256";
     static final String PREFIX = "sha256=";

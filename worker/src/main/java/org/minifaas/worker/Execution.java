@@ -17,7 +17,7 @@ import org.minifaas.common.model.TaskStatus;
  * @param binaryCached whether the binary came from the cache (null: not reached)
  * @param cloneSkipped whether a known commit ran from the caches without a clone (null: not reached)
  */
-public record Execution(TaskStatus status, Map<String, byte[]> files, String reason, String commit, Long cloneMs,
+record Execution(TaskStatus status, Map<String, byte[]> files, String reason, String commit, Long cloneMs,
                         Long buildMs, Long runMs, Integer exitCode, Boolean binaryCached, Boolean cloneSkipped) {
     static final String CANCELLED = "cancelled by its owner while running";
 

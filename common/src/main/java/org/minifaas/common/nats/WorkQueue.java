@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * readers share. A message stays in the stream until a reader acknowledges it; a reader that dies
  * leaves it to be redelivered after the ack wait.
  */
-public abstract class WorkQueue {
+abstract class WorkQueue {
     private static final Logger log = LoggerFactory.getLogger(WorkQueue.class);
 
     /** Handles one message; the handler acknowledges it (or not) itself. */

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * (a container's read-only cgroupfs, a user without delegation) {@link #available()} is false and the
  * sandbox falls back to rlimits.
  */
-public final class Cgroups {
+final class Cgroups {
     private static final Logger log = LoggerFactory.getLogger(Cgroups.class);
     private static final Path ROOT = Path.of("/sys/fs/cgroup");
     private static final AtomicLong SEQUENCE = new AtomicLong();
