@@ -1,7 +1,6 @@
 package org.minifaas.frontend;
 
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.minifaas.common.config.Env;
@@ -51,15 +50,6 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
         webhookSecret = webhookSecret == null || webhookSecret.isEmpty() ? null : webhookSecret;
     }
 
-    /** The configuration with the default per-user caps and no WEBHOOK_SECRET (as before those existed). */
-    public FrontendConfig(NatsSettings nats, String host, int port, Set<String> allowedSchemes, Set<String> adminEmails,
-                          int maxBodyBytes, int maxInjectBytes, boolean allowPrivateAddresses,
-                          int maxExecutionSeconds, int maxLogStreams, int maxWaitingRequests) {
-        this(nats, host, port, allowedSchemes, adminEmails, maxBodyBytes, maxInjectBytes, allowPrivateAddresses,
-                maxExecutionSeconds, maxLogStreams, maxWaitingRequests, DEFAULT_MAX_LOG_STREAMS_PER_USER,
-                DEFAULT_MAX_WAITING_REQUESTS_PER_USER, null, OpsSettings.DISABLED);
-    }
-
     /** The schemes a worker can clone (public repositories only). */
     static final Set<String> KNOWN_SCHEMES = Set.of("https", "http", "git");
 
@@ -89,13 +79,6 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
                 DEFAULT_MAX_WAITING_REQUESTS_PER_USER, webhookSecret, ops);
     }
 
-    /** The same configuration with another WEBHOOK_SECRET (null or empty: none). */
-    public FrontendConfig withWebhookSecret(String secret) {
-        return new FrontendConfig(nats, host, port, allowedSchemes, adminEmails, maxBodyBytes, maxInjectBytes,
-                allowPrivateAddresses, maxExecutionSeconds, maxLogStreams, maxWaitingRequests, maxLogStreamsPerUser,
-                maxWaitingRequestsPerUser, secret, ops);
-    }
-
     /** Whether webhooks can be verified at all: there is a WEBHOOK_SECRET to derive the users' keys from. */
     public boolean webhooksConfigured() {
         return webhookSecret != null;
@@ -104,13 +87,6 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
     /** Which addresses a repository URL may lead to. */
     public AddressPolicy addressPolicy() {
         return new AddressPolicy(allowPrivateAddresses);
-    }
-
-    public static FrontendConfig forTests(NatsSettings nats, List<String> admins, boolean allowPrivateAddresses) {
-        return new FrontendConfig(nats, "127.0.0.1", 0, Set.of("https", "http"),
-                Set.copyOf(admins.stream().map(a -> a.toLowerCase(Locale.ROOT)).toList()), 64 * 1024,
-                DEFAULT_MAX_INJECT_BYTES, allowPrivateAddresses, DEFAULT_MAX_EXECUTION_SECONDS,
-                DEFAULT_MAX_LOG_STREAMS, DEFAULT_MAX_WAITING_REQUESTS);
     }
 
     /** As the record's, with the secret masked: a configuration may end up in a log line. */

@@ -48,7 +48,7 @@ class OpenApiIT {
     @BeforeAll
     static void start() throws Exception {
         frontend = RunningFrontend.start(s -> s.withMaxActiveTasks(4), List.of(ADMIN), false,
-                c -> c.withWebhookSecret("openapi-secret"));
+                c -> RunningFrontend.withWebhookSecret(c, "openapi-secret"));
         nats = frontend.nats;
         api = new V1Client(frontend.base);
         HttpResponse<byte[]> r = api.get(null, "/v1/openapi.json"); // no identity needed

@@ -23,7 +23,7 @@ class WebhookKeyIT {
 
     @BeforeAll
     static void start() throws Exception {
-        frontend = RunningFrontend.start(s -> s, List.of(), false, c -> c.withWebhookSecret(SECRET));
+        frontend = RunningFrontend.start(s -> s, List.of(), false, c -> RunningFrontend.withWebhookSecret(c, SECRET));
         unconfigured = RunningFrontend.start(s -> s, List.of());
         api = new V1Client(frontend.base);
     }

@@ -124,12 +124,6 @@ public record TaskRecord(UUID id, TaskStatus status, String url, String ref, Str
                 exitCode, binaryCached, attempts, workerId, error, callback, cloneSkipped);
     }
 
-    public TaskRecord withError(String value) {
-        return new TaskRecord(id, status, url, ref, commit, parameters, timeoutSeconds, createdAt, startedAt,
-                finishedAt, queueMs, cloneMs, buildMs, runMs, exitCode, binaryCached, attempts, workerId, value,
-                callback, cloneSkipped);
-    }
-
     public TaskRecord withCallback(Callback value) {
         return new TaskRecord(id, status, url, ref, commit, parameters, timeoutSeconds, createdAt, startedAt,
                 finishedAt, queueMs, cloneMs, buildMs, runMs, exitCode, binaryCached, attempts, workerId, error, value,
