@@ -6,9 +6,10 @@
 # slirp4netns for the functions' egress network, so clones are not run as `client`; `client`, uid 1001,
 # RUN_AS_USER, for the function) inside a bubblewrap sandbox of its own (SANDBOX=bwrap, the default): new user,
 # PID, mount, IPC, UTS, network and cgroup namespaces, the system read-only, a private size-capped /tmp,
-# loopback-only network (clones and module downloads alone share the container's). bwrap is not setuid here: it uses unprivileged user namespaces, which
-# Docker's default seccomp profile forbids, so the container must run with docker/seccomp-worker.json (compose
-# and the observer's scaler pass it; docs/CONTAINERS.md, "The worker's sandbox"). Limits: cgroups are read-only
+# loopback-only network (clones and module downloads alone share the container's). bwrap is not setuid here:
+# it uses unprivileged user namespaces, which Docker's default seccomp profile forbids, so the container must run
+# with docker/seccomp-worker.json (compose and the observer's scaler pass it; docs/CONTAINERS.md, "The worker's
+# sandbox"). Limits: cgroups are read-only
 # in a container, so the worker falls back to rlimits per task (prlimit: RLIMIT_DATA, RLIMIT_NPROC,
 # RLIMIT_FSIZE) inside the container's own mem_limit/pids_limit. The worker's network (`work`) does not reach
 # the frontend, and functions never see the Docker socket.
