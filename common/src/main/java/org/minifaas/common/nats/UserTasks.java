@@ -203,7 +203,8 @@ public final class UserTasks {
         String prefix = NatsKeyValueUtil.toKeyPrefix(bucket);
         StreamInfo info;
         try {
-            info = layer.jsm().getStreamInfo(NatsKeyValueUtil.toStreamName(bucket), StreamInfoOptions.filterSubjects(prefix + ">"));
+            info = layer.jsm().getStreamInfo(NatsKeyValueUtil.toStreamName(bucket),
+                    StreamInfoOptions.filterSubjects(prefix + ">"));
         } catch (IOException | JetStreamApiException e) {
             if (isMissingStream(e)) {
                 return List.of();

@@ -70,7 +70,8 @@ class SystemBucketsIT {
         assertEquals("data.csv", request.fileName());
         layer.injectorBucket().store(request);
         message.ack();
-        assertEquals("a,b\n", new String(NatsInspect.injectedFile(layer, "data.csv").orElseThrow(), StandardCharsets.UTF_8));
+        assertEquals("a,b\n",
+                new String(NatsInspect.injectedFile(layer, "data.csv").orElseThrow(), StandardCharsets.UTF_8));
         assertTrue(NatsInspect.injectedNames(layer).contains("data.csv"));
     }
 
@@ -88,7 +89,8 @@ class SystemBucketsIT {
 
         Poll.until(Duration.ofSeconds(15), () -> tasks.status(id).isEmpty() && layer.results(id).read()
                 .map(Map::isEmpty).orElse(true), done -> done, "entries to expire");
-        Poll.until(Duration.ofSeconds(15), () -> janitor.sweep(Duration.ZERO) >= 0 && NatsInspect.countTaskStreams(layer) == baseline,
+        Poll.until(Duration.ofSeconds(15),
+                () -> janitor.sweep(Duration.ZERO) >= 0 && NatsInspect.countTaskStreams(layer) == baseline,
                 done -> done, "the emptied streams to be swept");
         assertTrue(layer.results(id).read().isEmpty());
         assertTrue(tasks.status(id).isEmpty());

@@ -78,7 +78,8 @@ class TaskRecordsIT {
         UUID id = UUID.randomUUID();
         String user = "legacy-" + UUID.randomUUID();
         UserTasks tasks = layer.userTasks(user);
-        layer.connection().keyValue(BucketNames.forUser(user)).put(id.toString(), "FINISHED".getBytes(StandardCharsets.UTF_8));
+        layer.connection().keyValue(BucketNames.forUser(user))
+                .put(id.toString(), "FINISHED".getBytes(StandardCharsets.UTF_8));
         assertEquals(Optional.of(TaskStatus.FINISHED), tasks.status(id));
     }
 
