@@ -1,25 +1,38 @@
 package org.minifaas.observer;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.Charset;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLException;
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.util.Timeout;
+import org.minifaas.common.net.AddressPolicy;
 
 /**
- * One webhook POST on the wire: the signed headers, the body as given, and the outcome as a one-line reason. No
- * redirect is followed and no proxy is used, so the request goes to the address the sender checked.
+ * One webhook POST on the wire: the signed headers, the body as given, and the outcome as a one-line reason. The
+ * address policy is the HTTP client's DNS resolver, so the connection goes to an address that was checked (a DNS
+ * server that answers a public address to the sender's check and a private one to the connection gets no
+ * connection). No redirect is followed, no proxy is used, nothing of the response but its status is read.
  */
-final class WebhookClient {
+final class WebhookClient implements AutoCloseable {
     static final String TIMESTAMP = "X-MiniFaaS-Timestamp";
     static final String DELIVERY = "X-MiniFaaS-Delivery";
     static final String USER_AGENT = "MiniFaaS-Webhook";
@@ -32,39 +45,57 @@ final class WebhookClient {
     }
 
     private final Duration timeout;
-    private final HttpClient http;
+    private final CloseableHttpClient http;
+    private final Set<HttpPost> inFlight = ConcurrentHashMap.newKeySet();
 
-    WebhookClient(Duration timeout) {
+    WebhookClient(Duration timeout, AddressPolicy policy) {
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .proxy(HttpClient.Builder.NO_PROXY)
-                .version(HttpClient.Version.HTTP_1_1) // no h2c upgrade dance with receivers that mishandle it
+        this.http = HttpClients.custom()
+                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                        .setDnsResolver(new DnsResolver() {
+                            @Override
+                            public InetAddress[] resolve(String host) throws UnknownHostException {
+                                return policy.resolveAllowed(host);
+                            }
+
+                            @Override
+                            public String resolveCanonicalHostname(String host) {
+                                return host;
+                            }
+                        })
+                        .setDefaultConnectionConfig(ConnectionConfig.custom()
+                                .setConnectTimeout(Timeout.of(timeout))
+                                .setSocketTimeout(Timeout.of(timeout))
+                                .build())
+                        .setMaxConnTotal(64)
+                        .setMaxConnPerRoute(4)
+                        .build())
+                .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(Timeout.of(timeout)).build())
+                .disableRedirectHandling()
+                .disableCookieManagement()
+                .disableAuthCaching()
+                .disableAutomaticRetries() // a retry is the sender's decision, with a new delivery id
+                .disableContentCompression()
+                .setUserAgent(USER_AGENT)
                 .build();
     }
 
     /** POSTs {@code body} with its {@code signature} (the header's value) as delivery {@code deliveryId}. */
     Outcome post(URI url, String deliveryId, byte[] body, String signature) throws InterruptedException {
-        HttpRequest request;
+        HttpPost request;
         try {
-            request = HttpRequest.newBuilder(url)
-                    .timeout(timeout)
-                    .header("Content-Type", "application/json")
-                    .header(WebhookSignature.HEADER, signature)
-                    .header(TIMESTAMP, Long.toString(Instant.now().getEpochSecond()))
-                    .header(DELIVERY, deliveryId)
-                    .header("User-Agent", USER_AGENT)
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                    .build();
+            request = new HttpPost(url);
         } catch (IllegalArgumentException e) {
             return new Outcome(0, "invalid callback URL: " + e.getMessage());
         }
-        try {
-            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-            // only the status counts: closing the body at once means a slow or endless body cannot hold the sender
-            response.body().close();
-            int status = response.statusCode();
+        request.setHeader(WebhookSignature.HEADER, signature);
+        request.setHeader(TIMESTAMP, Long.toString(Instant.now().getEpochSecond()));
+        request.setHeader(DELIVERY, deliveryId);
+        request.setEntity(new ByteArrayEntity(body, ContentType.create("application/json", (Charset) null)));
+        inFlight.add(request);
+        // only the status counts: closing the response unread means a slow or endless body cannot hold the sender
+        try (ClassicHttpResponse response = http.executeOpen(null, request, null)) {
+            int status = response.getCode();
             if (status >= 200 && status < 300) {
                 return new Outcome(status, null);
             }
@@ -73,30 +104,49 @@ final class WebhookClient {
             }
             return new Outcome(status, "HTTP " + status);
         } catch (IOException e) {
+            if (request.isCancelled() || Thread.currentThread().isInterrupted()) {
+                Thread.interrupted(); // thrown instead: the status is cleared, as a blocking call that throws does
+                throw new InterruptedException("webhook attempt aborted: the sender stops");
+            }
             return new Outcome(0, describe(e, url));
+        } finally {
+            inFlight.remove(request);
         }
     }
 
-    /** A failure without a response, in a few words (the HTTP client's exceptions mostly have no message). */
+    /** Aborts the attempts under way (blocking socket reads do not see a thread's interrupt): they throw InterruptedException. */
+    void abortAll() {
+        inFlight.forEach(HttpPost::cancel);
+    }
+
+    /** A failure without a response, in a few words. */
     private String describe(IOException e, URI url) {
-        if (e instanceof HttpConnectTimeoutException) {
-            return "connection timed out after " + timeout.toSeconds() + " s";
-        }
-        if (e instanceof HttpTimeoutException) {
-            return "no response within " + timeout.toSeconds() + " s";
-        }
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
+            if (t instanceof AddressPolicy.RefusedAddressException) {
+                return "refused: " + url.getHost() + " resolves to a private, loopback or link-local address";
+            }
+            if (t instanceof ConnectTimeoutException) {
+                return "connection timed out after " + timeout.toSeconds() + " s";
+            }
+            if (t instanceof SocketTimeoutException) {
+                return "no response within " + timeout.toSeconds() + " s";
+            }
+            if (t instanceof UnknownHostException) {
                 return "unknown host " + url.getHost();
             }
             if (t instanceof SSLException) {
                 return "TLS failed: " + t.getMessage();
             }
-        }
-        if (e instanceof ConnectException) {
-            return "connection refused";
+            if (t instanceof ConnectException) {
+                return "connection refused";
+            }
         }
         String kind = e.getClass().getSimpleName();
         return e.getMessage() == null ? kind : kind + ": " + e.getMessage();
+    }
+
+    @Override
+    public void close() throws IOException {
+        http.close();
     }
 }

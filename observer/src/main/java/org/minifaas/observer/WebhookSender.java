@@ -128,7 +128,7 @@ public final class WebhookSender implements AutoCloseable {
         this.settings = settings;
         this.addresses = new AddressPolicy(settings.allowPrivateAddresses());
         this.client = settings.signing()
-                ? new WebhookClient(settings.timeout()) : null;
+                ? new WebhookClient(settings.timeout(), addresses) : null;
     }
 
     /** Starts WEBHOOK_SENDERS threads taking from the queue. */
@@ -335,13 +335,22 @@ public final class WebhookSender implements AutoCloseable {
         for (Thread t : threads) {
             t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
         }
-        for (Thread t : threads) {
-            if (t.isAlive()) {
-                t.interrupt();
-                t.join(5_000);
-            }
+        List<Thread> alive = threads.stream().filter(Thread::isAlive).toList();
+        alive.forEach(Thread::interrupt);
+        if (client != null && !alive.isEmpty()) {
+            client.abortAll(); // after the interrupts: a request waiting on its socket does not see one
+        }
+        for (Thread t : alive) {
+            t.join(5_000);
         }
         heartbeats.shutdownNow();
+        if (client != null) {
+            try {
+                client.close();
+            } catch (IOException e) {
+                log.debug("webhook client: {}", e.toString());
+            }
+        }
         if (!threads.isEmpty()) {
             log.info("webhook sender stopped");
         }

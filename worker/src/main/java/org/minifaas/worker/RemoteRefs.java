@@ -136,13 +136,7 @@ final class RemoteRefs implements AutoCloseable {
     private record PolicyResolver(AddressPolicy policy) implements DnsResolver {
         @Override
         public InetAddress[] resolve(String host) throws UnknownHostException {
-            InetAddress[] addresses = SystemDefaultDnsResolver.INSTANCE.resolve(host);
-            for (InetAddress a : addresses) {
-                if (!policy.allows(a)) {
-                    throw new UnknownHostException(host + " has an address the repository policy refuses");
-                }
-            }
-            return addresses;
+            return policy.resolveAllowed(host);
         }
 
         @Override

@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.minifaas.common.Json;
 import org.minifaas.common.Threads;
 import org.minifaas.common.model.Task;
 import org.minifaas.common.model.TaskRecord;
@@ -86,6 +87,7 @@ public final class Worker implements AutoCloseable {
 
     public synchronized void start() throws IOException, JetStreamApiException {
         nats.taskQueue().ensure();
+        warmNatsAndJson();
         cancelSignals = nats.cancels().listen(this::cancel);
         running = true;
         for (int i = 0; i < concurrency; i++) {
@@ -100,6 +102,26 @@ public final class Worker implements AutoCloseable {
     /** Slots running a task now. */
     public int busySlots() {
         return busy.get();
+    }
+
+    /**
+     * Loads and compiles what a first task's queue, record and result steps use, with reads only (nothing of any user
+     * is written): the first task is then not slower than the next ones (TaskExecutor.warm does the same for the
+     * clone, build and run).
+     */
+    private void warmNatsAndJson() {
+        try {
+            Task sample = new Task(UUID.randomUUID(), "warm-up", "https://example.com/warm-up.git", List.of("a"),
+                    "main", 0, null, TaskRecord.now());
+            TaskRecord record = TaskRecord.pending(sample).started(workerId, 1)
+                    .finished(TaskStatus.FINISHED, "0".repeat(40), 1L, 0L, 1L, 0, true, null);
+            Json.fromBytes(Json.toBytes(sample), Task.class);
+            Json.fromBytes(Json.toBytes(record), TaskRecord.class);
+            nats.results(sample.taskId()).exists(); // the results store all tasks share, read
+            nats.taskQueue().consumer();
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            log.debug("warm-up of the NATS steps skipped: {}", e.toString());
+        }
     }
 
     /** A cancel signal: stops the task if it runs here (every worker hears every signal). */

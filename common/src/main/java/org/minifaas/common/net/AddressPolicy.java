@@ -32,6 +32,28 @@ public final class AddressPolicy {
         return allowPrivate;
     }
 
+    /**
+     * The addresses of {@code host}, when every one is allowed; otherwise it does not resolve. For HTTP clients' DNS
+     * resolvers: the address checked is then the address connected to (no second lookup a rebinding DNS server
+     * could answer otherwise).
+     */
+    public InetAddress[] resolveAllowed(String host) throws UnknownHostException {
+        InetAddress[] addresses = InetAddress.getAllByName(host);
+        for (InetAddress a : addresses) {
+            if (!allows(a)) {
+                throw new RefusedAddressException(host);
+            }
+        }
+        return addresses;
+    }
+
+    /** A host that resolves to an address the policy refuses. */
+    public static final class RefusedAddressException extends UnknownHostException {
+        public RefusedAddressException(String host) {
+            super(host + " resolves to a private, loopback or link-local address");
+        }
+    }
+
     /** Whether a connection to this address is allowed. */
     public boolean allows(InetAddress address) {
         return allowPrivate || isPublic(address);

@@ -39,7 +39,13 @@ public final class OpsServer implements AutoCloseable {
             log.info("ops server off (METRICS_PORT=0)");
             return Optional.empty();
         }
-        HttpServer server = HttpServer.create(new InetSocketAddress(settings.host(), Math.max(0, settings.port())), 0);
+        HttpServer server;
+        try {
+            server = HttpServer.create(new InetSocketAddress(settings.host(), Math.max(0, settings.port())), 0);
+        } catch (java.net.BindException e) {
+            throw new IOException("the ops port METRICS_PORT=" + settings.port() + " on " + settings.host()
+                    + " is in use: give each process on this host its own METRICS_PORT (0 turns it off)", e);
+        }
         server.createContext("/", exchange -> {
             try {
                 answer(exchange, registry, readiness, natsConnected);
