@@ -5,6 +5,8 @@ import io.nats.client.JetStreamApiException;
 /** JetStream API error codes the project reacts to. */
 final class ApiErrors {
     static final int STREAM_NOT_FOUND = 10059;
+    /** A direct get of a message that is not there (expired, deleted). */
+    static final int NO_MESSAGE_FOUND = 10037;
     static final int STREAM_NAME_IN_USE = 10058;
     /** A compare-and-set write lost: the key was written since it was read (or exists, for a create). */
     static final int WRONG_LAST_SEQUENCE = 10071;

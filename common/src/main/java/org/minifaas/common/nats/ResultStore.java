@@ -63,6 +63,11 @@ public final class ResultStore {
             Sha256.get(store, taskId.toString(), out);
         } catch (IllegalArgumentException gone) {
             return Optional.empty(); // expired between the two calls
+        } catch (JetStreamApiException e) {
+            if (ApiErrors.is(e, ApiErrors.NO_MESSAGE_FOUND)) {
+                return Optional.empty(); // its chunks expired between the two calls
+            }
+            throw e;
         }
         return Optional.of(unzip(out.toByteArray()));
     }
