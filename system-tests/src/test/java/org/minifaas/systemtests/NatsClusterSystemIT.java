@@ -11,8 +11,6 @@ import io.nats.client.Options;
 import io.nats.client.api.ClusterInfo;
 import io.nats.client.api.Replica;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -282,20 +280,8 @@ class NatsClusterSystemIT {
         }
 
         HttpResponse<String> call(String method, String path, String user, String body, String... headers)
-                throws IOException, InterruptedException {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-                    .timeout(Duration.ofSeconds(30))
-                    .header("X-Forwarded-User", user)
-                    .header("X-Forwarded-Email", user + "@example.com");
-            for (int i = 0; i + 1 < headers.length; i += 2) {
-                b.header(headers[i], headers[i + 1]);
-            }
-            if (body != null) {
-                b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
-            } else {
-                b.method(method, HttpRequest.BodyPublishers.noBody());
-            }
-            return Stack.HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            throws IOException, InterruptedException {
+            return Stack.call(base, Duration.ofSeconds(30), method, path, user, body, headers);
         }
 
         String createWithRetries(String user, String key) throws Exception {

@@ -182,8 +182,14 @@ final class Stack implements AutoCloseable {
 
     HttpResponse<String> call(String method, String path, String user, String body, String... headers)
             throws IOException, InterruptedException {
+        return call(base, Duration.ofSeconds(90), method, path, user, body, headers);
+    }
+
+    /** A request to the frontend at {@code base} as {@code user} (the identity headers oauth2-proxy sets). */
+    static HttpResponse<String> call(String base, Duration timeout, String method, String path, String user,
+                                     String body, String... headers) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-                .timeout(Duration.ofSeconds(90))
+                .timeout(timeout)
                 .header("X-Forwarded-User", user)
                 .header("X-Forwarded-Email", user + "@example.com");
         for (int i = 0; i + 1 < headers.length; i += 2) {
