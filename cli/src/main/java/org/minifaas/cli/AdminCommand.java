@@ -11,7 +11,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "admin", mixinStandardHelpOptions = true,
+@Command(
+        name = "admin",
+        mixinStandardHelpOptions = true,
         description = "Administration (your e-mail must be in the server's ADMIN_USERS: --email or the cookie's).",
         subcommands = {AdminCommand.Status.class, AdminCommand.Inject.class})
 final class AdminCommand implements Runnable {
@@ -23,7 +25,9 @@ final class AdminCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: status or inject");
     }
 
-    @Command(name = "status", mixinStandardHelpOptions = true,
+    @Command(
+            name = "status",
+            mixinStandardHelpOptions = true,
             description = "The system's status: congestion, workers, backlog, the observer's events.")
     static final class Status implements Callable<Integer> {
         @Mixin
@@ -36,8 +40,9 @@ final class AdminCommand implements Runnable {
                 conn.out().println(s.toPrettyString());
             } else {
                 conn.out().println("status:   " + s.path("status").asText());
-                conn.out().println("workers:  " + s.path("number_of_workers").asText() + " (live "
-                        + s.path("live_workers").asText() + ")");
+                conn.out()
+                        .println("workers:  " + s.path("number_of_workers").asText() + " (live "
+                                + s.path("live_workers").asText() + ")");
                 conn.out().println("backlog:  " + s.path("backlog").asText());
                 conn.out().println("running:  " + s.path("running").asText());
                 if (s.path("data").size() > 0) {
@@ -50,7 +55,9 @@ final class AdminCommand implements Runnable {
         }
     }
 
-    @Command(name = "inject", mixinStandardHelpOptions = true,
+    @Command(
+            name = "inject",
+            mixinStandardHelpOptions = true,
             description = "Upload a file to the injector's object store.")
     static final class Inject implements Callable<Integer> {
         @Mixin
@@ -68,7 +75,9 @@ final class AdminCommand implements Runnable {
             if (conn.json) {
                 conn.out().println(r.toPrettyString());
             } else {
-                conn.out().println("injected " + r.path("data").asText(file.getFileName().toString()));
+                conn.out()
+                        .println("injected "
+                                + r.path("data").asText(file.getFileName().toString()));
             }
             conn.out().flush();
             return ExitCodes.OK;

@@ -32,8 +32,7 @@ final class Api {
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(75);
 
     /** A call's answer: its HTTP status and JSON body. */
-    record Answer(int status, JsonNode body) {
-    }
+    record Answer(int status, JsonNode body) {}
 
     private final String base;
     private final List<String> headers;
@@ -55,15 +54,18 @@ final class Api {
     JsonNode create(String url, List<String> parameters, String ref, Integer timeoutSeconds) {
         ObjectNode body = JSON.createObjectNode();
         body.put("url", url);
-        body.putArray("parameters").addAll(parameters.stream().map(JSON.getNodeFactory()::textNode).toList());
+        body.putArray("parameters")
+                .addAll(parameters.stream().map(JSON.getNodeFactory()::textNode).toList());
         if (ref != null) {
             body.put("ref", ref);
         }
         if (timeoutSeconds != null) {
             body.put("timeoutSeconds", timeoutSeconds);
         }
-        return json(request("/v1/tasks").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))).body();
+        return json(request("/v1/tasks")
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body.toString())))
+                .body();
     }
 
     JsonNode task(String id, Integer waitSeconds) {
@@ -88,8 +90,8 @@ final class Api {
     }
 
     byte[] result(String id) {
-        HttpResponse<byte[]> r = send(request("/v1/tasks/" + segment(id) + "/result").GET(),
-                HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r =
+                send(request("/v1/tasks/" + segment(id) + "/result").GET(), HttpResponse.BodyHandlers.ofByteArray());
         if (r.statusCode() != 200) {
             throw refusal(r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
         }
@@ -103,19 +105,27 @@ final class Api {
     JsonNode inject(Path file) throws IOException {
         String boundary = "minifaas-" + UUID.randomUUID();
         ByteArrayOutputStream body = new ByteArrayOutputStream();
-        String name = file.getFileName().toString().replace("\"", "_").replace("\r", "_").replace("\n", "_");
+        String name = file.getFileName()
+                .toString()
+                .replace("\"", "_")
+                .replace("\r", "_")
+                .replace("\n", "_");
         body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name
-                + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                        + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8));
         body.writeBytes(Files.readAllBytes(file));
         body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        return json(request("/injectFile").header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))).body();
+        return json(request("/injectFile")
+                        .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())))
+                .body();
     }
 
     /** The log stream, open (2xx), from its start or after {@code lastEventId}. No timeout: it lasts the task. */
     InputStream logs(String id, String lastEventId) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/v1/tasks/" + segment(id) + "/logs"))
-                .header("Accept", "text/event-stream").GET();
+                .header("Accept", "text/event-stream")
+                .GET();
         addHeaders(b);
         if (lastEventId != null) {
             b.header("Last-Event-ID", lastEventId);

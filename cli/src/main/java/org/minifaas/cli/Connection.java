@@ -19,24 +19,34 @@ final class Connection {
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
 
-    @Option(names = "--server", paramLabel = "URL",
+    @Option(
+            names = "--server",
+            paramLabel = "URL",
             description = "The MiniFaaS address (env MINIFAAS_URL; default " + DEFAULT_URL + ", the oauth2-proxy).")
     String server;
 
-    @Option(names = "--cookie", paramLabel = "VALUE",
+    @Option(
+            names = "--cookie",
+            paramLabel = "VALUE",
             description = "The oauth2-proxy cookie, its value or " + COOKIE_NAME + "=VALUE (env MINIFAAS_COOKIE).")
     String cookie;
 
-    @Option(names = "--cookie-file", paramLabel = "FILE",
+    @Option(
+            names = "--cookie-file",
+            paramLabel = "FILE",
             description = "A file holding the cookie: its value, NAME=VALUE, or a curl cookie jar "
                     + "(env MINIFAAS_COOKIE_FILE).")
     Path cookieFile;
 
-    @Option(names = "--user", paramLabel = "ID",
+    @Option(
+            names = "--user",
+            paramLabel = "ID",
             description = "Send X-Forwarded-User: ID, for a local stack without oauth2-proxy (env MINIFAAS_USER).")
     String user;
 
-    @Option(names = "--email", paramLabel = "ADDRESS",
+    @Option(
+            names = "--email",
+            paramLabel = "ADDRESS",
             description = "Send X-Forwarded-Email: ADDRESS; admins are listed by e-mail (env MINIFAAS_EMAIL).")
     String email;
 

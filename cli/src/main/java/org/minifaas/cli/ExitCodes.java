@@ -7,6 +7,7 @@ final class ExitCodes {
     static final int FAILED = 1;
     /** Bad arguments (picocli's own code). */
     static final int USAGE = 2;
+
     static final int UNEXPECTED_ERROR = 3;
     static final int CANCELLED = 4;
     /** The server refused the request or could not be reached. */
@@ -14,8 +15,7 @@ final class ExitCodes {
     /** Ctrl-C while following: 128 + SIGINT, as a shell reports it. */
     static final int INTERRUPTED = 130;
 
-    private ExitCodes() {
-    }
+    private ExitCodes() {}
 
     static boolean isFinal(String status) {
         return switch (status) {

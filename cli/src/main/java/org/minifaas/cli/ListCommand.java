@@ -12,12 +12,17 @@ final class ListCommand implements Callable<Integer> {
     @Mixin
     Connection conn;
 
-    @Option(names = "--status", paramLabel = "S",
+    @Option(
+            names = "--status",
+            paramLabel = "S",
             description = "Only tasks in this status: PENDING, EXECUTING, FINISHED, FINISHED_WITH_ERRORS, "
                     + "UNEXPECTED_ERROR, CANCELLED.")
     String status;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "20",
+    @Option(
+            names = "--limit",
+            paramLabel = "N",
+            defaultValue = "20",
             description = "At most N tasks (default ${DEFAULT-VALUE}); pages are followed as needed.")
     int limit;
 
@@ -49,8 +54,13 @@ final class ListCommand implements Callable<Integer> {
             String format = "%-36s  %-20s  %-20s  %s%n";
             conn.out().printf(format, "ID", "STATUS", "CREATED", "URL");
             for (JsonNode t : tasks) {
-                conn.out().printf(format, t.path("id").asText(), t.path("status").asText(),
-                        created(t.path("createdAt").asText("")), t.path("url").asText(""));
+                conn.out()
+                        .printf(
+                                format,
+                                t.path("id").asText(),
+                                t.path("status").asText(),
+                                created(t.path("createdAt").asText("")),
+                                t.path("url").asText(""));
             }
         }
         conn.out().flush();

@@ -21,6 +21,7 @@ final class LogFollower {
     static final Duration SILENT_CONNECTION = Duration.ofSeconds(45);
     /** Consecutive failed connections before giving up. */
     static final int MAX_RETRIES = 10;
+
     private static final String EOF = new String("<eof>");
 
     private final Api api;

@@ -7,10 +7,14 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "logs", mixinStandardHelpOptions = true,
-        description = {"Print a task's output: stdout to stdout, stderr to stderr.",
-                "Without -f: the log so far, then exit 0. With -f: live until the task ends, "
-                        + "exiting with its exit code as run --follow does."})
+@Command(
+        name = "logs",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Print a task's output: stdout to stdout, stderr to stderr.",
+            "Without -f: the log so far, then exit 0. With -f: live until the task ends, "
+                    + "exiting with its exit code as run --follow does."
+        })
 final class LogsCommand implements Callable<Integer> {
     /** The stored events of a stream come in one burst; this much silence means they have all been sent. */
     static final Duration REPLAYED = Duration.ofSeconds(1);
@@ -21,10 +25,14 @@ final class LogsCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ID", description = "The task id.")
     String id;
 
-    @Option(names = {"-f", "--follow"}, description = "Keep following until the task ends.")
+    @Option(
+            names = {"-f", "--follow"},
+            description = "Keep following until the task ends.")
     boolean follow;
 
-    @Option(names = {"-q", "--quiet"}, description = "No [minifaas] lines on stderr.")
+    @Option(
+            names = {"-q", "--quiet"},
+            description = "No [minifaas] lines on stderr.")
     boolean quiet;
 
     @Override

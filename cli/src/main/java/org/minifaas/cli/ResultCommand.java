@@ -9,9 +9,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "result", mixinStandardHelpOptions = true,
-        description = {"Download an ended task's result (stdout.txt, stderr.txt, error.txt).",
-                "With -o DIR: unzipped into DIR; without: saved as ID.zip in the current directory."})
+@Command(
+        name = "result",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Download an ended task's result (stdout.txt, stderr.txt, error.txt).",
+            "With -o DIR: unzipped into DIR; without: saved as ID.zip in the current directory."
+        })
 final class ResultCommand implements Callable<Integer> {
     @Mixin
     Connection conn;
@@ -19,7 +23,10 @@ final class ResultCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ID", description = "The task id.")
     String id;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Unzip into DIR (created if missing).")
+    @Option(
+            names = {"-o", "--output"},
+            paramLabel = "DIR",
+            description = "Unzip into DIR (created if missing).")
     Path dir;
 
     @Override
@@ -37,7 +44,10 @@ final class ResultCommand implements Callable<Integer> {
             files = List.of(target);
         }
         if (conn.json) {
-            conn.out().println(Api.JSON.valueToTree(files.stream().map(Path::toString).toList()).toPrettyString());
+            conn.out()
+                    .println(Api.JSON
+                            .valueToTree(files.stream().map(Path::toString).toList())
+                            .toPrettyString());
         } else {
             files.forEach(conn.out()::println);
         }

@@ -9,10 +9,14 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Submit a function: the Git repository URL of a Go program and its arguments.",
-                "Prints the new task's id; with --follow, streams its output live and exits with its exit code.",
-                "Arguments starting with '-' go after '--': minifaas run URL -- -n 3"})
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Submit a function: the Git repository URL of a Go program and its arguments.",
+            "Prints the new task's id; with --follow, streams its output live and exits with its exit code.",
+            "Arguments starting with '-' go after '--': minifaas run URL -- -n 3"
+        })
 final class RunCommand implements Callable<Integer> {
     @Mixin
     Connection conn;
@@ -26,14 +30,20 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--ref", paramLabel = "R", description = "A branch, tag or commit (default: the default branch).")
     String ref;
 
-    @Option(names = "--timeout", paramLabel = "S", description = "The run's time limit in seconds "
-            + "(default and maximum: the server's).")
+    @Option(
+            names = "--timeout",
+            paramLabel = "S",
+            description = "The run's time limit in seconds " + "(default and maximum: the server's).")
     Integer timeout;
 
-    @Option(names = {"-f", "--follow"}, description = "Stream the output live and exit with the function's code.")
+    @Option(
+            names = {"-f", "--follow"},
+            description = "Stream the output live and exit with the function's code.")
     boolean follow;
 
-    @Option(names = {"-q", "--quiet"}, description = "With --follow: no [minifaas] lines on stderr.")
+    @Option(
+            names = {"-q", "--quiet"},
+            description = "With --follow: no [minifaas] lines on stderr.")
     boolean quiet;
 
     @Override

@@ -15,12 +15,15 @@ import java.util.zip.ZipInputStream;
  * so any entry naming a directory, a path or a parent is refused before anything is written (no zip-slip).
  */
 final class SafeUnzip {
-    private SafeUnzip() {
-    }
+    private SafeUnzip() {}
 
     static boolean isSafeName(String name) {
-        return !name.isEmpty() && !name.contains("/") && !name.contains("\\") && !name.contains("..")
-                && !name.contains("\0") && !name.equals(".");
+        return !name.isEmpty()
+                && !name.contains("/")
+                && !name.contains("\\")
+                && !name.contains("..")
+                && !name.contains("\0")
+                && !name.equals(".");
     }
 
     /** The files written, in zip order. Throws ApiException naming the first unsafe entry, having written none. */

@@ -8,8 +8,7 @@ import java.util.List;
  * {@code data:} (several lines joined by newlines), comments, and a blank line to dispatch.
  */
 final class SseParser {
-    record Event(String id, String name, String data) {
-    }
+    record Event(String id, String name, String data) {}
 
     private String id;
     private String name;
@@ -18,7 +17,8 @@ final class SseParser {
     /** Feeds one line (without its terminator); the event it completes, or null. */
     Event accept(String line) {
         if (line.isEmpty()) {
-            Event e = data.isEmpty() && name == null ? null
+            Event e = data.isEmpty() && name == null
+                    ? null
                     : new Event(id, name == null ? "message" : name, String.join("\n", data));
             id = null;
             name = null;

@@ -18,7 +18,9 @@ final class StatusCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ID", description = "The task id.")
     String id;
 
-    @Option(names = "--wait", paramLabel = "S",
+    @Option(
+            names = "--wait",
+            paramLabel = "S",
             description = "Wait up to S seconds (at most 60) for the task to end before answering.")
     Integer wait;
 

@@ -95,14 +95,17 @@ final class TaskOutput {
         Thread hook = null;
         if (conn.realProcess()) {
             PrintWriter err = conn.err();
-            hook = new Thread(() -> {
-                if (following.get()) {
-                    err.println();
-                    err.println("Stopped following; the task keeps running. Follow it again with: minifaas logs -f "
-                            + id);
-                    err.flush();
-                }
-            }, "minifaas-ctrl-c");
+            hook = new Thread(
+                    () -> {
+                        if (following.get()) {
+                            err.println();
+                            err.println(
+                                    "Stopped following; the task keeps running. Follow it again with: minifaas logs -f "
+                                            + id);
+                            err.flush();
+                        }
+                    },
+                    "minifaas-ctrl-c");
             Runtime.getRuntime().addShutdownHook(hook);
         }
         try {
@@ -142,7 +145,8 @@ final class TaskOutput {
         if (!ExitCodes.isFinal(status)) {
             throw new ApiException("the log of " + id + " ended without a final status");
         }
-        Integer exitCode = record.path("exitCode").isInt() ? record.get("exitCode").asInt() : null;
+        Integer exitCode =
+                record.path("exitCode").isInt() ? record.get("exitCode").asInt() : null;
         StringBuilder summary = new StringBuilder(status);
         if (exitCode != null) {
             summary.append(", exit code ").append(exitCode);

@@ -29,8 +29,21 @@ class ArgumentsTest {
 
     @Test
     void runTakesTheUrlItsArgumentsAndOptionsAnywhere() {
-        RunCommand run = (RunCommand) parse("run", "--ref", "v1", "https://g/x.git", "a", "b c", "--timeout", "5",
-                "-f", "--server", "http://s:1", "--user", "alice", "--json");
+        RunCommand run = (RunCommand) parse(
+                "run",
+                "--ref",
+                "v1",
+                "https://g/x.git",
+                "a",
+                "b c",
+                "--timeout",
+                "5",
+                "-f",
+                "--server",
+                "http://s:1",
+                "--user",
+                "alice",
+                "--json");
         assertEquals("https://g/x.git", run.url);
         assertEquals(List.of("a", "b c"), run.args);
         assertEquals("v1", run.ref);
@@ -80,7 +93,9 @@ class ArgumentsTest {
     void aBadServerIsOneLineAndExitFive() {
         StringWriter err = new StringWriter();
         assertEquals(5, exit(err, "status", "x", "--server", "localhost:4180"));
-        assertEquals("minifaas: --server must start with http:// or https://: localhost:4180", err.toString().strip());
+        assertEquals(
+                "minifaas: --server must start with http:// or https://: localhost:4180",
+                err.toString().strip());
     }
 
     @Test

@@ -29,9 +29,13 @@ class LogFollowerTest {
     void start() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/v1/tasks/" + ID + "/logs", this::logs);
-        server.createContext("/v1/tasks/" + ID, ex -> send(ex, 200,
-                "{\"id\":\"" + ID + "\",\"status\":\"FINISHED_WITH_ERRORS\",\"code\":400,\"exitCode\":9,"
-                        + "\"error\":\"exit code 9\"}"));
+        server.createContext(
+                "/v1/tasks/" + ID,
+                ex -> send(
+                        ex,
+                        200,
+                        "{\"id\":\"" + ID + "\",\"status\":\"FINISHED_WITH_ERRORS\",\"code\":400,\"exitCode\":9,"
+                                + "\"error\":\"exit code 9\"}"));
         server.createContext("/v1/tasks/unknown", ex -> send(ex, 404, "{\"error\":\"Task not found\"}"));
         server.start();
     }
@@ -43,9 +47,13 @@ class LogFollowerTest {
 
     private void logs(HttpExchange ex) throws IOException {
         String last = ex.getRequestHeaders().getFirst("Last-Event-ID");
-        logRequests.add(Map.of("Last-Event-ID", String.valueOf(last),
-                "Cookie", String.valueOf(ex.getRequestHeaders().getFirst("Cookie")),
-                "X-Forwarded-User", String.valueOf(ex.getRequestHeaders().getFirst("X-Forwarded-User"))));
+        logRequests.add(Map.of(
+                "Last-Event-ID",
+                String.valueOf(last),
+                "Cookie",
+                String.valueOf(ex.getRequestHeaders().getFirst("Cookie")),
+                "X-Forwarded-User",
+                String.valueOf(ex.getRequestHeaders().getFirst("X-Forwarded-User"))));
         String body = last == null
                 ? "event: status\ndata: {\"status\":\"EXECUTING\",\"code\":200,\"phase\":\"running\"}\n\n"
                         + "id: 1\nevent: stdout\ndata: a\n\n: keepalive\n\nid: 2\nevent: stdout\ndata: b\n\n"
@@ -76,11 +84,16 @@ class LogFollowerTest {
     void aDroppedStreamIsResumedAfterTheLastEventAndTheExitCodeIsTheFunctions() {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Main.commandLine(Map.of("MINIFAAS_URL", base(), "MINIFAAS_COOKIE", "s3cret"),
-                new PrintWriter(out), new PrintWriter(err), false).execute("logs", "-f", ID, "--user", "alice");
+        int code = Main.commandLine(
+                        Map.of("MINIFAAS_URL", base(), "MINIFAAS_COOKIE", "s3cret"),
+                        new PrintWriter(out),
+                        new PrintWriter(err),
+                        false)
+                .execute("logs", "-f", ID, "--user", "alice");
         assertEquals(9, code, err.toString());
         assertEquals("a\nb\nc\n", out.toString());
-        assertEquals("[minifaas] running\noops\n[minifaas] FINISHED_WITH_ERRORS, exit code 9: exit code 9\n",
+        assertEquals(
+                "[minifaas] running\noops\n[minifaas] FINISHED_WITH_ERRORS, exit code 9: exit code 9\n",
                 err.toString());
         assertEquals(2, logRequests.size());
         assertEquals("null", logRequests.get(0).get("Last-Event-ID"));
@@ -92,8 +105,12 @@ class LogFollowerTest {
     @Test
     void theServersErrorIsOneLineAndExitFive() {
         StringWriter err = new StringWriter();
-        int code = Main.commandLine(Map.of("MINIFAAS_URL", base()), new PrintWriter(new StringWriter()),
-                new PrintWriter(err), false).execute("status", "unknown");
+        int code = Main.commandLine(
+                        Map.of("MINIFAAS_URL", base()),
+                        new PrintWriter(new StringWriter()),
+                        new PrintWriter(err),
+                        false)
+                .execute("status", "unknown");
         assertEquals(5, code);
         assertEquals("minifaas: Task not found (HTTP 404)\n", err.toString());
         assertTrue(err.toString().lines().count() == 1);

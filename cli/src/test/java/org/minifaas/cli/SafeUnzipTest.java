@@ -40,11 +40,11 @@ class SafeUnzipTest {
 
     @Test
     void pathsParentsAndAbsoluteNamesAreRefusedBeforeAnythingIsWritten(@TempDir Path tmp) throws IOException {
-        for (String evil : List.of("../evil.txt", "a/../../evil.txt", "/etc/evil", "sub/ok.txt", "..\\evil", "..",
-                "x/")) {
+        for (String evil :
+                List.of("../evil.txt", "a/../../evil.txt", "/etc/evil", "sub/ok.txt", "..\\evil", "..", "x/")) {
             Path dir = tmp.resolve("out-" + Math.abs(evil.hashCode()));
-            ApiException e = assertThrows(ApiException.class,
-                    () -> SafeUnzip.extract(zip("stdout.txt", "fine", evil, "bad"), dir), evil);
+            ApiException e = assertThrows(
+                    ApiException.class, () -> SafeUnzip.extract(zip("stdout.txt", "fine", evil, "bad"), dir), evil);
             assertTrue(e.getMessage().contains("unsafe entry"), e.getMessage());
             assertFalse(Files.exists(dir.resolve("stdout.txt")), "nothing written for " + evil);
         }

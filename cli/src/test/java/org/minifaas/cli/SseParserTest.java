@@ -39,10 +39,12 @@ class SseParserTest {
                 data: {"status":"FINISHED","code":300}
 
                 """);
-        assertEquals(List.of(
-                new SseParser.Event(null, "status", "{\"status\":\"PENDING\",\"code\":100}"),
-                new SseParser.Event("118", "stdout", "hello\n indented\n"),
-                new SseParser.Event("121", "end", "{\"status\":\"FINISHED\",\"code\":300}")), events);
+        assertEquals(
+                List.of(
+                        new SseParser.Event(null, "status", "{\"status\":\"PENDING\",\"code\":100}"),
+                        new SseParser.Event("118", "stdout", "hello\n indented\n"),
+                        new SseParser.Event("121", "end", "{\"status\":\"FINISHED\",\"code\":300}")),
+                events);
     }
 
     @Test

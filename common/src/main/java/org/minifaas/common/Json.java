@@ -8,11 +8,10 @@ import java.io.UncheckedIOException;
 
 /** The one Jackson mapper of the project. */
 public final class Json {
-    public static final ObjectMapper MAPPER = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    public static final ObjectMapper MAPPER =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
-    private Json() {
-    }
+    private Json() {}
 
     public static byte[] toBytes(Object value) {
         try {

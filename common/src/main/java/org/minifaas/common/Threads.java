@@ -4,8 +4,7 @@ import java.util.concurrent.ThreadFactory;
 
 /** Named daemon threads for the services' background executors (they never keep a JVM alive). */
 public final class Threads {
-    private Threads() {
-    }
+    private Threads() {}
 
     public static ThreadFactory daemon(String name) {
         return r -> {

@@ -39,15 +39,17 @@ final class AdminController {
 
     /** {@code GET /v1/system/history}: the last hour's samples, oldest first (empty after a restart). */
     void history(Context ctx) {
-        List<Map<String, Object>> body = history.lastWindow().stream().map(s -> {
-            Map<String, Object> sample = new LinkedHashMap<>();
-            sample.put("at", s.at().toString());
-            sample.put("backlog", s.backlog());
-            sample.put("running", s.running());
-            sample.put("live_workers", s.liveWorkers());
-            sample.put("number_of_workers", s.numberOfWorkers());
-            return sample;
-        }).toList();
+        List<Map<String, Object>> body = history.lastWindow().stream()
+                .map(s -> {
+                    Map<String, Object> sample = new LinkedHashMap<>();
+                    sample.put("at", s.at().toString());
+                    sample.put("backlog", s.backlog());
+                    sample.put("running", s.running());
+                    sample.put("live_workers", s.liveWorkers());
+                    sample.put("number_of_workers", s.numberOfWorkers());
+                    return sample;
+                })
+                .toList();
         ctx.json(body);
     }
 

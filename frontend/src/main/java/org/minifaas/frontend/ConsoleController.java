@@ -16,10 +16,12 @@ import java.util.Set;
 final class ConsoleController {
     /** The pages: their errors are HTML pages for a browser (Accept: text/html), JSON for anything else. */
     static final Set<String> PAGES = Set.of("/", "/tasks/{id}", "/admin");
+
     static final String UPLOT = "/webjars/uplot/";
     /** Scripts and styles from this origin only; no inline script or style, no frames, no plugins. */
     static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
     private static final List<String> ASSETS = List.of("console.css", "common.js", "tasks.js", "task.js", "admin.js");
 
     private final Map<String, byte[]> assets = new LinkedHashMap<>();
@@ -34,8 +36,8 @@ final class ConsoleController {
         }
         tasksPage = page("index.html");
         taskPage = page("task.html");
-        adminPage = page("admin.html").replace("{{uplot}}",
-                UPLOT + MetaController.webjarVersion("org.webjars.npm", "uplot") + "/dist");
+        adminPage = page("admin.html")
+                .replace("{{uplot}}", UPLOT + MetaController.webjarVersion("org.webjars.npm", "uplot") + "/dist");
         errorPage = page("error.html");
     }
 
@@ -62,8 +64,10 @@ final class ConsoleController {
             throw new NotFoundResponse("No such console file: " + name);
         }
         String type = name.endsWith(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8";
-        ctx.header("Cache-Control", "no-cache").header("X-Content-Type-Options", "nosniff")
-                .contentType(type).result(content);
+        ctx.header("Cache-Control", "no-cache")
+                .header("X-Content-Type-Options", "nosniff")
+                .contentType(type)
+                .result(content);
     }
 
     /** Whether an error of this request is answered with an HTML page: a console page, asked for by a browser. */
@@ -90,13 +94,20 @@ final class ConsoleController {
             default -> "Error";
         };
         ctx.status(status);
-        html(ctx, errorPage.replace("{{status}}", String.valueOf(status)).replace("{{title}}", escape(title))
-                .replace("{{message}}", escape(message)));
+        html(
+                ctx,
+                errorPage
+                        .replace("{{status}}", String.valueOf(status))
+                        .replace("{{title}}", escape(title))
+                        .replace("{{message}}", escape(message)));
     }
 
     private static void html(Context ctx, String page) {
-        ctx.header("Content-Security-Policy", CSP).header("X-Content-Type-Options", "nosniff")
-                .header("Referrer-Policy", "same-origin").header("Cache-Control", "no-cache").html(page);
+        ctx.header("Content-Security-Policy", CSP)
+                .header("X-Content-Type-Options", "nosniff")
+                .header("Referrer-Policy", "same-origin")
+                .header("Cache-Control", "no-cache")
+                .html(page);
     }
 
     private static String page(String name) {

@@ -21,8 +21,7 @@ import org.minifaas.common.net.AddressPolicy;
  * @param timeoutSeconds the task's own run limit (0: the workers' limit)
  * @param callbackUrl    where the record is POSTed once the task ends (null: nowhere)
  */
-record CreateTaskRequest(String url, List<String> parameters, String ref, int timeoutSeconds,
-                                String callbackUrl) {
+record CreateTaskRequest(String url, List<String> parameters, String ref, int timeoutSeconds, String callbackUrl) {
     static final int MAX_PARAMETERS = 256;
     static final int MAX_URL_LENGTH = 2048;
     static final int MAX_REF_LENGTH = 255;
@@ -51,8 +50,8 @@ record CreateTaskRequest(String url, List<String> parameters, String ref, int ti
      * {@code timeoutSeconds} (1 to {@code maxTimeoutSeconds}) and {@code callbackUrl} (http or https, under the same
      * address policy and checks as repositories).
      */
-    public static CreateTaskRequest parseV1(byte[] body, Set<String> allowedSchemes, AddressPolicy addresses,
-                                            int maxTimeoutSeconds) {
+    public static CreateTaskRequest parseV1(
+            byte[] body, Set<String> allowedSchemes, AddressPolicy addresses, int maxTimeoutSeconds) {
         JsonNode root = readObject(body);
         String url = url(root, allowedSchemes, addresses);
         List<String> parameters = parameters(root);
@@ -72,14 +71,18 @@ record CreateTaskRequest(String url, List<String> parameters, String ref, int ti
             throw new DomainException.InvalidRequest("Unreadable body.");
         }
         if (root == null || !root.isObject()) {
-            throw new DomainException.InvalidRequest("The body must be a JSON object {\"url\": ..., \"parameters\": [...]}.");
+            throw new DomainException.InvalidRequest(
+                    "The body must be a JSON object {\"url\": ..., \"parameters\": [...]}.");
         }
         return root;
     }
 
     private static String url(JsonNode root, Set<String> allowedSchemes, AddressPolicy addresses) {
         JsonNode urlNode = root.get("url");
-        if (urlNode == null || urlNode.isNull() || !urlNode.isTextual() || urlNode.asText().isBlank()) {
+        if (urlNode == null
+                || urlNode.isNull()
+                || !urlNode.isTextual()
+                || urlNode.asText().isBlank()) {
             throw new DomainException.InvalidRequest("Field 'url' is required and must be a non-empty string.");
         }
         String url = urlNode.asText().trim();
@@ -121,7 +124,8 @@ record CreateTaskRequest(String url, List<String> parameters, String ref, int ti
             return null;
         }
         if (!node.isTextual() || node.asText().isEmpty()) {
-            throw new DomainException.InvalidRequest("Field 'ref' must be a non-empty string (a branch, tag or commit).");
+            throw new DomainException.InvalidRequest(
+                    "Field 'ref' must be a non-empty string (a branch, tag or commit).");
         }
         String ref = node.asText();
         if (ref.length() > MAX_REF_LENGTH) {
@@ -155,8 +159,8 @@ record CreateTaskRequest(String url, List<String> parameters, String ref, int ti
             return 0;
         }
         if (!node.isIntegralNumber() || !node.canConvertToInt() || node.asInt() < 1) {
-            throw new DomainException.InvalidRequest("Field 'timeoutSeconds' must be a whole number of seconds from 1 to "
-                    + max + ".");
+            throw new DomainException.InvalidRequest(
+                    "Field 'timeoutSeconds' must be a whole number of seconds from 1 to " + max + ".");
         }
         if (node.asInt() > max) {
             throw new DomainException.InvalidRequest("Field 'timeoutSeconds' must be at most " + max
@@ -170,7 +174,8 @@ record CreateTaskRequest(String url, List<String> parameters, String ref, int ti
             return null;
         }
         if (!node.isTextual() || node.asText().isBlank()) {
-            throw new DomainException.InvalidRequest("Field 'callbackUrl' must be a non-empty string (an http or https URL).");
+            throw new DomainException.InvalidRequest(
+                    "Field 'callbackUrl' must be a non-empty string (an http or https URL).");
         }
         String url = node.asText().trim();
         validateUrl("callbackUrl", url, CALLBACK_SCHEMES, addresses);
@@ -185,7 +190,8 @@ record CreateTaskRequest(String url, List<String> parameters, String ref, int ti
     private static void validateUrl(String field, String url, Set<String> allowedSchemes, AddressPolicy addresses) {
         boolean repository = field.equals("url");
         if (url.length() > MAX_URL_LENGTH) {
-            throw new DomainException.InvalidRequest("The " + field + " is longer than " + MAX_URL_LENGTH + " characters.");
+            throw new DomainException.InvalidRequest(
+                    "The " + field + " is longer than " + MAX_URL_LENGTH + " characters.");
         }
         URI uri;
         try {
@@ -202,15 +208,17 @@ record CreateTaskRequest(String url, List<String> parameters, String ref, int ti
             throw new DomainException.InvalidRequest("The " + field + " has no host.");
         }
         if (uri.getRawUserInfo() != null) {
-            throw new DomainException.InvalidRequest(repository
-                    ? "The url must not contain credentials: only public repositories are supported."
-                    : "The " + field + " must not contain credentials.");
+            throw new DomainException.InvalidRequest(
+                    repository
+                            ? "The url must not contain credentials: only public repositories are supported."
+                            : "The " + field + " must not contain credentials.");
         }
         // last: it may ask DNS
         addresses.refusal(uri).ifPresent(reason -> {
-            throw new DomainException.InvalidRequest(repository
-                    ? Character.toUpperCase(reason.charAt(0)) + reason.substring(1) + "."
-                    : "The " + field + " is refused: " + reason.replace("repositories", "callbacks") + ".");
+            throw new DomainException.InvalidRequest(
+                    repository
+                            ? Character.toUpperCase(reason.charAt(0)) + reason.substring(1) + "."
+                            : "The " + field + " is refused: " + reason.replace("repositories", "callbacks") + ".");
         });
     }
 }

@@ -36,16 +36,15 @@ public final class FrontendApp {
             DomainException.Busy.class, 503,
             DomainException.TooManyForUser.class, 429);
 
-    private FrontendApp() {
-    }
+    private FrontendApp() {}
 
     public static Javalin create(FrontendConfig config, TaskService tasks, LogService logs, SystemService system) {
         return create(config, tasks, logs, system, FrontendMetrics.none());
     }
 
     /** @param metrics where every request is timed (by route) */
-    public static Javalin create(FrontendConfig config, TaskService tasks, LogService logs, SystemService system,
-                                 FrontendMetrics metrics) {
+    public static Javalin create(
+            FrontendConfig config, TaskService tasks, LogService logs, SystemService system, FrontendMetrics metrics) {
         LegacyController legacy = new LegacyController(config, tasks);
         TaskController taskApi = new TaskController(config, tasks);
         LogController logApi = new LogController(logs);

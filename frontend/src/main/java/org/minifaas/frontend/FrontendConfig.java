@@ -31,16 +31,28 @@ import org.minifaas.common.ops.OpsSettings;
  *                        by {@code GET /v1/webhook-key}; null when unset (the route answers 404)
  * @param ops             METRICS_HOST, METRICS_PORT: the ops server (metrics, health), apart from the API
  */
-public record FrontendConfig(NatsSettings nats, String host, int port, Set<String> allowedSchemes, Set<String> adminEmails,
-                             int maxBodyBytes, int maxInjectBytes, boolean allowPrivateAddresses,
-                             int maxExecutionSeconds, int maxLogStreams, int maxWaitingRequests,
-                             int maxLogStreamsPerUser, int maxWaitingRequestsPerUser, String webhookSecret,
-                             OpsSettings ops) {
+public record FrontendConfig(
+        NatsSettings nats,
+        String host,
+        int port,
+        Set<String> allowedSchemes,
+        Set<String> adminEmails,
+        int maxBodyBytes,
+        int maxInjectBytes,
+        boolean allowPrivateAddresses,
+        int maxExecutionSeconds,
+        int maxLogStreams,
+        int maxWaitingRequests,
+        int maxLogStreamsPerUser,
+        int maxWaitingRequestsPerUser,
+        String webhookSecret,
+        OpsSettings ops) {
 
     /** Below NATS's default max_payload (1 MiB), with room for the message headers. */
     static final int DEFAULT_MAX_INJECT_BYTES = 1_000_000;
     /** The workers' default run limit (MAX_SECONDS_EXECUTION_PER_REQUEST). */
     static final int DEFAULT_MAX_EXECUTION_SECONDS = 20;
+
     static final int DEFAULT_MAX_LOG_STREAMS = 200;
     static final int DEFAULT_MAX_WAITING_REQUESTS = 100;
     static final int DEFAULT_MAX_LOG_STREAMS_PER_USER = 10;
@@ -74,9 +86,22 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
         String webhookSecret = env.secret("WEBHOOK_SECRET", "");
         OpsSettings ops = OpsSettings.fromEnv(env);
         env.validate();
-        return new FrontendConfig(nats, host, port, schemes, Set.copyOf(admins), maxBody, maxInject, allowPrivate,
-                maxExecution, DEFAULT_MAX_LOG_STREAMS, DEFAULT_MAX_WAITING_REQUESTS, DEFAULT_MAX_LOG_STREAMS_PER_USER,
-                DEFAULT_MAX_WAITING_REQUESTS_PER_USER, webhookSecret, ops);
+        return new FrontendConfig(
+                nats,
+                host,
+                port,
+                schemes,
+                Set.copyOf(admins),
+                maxBody,
+                maxInject,
+                allowPrivate,
+                maxExecution,
+                DEFAULT_MAX_LOG_STREAMS,
+                DEFAULT_MAX_WAITING_REQUESTS,
+                DEFAULT_MAX_LOG_STREAMS_PER_USER,
+                DEFAULT_MAX_WAITING_REQUESTS_PER_USER,
+                webhookSecret,
+                ops);
     }
 
     /** Whether webhooks can be verified at all: there is a WEBHOOK_SECRET to derive the users' keys from. */
@@ -92,7 +117,8 @@ public record FrontendConfig(NatsSettings nats, String host, int port, Set<Strin
     /** As the record's, with the secret masked: a configuration may end up in a log line. */
     @Override
     public String toString() {
-        return "FrontendConfig[nats=" + nats + ", host=" + host + ", port=" + port + ", allowedSchemes=" + allowedSchemes
+        return "FrontendConfig[nats=" + nats + ", host=" + host + ", port=" + port + ", allowedSchemes="
+                + allowedSchemes
                 + ", adminEmails=" + adminEmails + ", maxBodyBytes=" + maxBodyBytes + ", maxInjectBytes="
                 + maxInjectBytes + ", allowPrivateAddresses=" + allowPrivateAddresses + ", maxExecutionSeconds="
                 + maxExecutionSeconds + ", maxLogStreams=" + maxLogStreams + ", maxWaitingRequests="

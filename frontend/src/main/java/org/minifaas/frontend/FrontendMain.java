@@ -15,8 +15,7 @@ import org.slf4j.LoggerFactory;
 public final class FrontendMain {
     private static final Logger log = LoggerFactory.getLogger(FrontendMain.class);
 
-    private FrontendMain() {
-    }
+    private FrontendMain() {}
 
     public static void main(String[] args) throws Exception {
         FrontendConfig config = Env.loadOrExit("frontend", FrontendConfig::fromEnv);
@@ -32,18 +31,22 @@ public final class FrontendMain {
         nats.injections().ensure();
         long maxPayload = nats.connection().getServerInfo().getMaxPayload();
         if (config.maxInjectBytes() + 8192L > maxPayload) {
-            log.error("frontend not started: MAX_INJECT_BYTES={} does not fit the NATS server's max_payload of {} "
-                    + "bytes (an injected file travels in one message, with its headers)", config.maxInjectBytes(),
+            log.error(
+                    "frontend not started: MAX_INJECT_BYTES={} does not fit the NATS server's max_payload of {} "
+                            + "bytes (an injected file travels in one message, with its headers)",
+                    config.maxInjectBytes(),
                     maxPayload);
             System.exit(2);
         }
         if (!config.webhooksConfigured()) {
             log.warn("WEBHOOK_SECRET is unset: GET /v1/webhook-key answers 404 (and the observer sends no callbacks)");
         }
-        Javalin app = FrontendApp.create(config,
-                new TaskService(nats, config.maxWaitingRequests(), config.maxWaitingRequestsPerUser(), metrics),
-                new LogService(nats, config.maxLogStreams(), config.maxLogStreamsPerUser()), new SystemService(nats),
-                metrics)
+        Javalin app = FrontendApp.create(
+                        config,
+                        new TaskService(nats, config.maxWaitingRequests(), config.maxWaitingRequestsPerUser(), metrics),
+                        new LogService(nats, config.maxLogStreams(), config.maxLogStreamsPerUser()),
+                        new SystemService(nats),
+                        metrics)
                 .start(config.host(), config.port());
         log.info("frontend listening on port {}", app.port());
         nats.closeOnShutdown(() -> {

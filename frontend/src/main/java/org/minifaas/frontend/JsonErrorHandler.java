@@ -27,8 +27,8 @@ final class JsonErrorHandler extends ErrorHandler {
     }
 
     @Override
-    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
-                                    Callback callback) {
+    protected void generateResponse(
+            Request request, Response response, int code, String message, Throwable cause, Callback callback) {
         response.getHeaders().put(JSON);
         boolean fromException = cause != null && String.valueOf(message).equals(cause.toString());
         response.write(true, ByteBuffer.wrap(body(code, fromException ? null : message)), callback);

@@ -22,8 +22,8 @@ final class LegacyController {
     /** {@code POST /createTask}: 201 {"data": id}. */
     void createTask(Context ctx) throws Exception {
         Requests.requireJson(ctx);
-        CreateTaskRequest request = CreateTaskRequest.parse(Requests.readBody(ctx, config.maxBodyBytes()),
-                config.allowedSchemes(), config.addressPolicy());
+        CreateTaskRequest request = CreateTaskRequest.parse(
+                Requests.readBody(ctx, config.maxBodyBytes()), config.allowedSchemes(), config.addressPolicy());
         UUID taskId = tasks.create(Requests.userId(ctx), request);
         ctx.status(201).json(Map.of("data", taskId.toString()));
     }

@@ -40,8 +40,8 @@ final class Limiter {
             return n + 1;
         });
         if (!taken[0]) {
-            throw new DomainException.TooManyForUser(
-                    "Too many " + what + " open for this user (limit " + perUser + "); close one or try again shortly.");
+            throw new DomainException.TooManyForUser("Too many " + what + " open for this user (limit " + perUser
+                    + "); close one or try again shortly.");
         }
         if (!slots.tryAcquire()) {
             releaseUser(userId);

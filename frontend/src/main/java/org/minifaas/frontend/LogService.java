@@ -132,7 +132,10 @@ public final class LogService {
                         break; // expired with the retention: nothing more will come
                     }
                     if (record.get().status().isFinal()) {
-                        sink.event(null, TaskLogs.Kind.END.wireName(), statusJson(record.get().status()));
+                        sink.event(
+                                null,
+                                TaskLogs.Kind.END.wireName(),
+                                statusJson(record.get().status()));
                         break;
                     }
                 }
@@ -141,7 +144,11 @@ public final class LogService {
                     lastWrite = now;
                 }
             }
-            log.info("log of task {} streamed: {} events in {} ms", taskId, sent, (System.nanoTime() - start) / 1_000_000);
+            log.info(
+                    "log of task {} streamed: {} events in {} ms",
+                    taskId,
+                    sent,
+                    (System.nanoTime() - start) / 1_000_000);
             return sent;
         }
 

@@ -13,8 +13,8 @@ import org.minifaas.common.model.TaskRecord;
  * text) ascending. Sent to clients as an opaque string: base64url of {@code <createdAt>|<id>}.
  */
 record PageCursor(Instant createdAt, String id) {
-    static final Comparator<TaskRecord> NEWEST_FIRST = Comparator
-            .comparing(TaskRecord::createdInstant, Comparator.reverseOrder())
+    static final Comparator<TaskRecord> NEWEST_FIRST = Comparator.comparing(
+                    TaskRecord::createdInstant, Comparator.reverseOrder())
             .thenComparing(r -> r.id().toString());
 
     static PageCursor of(TaskRecord record) {
@@ -28,7 +28,8 @@ record PageCursor(Instant createdAt, String id) {
     }
 
     String encode() {
-        return Base64.getUrlEncoder().withoutPadding()
+        return Base64.getUrlEncoder()
+                .withoutPadding()
                 .encodeToString((createdAt + "|" + id).getBytes(StandardCharsets.UTF_8));
     }
 

@@ -16,8 +16,7 @@ final class Requests {
     /** Beyond this a refused body is not read: the connection is closed instead. */
     static final long DRAIN_LIMIT = 16L * 1024 * 1024;
 
-    private Requests() {
-    }
+    private Requests() {}
 
     /** The identity the access filter read. */
     static Identity identity(Context ctx) {
@@ -64,8 +63,8 @@ final class Requests {
         } catch (NumberFormatException e) {
             // answered below
         }
-        throw new BadRequestResponse("Query parameter '" + name + "' must be a whole number from " + min + " to "
-                + max + ".");
+        throw new BadRequestResponse(
+                "Query parameter '" + name + "' must be a whole number from " + min + " to " + max + ".");
     }
 
     /** A task is sent as JSON (charset parameters allowed); a browser form cannot, without CORS, send that type. */
@@ -73,7 +72,8 @@ final class Requests {
         String type = ctx.contentType() == null ? "" : ctx.contentType();
         if (!type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT).equals("application/json")) {
             drain(ctx);
-            throw new UnsupportedMediaTypeResponse("Send the task as JSON, with the header Content-Type: application/json.");
+            throw new UnsupportedMediaTypeResponse(
+                    "Send the task as JSON, with the header Content-Type: application/json.");
         }
     }
 

@@ -5,8 +5,7 @@ import java.util.UUID;
 
 /** A task's results as a zip download, the same on both APIs. */
 final class ResultDownload {
-    private ResultDownload() {
-    }
+    private ResultDownload() {}
 
     static void zip(Context ctx, UUID taskId, byte[] zip) {
         ctx.contentType("application/zip")

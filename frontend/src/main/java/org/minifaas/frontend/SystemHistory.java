@@ -24,8 +24,7 @@ final class SystemHistory implements AutoCloseable {
     static final Duration WINDOW = Duration.ofHours(1);
 
     /** One sample; {@code numberOfWorkers} is null when the observer's decision is not a number. */
-    public record Sample(Instant at, long backlog, long running, long liveWorkers, Long numberOfWorkers) {
-    }
+    public record Sample(Instant at, long backlog, long running, long liveWorkers, Long numberOfWorkers) {}
 
     private final Callable<SystemService.SystemStatus> source;
     private final Clock clock;

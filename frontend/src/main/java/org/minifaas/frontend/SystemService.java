@@ -30,9 +30,14 @@ public final class SystemService {
      * @param logs             the observer's events of the last day, oldest first
      * @param warnings         what an admin must know: workers running functions without a sandbox
      */
-    public record SystemStatus(String status, String numberOfWorkers, long liveWorkers, long backlog, long running,
-                               List<String> logs, List<String> warnings) {
-    }
+    public record SystemStatus(
+            String status,
+            String numberOfWorkers,
+            long liveWorkers,
+            long backlog,
+            long running,
+            List<String> logs,
+            List<String> warnings) {}
 
     /** Whether NATS is reachable right now; without it no endpoint can answer. */
     public boolean natsAvailable() {
@@ -50,7 +55,8 @@ public final class SystemService {
                 queue.inFlight(),
                 observer.logs(),
                 nats.workers().unsandboxed().stream()
-                        .map(id -> "worker " + id + " runs functions WITHOUT a sandbox (SANDBOX=off)").toList());
+                        .map(id -> "worker " + id + " runs functions WITHOUT a sandbox (SANDBOX=off)")
+                        .toList());
     }
 
     /** Queues a file for the injector under its safe base name; returns that name. */

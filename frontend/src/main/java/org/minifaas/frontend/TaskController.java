@@ -32,8 +32,11 @@ final class TaskController {
     void create(Context ctx) throws Exception {
         Requests.requireJson(ctx);
         String key = idempotencyKey(ctx);
-        CreateTaskRequest request = CreateTaskRequest.parseV1(Requests.readBody(ctx, config.maxBodyBytes()),
-                config.allowedSchemes(), config.addressPolicy(), config.maxExecutionSeconds());
+        CreateTaskRequest request = CreateTaskRequest.parseV1(
+                Requests.readBody(ctx, config.maxBodyBytes()),
+                config.allowedSchemes(),
+                config.addressPolicy(),
+                config.maxExecutionSeconds());
         TaskService.Created created = tasks.create(Requests.userId(ctx), request, key);
         ctx.header("Location", self(created.record().id()))
                 .status(created.isNew() ? 202 : 200)
@@ -101,7 +104,8 @@ final class TaskController {
         if (key == null) {
             return null;
         }
-        if (key.isBlank() || key.length() > MAX_IDEMPOTENCY_KEY_LENGTH
+        if (key.isBlank()
+                || key.length() > MAX_IDEMPOTENCY_KEY_LENGTH
                 || !key.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
             throw new BadRequestResponse("Header '" + IDEMPOTENCY_HEADER + "' must be 1 to "
                     + MAX_IDEMPOTENCY_KEY_LENGTH + " printable ASCII characters.");
@@ -114,8 +118,8 @@ final class TaskController {
         if (raw == null || raw.isEmpty()) {
             return null;
         }
-        return TaskStatus.parse(raw).orElseThrow(() -> new BadRequestResponse(
-                "Query parameter 'status' must be one of " + Arrays.stream(TaskStatus.values()).map(Enum::name)
-                        .collect(Collectors.joining(", ")) + "."));
+        return TaskStatus.parse(raw)
+                .orElseThrow(() -> new BadRequestResponse("Query parameter 'status' must be one of "
+                        + Arrays.stream(TaskStatus.values()).map(Enum::name).collect(Collectors.joining(", ")) + "."));
     }
 }

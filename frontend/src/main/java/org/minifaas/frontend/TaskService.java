@@ -30,6 +30,7 @@ public final class TaskService {
     private static final Logger log = LoggerFactory.getLogger(TaskService.class);
     /** The result files a zip may carry, in this order. */
     static final List<String> RESULT_FILES = List.of("stdout.txt", "stderr.txt", "error.txt");
+
     static final String CANCELLED_PENDING = "cancelled before it ran";
     static final String CANCELLED_RUNNING = "cancelled by its owner while running";
     /** How often a waiting read looks at the record again. */
@@ -65,16 +66,13 @@ public final class TaskService {
     }
 
     /** A creation's outcome: the record, and whether this request created it (false: an Idempotency-Key repeat). */
-    public record Created(TaskRecord record, boolean isNew) {
-    }
+    public record Created(TaskRecord record, boolean isNew) {}
 
     /** A cancellation's outcome: the CANCELLED record, and whether a worker was running the task (it is told to stop). */
-    public record Cancelled(TaskRecord record, boolean wasRunning) {
-    }
+    public record Cancelled(TaskRecord record, boolean wasRunning) {}
 
     /** One page of a user's records, newest first, and the cursor of the next page (null on the last). */
-    public record Page(List<TaskRecord> records, String nextCursor) {
-    }
+    public record Page(List<TaskRecord> records, String nextCursor) {}
 
     /** Stores a task of the original API as PENDING and enqueues it. */
     public UUID create(String userId, CreateTaskRequest request)
@@ -95,7 +93,9 @@ public final class TaskService {
             return new Created(store(userId, UUID.randomUUID(), request), true);
         }
         UUID mine = UUID.randomUUID();
-        Optional<UUID> first = Retries.repeatable("claim an Idempotency-Key", Retries.LEADER_CHANGE,
+        Optional<UUID> first = Retries.repeatable(
+                "claim an Idempotency-Key",
+                Retries.LEADER_CHANGE,
                 () -> nats.idempotency().claim(userId, idempotencyKey, mine));
         if (first.isEmpty()) {
             try {
@@ -127,11 +127,18 @@ public final class TaskService {
 
     private TaskRecord store(String userId, UUID taskId, CreateTaskRequest request)
             throws IOException, JetStreamApiException, QuotaExceededException, InterruptedException {
-        Task task = new Task(taskId, userId, request.url(), request.parameters(), request.ref(),
-                request.timeoutSeconds(), request.callbackUrl(), TaskRecord.now());
+        Task task = new Task(
+                taskId,
+                userId,
+                request.url(),
+                request.parameters(),
+                request.ref(),
+                request.timeoutSeconds(),
+                request.callbackUrl(),
+                TaskRecord.now());
         TaskRecord record = TaskRecord.pending(task);
-        UserTasks tasks = Retries.repeatable("open the tasks of a user", Retries.LEADER_CHANGE,
-                () -> nats.userTasks(userId));
+        UserTasks tasks =
+                Retries.repeatable("open the tasks of a user", Retries.LEADER_CHANGE, () -> nats.userTasks(userId));
         Retries.<Void, QuotaExceededException>repeatable("record task " + taskId, Retries.LEADER_CHANGE, () -> {
             tasks.createPending(record);
             return null;
@@ -238,12 +245,13 @@ public final class TaskService {
         UserTasks tasks = nats.existingUserTasks(userId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
         AtomicReference<TaskStatus> before = new AtomicReference<>();
         TaskRecord after = tasks.update(taskId, r -> {
-            before.set(r.status());
-            if (r.status().isFinal()) {
-                return r;
-            }
-            return r.cancelled(r.status() == TaskStatus.EXECUTING ? CANCELLED_RUNNING : CANCELLED_PENDING);
-        }).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
+                    before.set(r.status());
+                    if (r.status().isFinal()) {
+                        return r;
+                    }
+                    return r.cancelled(r.status() == TaskStatus.EXECUTING ? CANCELLED_RUNNING : CANCELLED_PENDING);
+                })
+                .orElseThrow(() -> new DomainException.TaskNotFound(taskId));
         if (before.get().isFinal()) {
             throw new DomainException.TaskAlreadyFinal(taskId, before.get());
         }
@@ -272,8 +280,8 @@ public final class TaskService {
 
     private void storeCancelledResult(UUID taskId) {
         try {
-            nats.results(taskId).write(Map.of("error.txt",
-                    (CANCELLED_PENDING + "\n").getBytes(StandardCharsets.UTF_8)));
+            nats.results(taskId)
+                    .write(Map.of("error.txt", (CANCELLED_PENDING + "\n").getBytes(StandardCharsets.UTF_8)));
         } catch (IOException | JetStreamApiException | ResultStore.ResultTooLargeException | RuntimeException e) {
             log.warn("task {}: the result of its cancellation could not be stored: {}", taskId, e.toString());
         }
@@ -299,7 +307,8 @@ public final class TaskService {
     private byte[] zipOfResults(UUID taskId) throws IOException, JetStreamApiException, InterruptedException {
         Map<String, byte[]> files = nats.results(taskId).read().orElse(Map.of());
         if (files.isEmpty()) {
-            files = Map.of("error.txt", "No result files were stored for this task.\n".getBytes(StandardCharsets.UTF_8));
+            files = Map.of(
+                    "error.txt", "No result files were stored for this task.\n".getBytes(StandardCharsets.UTF_8));
         }
         return zip(files);
     }

@@ -52,13 +52,25 @@ class AdminIT {
 
     static long queued() throws Exception {
         nats.injections().ensure();
-        return nats.connection().jetStreamManagement().getStreamInfo(InjectionQueue.STREAM).getStreamState().getMsgCount();
+        return nats.connection()
+                .jetStreamManagement()
+                .getStreamInfo(InjectionQueue.STREAM)
+                .getStreamState()
+                .getMsgCount();
     }
 
     @Test
     void onlyExactAdminAddressesMayReadTheSystemStatus() throws Exception {
-        for (String email : Arrays.asList(null, "", " ", "admin@example", "dmin@example.com", "admin@example.com.evil.org",
-                "admin@example.comx", "user@example.com", "admin@example.com,ops@example.org")) {
+        for (String email : Arrays.asList(
+                null,
+                "",
+                " ",
+                "admin@example",
+                "dmin@example.com",
+                "admin@example.com.evil.org",
+                "admin@example.comx",
+                "user@example.com",
+                "admin@example.com,ops@example.org")) {
             HttpResponse<byte[]> r = status(email);
             assertEquals(403, r.statusCode(), "email " + email);
             assertTrue(json(r).get("error").asText().contains("administrators"));
@@ -97,7 +109,9 @@ class AdminIT {
         try {
             JsonNode warnings = json(status(ADMIN)).get("warnings");
             assertEquals(1, warnings.size(), warnings.toString());
-            assertEquals("worker unsafe-1 runs functions WITHOUT a sandbox (SANDBOX=off)", warnings.get(0).asText());
+            assertEquals(
+                    "worker unsafe-1 runs functions WITHOUT a sandbox (SANDBOX=off)",
+                    warnings.get(0).asText());
         } finally {
             nats.workers().leave("unsafe-1");
             nats.workers().leave("safe-1");
@@ -112,11 +126,15 @@ class AdminIT {
         assertEquals(200, r.statusCode(), new String(r.body()));
         assertEquals("settings.conf", json(r).get("data").asText());
         assertEquals(before + 1, queued());
-        var message = nats.connection().jetStreamManagement().getLastMessage(InjectionQueue.STREAM,
-                InjectionQueue.SUBJECT);
+        var message =
+                nats.connection().jetStreamManagement().getLastMessage(InjectionQueue.STREAM, InjectionQueue.SUBJECT);
         assertEquals("settings.conf", message.getHeaders().getFirst(InjectionQueue.NAME_HEADER));
         assertArrayEquals(content, message.getData());
-        assertEquals("evil.sh", json(inject(ADMIN, "C:\\\\temp\\\\evil.sh", content)).get("data").asText());
+        assertEquals(
+                "evil.sh",
+                json(inject(ADMIN, "C:\\\\temp\\\\evil.sh", content))
+                        .get("data")
+                        .asText());
     }
 
     @Test
@@ -130,13 +148,17 @@ class AdminIT {
         assertEquals(400, inject(ADMIN, "..", new byte[1]).statusCode());
         HttpResponse<byte[]> big = inject(ADMIN, "big.bin", new byte[FrontendConfig.DEFAULT_MAX_INJECT_BYTES + 1]);
         assertEquals(413, big.statusCode());
-        assertTrue(json(big).get("error").asText().startsWith("File too large"), json(big).toString());
+        assertTrue(
+                json(big).get("error").asText().startsWith("File too large"),
+                json(big).toString());
         HttpResponse<byte[]> notMultipart = api.send(api.request("someone", "/injectFile")
-                .header("X-Forwarded-Email", ADMIN).POST(HttpRequest.BodyPublishers.ofString("plain")));
+                .header("X-Forwarded-Email", ADMIN)
+                .POST(HttpRequest.BodyPublishers.ofString("plain")));
         assertEquals(400, notMultipart.statusCode());
         for (String type : List.of("multipart/form-data", "multipart/form-data; boundary=xyz")) {
             HttpResponse<byte[]> garbage = api.send(api.request("someone", "/injectFile")
-                    .header("X-Forwarded-Email", ADMIN).header("Content-Type", type)
+                    .header("X-Forwarded-Email", ADMIN)
+                    .header("Content-Type", type)
                     .POST(HttpRequest.BodyPublishers.ofString("--xyz\r\nnot a part")));
             assertEquals(400, garbage.statusCode(), type + ": " + new String(garbage.body()));
             assertTrue(json(garbage).get("error").asText().contains("multipart"));
@@ -149,8 +171,8 @@ class AdminIT {
         byte[] content = new byte[FrontendConfig.DEFAULT_MAX_INJECT_BYTES];
         HttpResponse<byte[]> r = inject(ADMIN, "max.bin", content);
         assertEquals(200, r.statusCode(), new String(r.body()));
-        var message = nats.connection().jetStreamManagement()
-                .getLastMessage(InjectionQueue.STREAM, InjectionQueue.SUBJECT);
+        var message =
+                nats.connection().jetStreamManagement().getLastMessage(InjectionQueue.STREAM, InjectionQueue.SUBJECT);
         assertEquals("max.bin", message.getHeaders().getFirst(InjectionQueue.NAME_HEADER));
         assertEquals(content.length, message.getData().length);
     }

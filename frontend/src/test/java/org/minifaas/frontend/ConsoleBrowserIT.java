@@ -46,6 +46,7 @@ class ConsoleBrowserIT {
             + " + e.violatedDirective + ' ' + e.blockedURI));"
             + "window.addEventListener('error', e => window.__problems.push('error ' + e.message));"
             + "window.addEventListener('unhandledrejection', e => window.__problems.push('rejection ' + e.reason));";
+
     static RunningFrontend frontend;
     static NatsLayer nats;
     static V1Client api;
@@ -59,11 +60,13 @@ class ConsoleBrowserIT {
         api = new V1Client(frontend.base);
         ChromeOptions options = new ChromeOptions();
         options.setBinary("/usr/bin/chromium");
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,900");
+        options.addArguments(
+                "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900");
         // the installed driver, named explicitly: Selenium Manager (which would download one) is never asked
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File("/usr/bin/chromedriver")).usingAnyFreePort().build();
+                .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+                .usingAnyFreePort()
+                .build();
         driver = new ChromeDriver(service, options);
         wait = new WebDriverWait(driver, WAIT);
         driver.executeCdpCommand("Network.enable", Map.of());
@@ -111,7 +114,8 @@ class ConsoleBrowserIT {
     }
 
     static String statusOfRow(String id) {
-        return driver.findElement(By.cssSelector("tr[data-id='" + id + "'] .status")).getText();
+        return driver.findElement(By.cssSelector("tr[data-id='" + id + "'] .status"))
+                .getText();
     }
 
     static void waitForRowStatus(String id, String status) {
@@ -122,7 +126,8 @@ class ConsoleBrowserIT {
     }
 
     static List<String> rowIds() {
-        return driver.findElements(By.cssSelector("#tasks tbody tr")).stream().map(r -> r.getAttribute("data-id"))
+        return driver.findElements(By.cssSelector("#tasks tbody tr")).stream()
+                .map(r -> r.getAttribute("data-id"))
                 .toList();
     }
 
@@ -156,9 +161,13 @@ class ConsoleBrowserIT {
         UUID task = UUID.fromString(id);
         nats.userTasks(user).update(task, r -> r.started("w1", 1));
         waitForRowStatus(id, "EXECUTING");
-        nats.userTasks(user).update(task, r -> r.finished(TaskStatus.FINISHED, "c0ffee", 10L, 20L, 30L, 0, false, null));
+        nats.userTasks(user)
+                .update(task, r -> r.finished(TaskStatus.FINISHED, "c0ffee", 10L, 20L, 30L, 0, false, null));
         waitForRowStatus(id, "FINISHED");
-        assertTrue(driver.findElement(By.id("announcer")).getAttribute("textContent").contains("FINISHED"),
+        assertTrue(
+                driver.findElement(By.id("announcer"))
+                        .getAttribute("textContent")
+                        .contains("FINISHED"),
                 "status changes are announced to screen readers");
 
         // newest first; the header's button turns the order around
@@ -186,7 +195,9 @@ class ConsoleBrowserIT {
         open("/tasks/" + id);
         wait.until(ExpectedConditions.textToBe(By.id("status"), "EXECUTING"));
         wait.until(ExpectedConditions.textToBe(By.cssSelector("[data-field='workerId'] dd"), "worker-7"));
-        assertEquals("https://example.com/fn.git", driver.findElement(By.cssSelector("[data-field='url'] dd")).getText());
+        assertEquals(
+                "https://example.com/fn.git",
+                driver.findElement(By.cssSelector("[data-field='url'] dd")).getText());
         assertTrue(driver.findElement(By.id("cancel")).isDisplayed());
         assertFalse(driver.findElement(By.id("download")).isDisplayed());
 
@@ -196,7 +207,8 @@ class ConsoleBrowserIT {
         logs.output(id, TaskLogs.Kind.STDOUT, "hello from the function").get(5, TimeUnit.SECONDS);
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"), "hello from the function"));
         // output is text, never markup
-        logs.output(id, TaskLogs.Kind.STDERR, "<img src=x onerror=alert(1)> & more").get(5, TimeUnit.SECONDS);
+        logs.output(id, TaskLogs.Kind.STDERR, "<img src=x onerror=alert(1)> & more")
+                .get(5, TimeUnit.SECONDS);
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"), "<img src=x onerror=alert(1)>"));
         assertTrue(driver.findElements(By.cssSelector("#log img")).isEmpty());
         assertEquals(1, driver.findElements(By.cssSelector("#log .stderr")).size());
@@ -213,8 +225,9 @@ class ConsoleBrowserIT {
         assertFalse(driver.findElement(By.id("cancel")).isDisplayed());
         assertEquals(frontend.base + "/v1/tasks/" + id + "/result", download.getAttribute("href"));
         // the link gives the zip (the browser sends the identity, as through the proxy)
-        Object answer = driver.executeAsyncScript("const done = arguments[arguments.length - 1];"
-                + "fetch(arguments[0]).then(r => done(r.status + ' ' + r.headers.get('Content-Type')));",
+        Object answer = driver.executeAsyncScript(
+                "const done = arguments[arguments.length - 1];"
+                        + "fetch(arguments[0]).then(r => done(r.status + ' ' + r.headers.get('Content-Type')));",
                 download.getAttribute("href"));
         assertEquals("200 application/zip", answer);
     }
@@ -230,7 +243,9 @@ class ConsoleBrowserIT {
         cancel.click();
         wait.until(ExpectedConditions.textToBe(By.id("status"), "CANCELLED"));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-state"), "Log complete: CANCELLED"));
-        assertEquals("CANCELLED", json(api.get(user, "/v1/tasks/" + id)).get("status").asText());
+        assertEquals(
+                "CANCELLED",
+                json(api.get(user, "/v1/tasks/" + id)).get("status").asText());
         assertTrue(driver.findElement(By.id("download")).isDisplayed());
         assertFalse(driver.findElement(By.id("cancel")).isDisplayed());
         wait.until(ExpectedConditions.textToBe(By.cssSelector("[data-field='error'] dd"), "cancelled before it ran"));
@@ -241,11 +256,12 @@ class ConsoleBrowserIT {
         String user = newUser();
         signIn(user, ADMIN);
         String longUrl = "https://example.com/" + "a-very-long-repository-path/".repeat(6) + "fn.git";
-        HttpResponse<byte[]> created = api.create(user, "{\"url\":\"" + longUrl + "\",\"parameters\":[\""
-                + "x".repeat(120) + "\"]}");
+        HttpResponse<byte[]> created =
+                api.create(user, "{\"url\":\"" + longUrl + "\",\"parameters\":[\"" + "x".repeat(120) + "\"]}");
         assertEquals(202, created.statusCode());
         String id = json(created).get("id").asText();
-        driver.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+        driver.executeCdpCommand(
+                "Emulation.setDeviceMetricsOverride",
                 Map.of("width", 375, "height", 800, "deviceScaleFactor", 2, "mobile", true));
         for (String path : List.of("/", "/tasks/" + id, "/admin")) {
             open(path);
@@ -257,8 +273,8 @@ class ConsoleBrowserIT {
                 wait.until(ExpectedConditions.textToBe(By.id("status"), "PENDING"));
             }
             assertEquals(375L, driver.executeScript("return window.innerWidth;"), path);
-            Object overflow = driver.executeScript("const e = document.documentElement;"
-                    + "return e.scrollWidth - e.clientWidth;");
+            Object overflow = driver.executeScript(
+                    "const e = document.documentElement;" + "return e.scrollWidth - e.clientWidth;");
             assertEquals(0L, overflow, path + " scrolls sideways at 375 px");
             screenshot("phone" + (path.equals("/") ? "-tasks" : path.startsWith("/tasks") ? "-task" : "-admin"));
         }
@@ -270,7 +286,9 @@ class ConsoleBrowserIT {
         open("/admin");
         wait.until(ExpectedConditions.textToBe(By.id("error-title"), "Forbidden"));
         assertEquals("403", driver.findElement(By.id("error-status")).getText());
-        assertEquals(FrontendApp.ADMINS_ONLY, driver.findElement(By.id("error-message")).getText());
+        assertEquals(
+                FrontendApp.ADMINS_ONLY,
+                driver.findElement(By.id("error-message")).getText());
         assertTrue(driver.findElements(By.id("chart")).isEmpty());
         screenshot("forbidden");
     }
@@ -290,7 +308,8 @@ class ConsoleBrowserIT {
         WebElement canvas = wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#chart canvas")));
         assertTrue(canvas.getSize().getWidth() > 200, "the chart is drawn: " + canvas.getSize());
         // the frontend sampled once at its start: the history holds it
-        assertFalse(driver.findElements(By.cssSelector("#history-table tbody tr")).isEmpty());
+        assertFalse(
+                driver.findElements(By.cssSelector("#history-table tbody tr")).isEmpty());
 
         screenshot("admin");
         Path file = Files.createTempFile("inject-", ".txt");
@@ -298,8 +317,8 @@ class ConsoleBrowserIT {
             Files.writeString(file, "settings");
             driver.findElement(By.id("inject-file")).sendKeys(file.toString());
             driver.findElement(By.id("inject")).click();
-            wait.until(ExpectedConditions.textToBe(By.id("inject-message"),
-                    "Queued for injection as " + file.getFileName() + "."));
+            wait.until(ExpectedConditions.textToBe(
+                    By.id("inject-message"), "Queued for injection as " + file.getFileName() + "."));
         } finally {
             Files.deleteIfExists(file);
         }
@@ -339,7 +358,10 @@ class ConsoleBrowserIT {
         for (String path : List.of("/", "/tasks/" + UUID.randomUUID())) {
             HttpResponse<byte[]> page = api.get(null, path);
             assertEquals(200, page.statusCode(), path);
-            assertTrue(page.headers().firstValue("Content-Security-Policy").orElse("").startsWith("default-src 'self'"));
+            assertTrue(page.headers()
+                    .firstValue("Content-Security-Policy")
+                    .orElse("")
+                    .startsWith("default-src 'self'"));
             String html = V1Client.text(page);
             assertFalse(html.matches("(?s).*(src|href)=\"(https?:)?//.*"), "no CDN: " + path);
         }
@@ -359,8 +381,8 @@ class ConsoleBrowserIT {
         HttpResponse<byte[]> forbidden = api.get("someone", "/admin");
         assertEquals(403, forbidden.statusCode());
         assertTrue(forbidden.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
-        HttpResponse<byte[]> apiForbidden = api.send(api.request("someone", "/getSystemStatus")
-                .header("Accept", "text/html"));
+        HttpResponse<byte[]> apiForbidden =
+                api.send(api.request("someone", "/getSystemStatus").header("Accept", "text/html"));
         assertTrue(apiForbidden.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
     }
 

@@ -19,7 +19,8 @@ class CreateTaskRequestTest {
 
     @Test
     void acceptsUrlAndStringParameters() {
-        CreateTaskRequest r = parse("{\"url\":\" https://example.com/a.git \",\"parameters\":[\"a\",\"\",\"; rm -rf /\"]}");
+        CreateTaskRequest r =
+                parse("{\"url\":\" https://example.com/a.git \",\"parameters\":[\"a\",\"\",\"; rm -rf /\"]}");
         assertEquals("https://example.com/a.git", r.url());
         assertEquals(List.of("a", "", "; rm -rf /"), r.parameters());
     }
@@ -27,13 +28,22 @@ class CreateTaskRequestTest {
     @Test
     void parametersMayBeOmitted() {
         assertEquals(List.of(), parse("{\"url\":\"http://example.com/a.git\"}").parameters());
-        assertEquals(List.of(), parse("{\"url\":\"http://example.com/a.git\",\"parameters\":null}").parameters());
+        assertEquals(
+                List.of(),
+                parse("{\"url\":\"http://example.com/a.git\",\"parameters\":null}")
+                        .parameters());
     }
 
     @Test
     void refusesWhatCannotRun() {
-        for (String bad : List.of("", "null", "\"x\"", "{\"url\":null}", "{\"url\":\"  \"}",
-                "{\"url\":\"HTTPS:/nohost\"}", "{\"url\":\"git://example.com/a.git\"}",
+        for (String bad : List.of(
+                "",
+                "null",
+                "\"x\"",
+                "{\"url\":null}",
+                "{\"url\":\"  \"}",
+                "{\"url\":\"HTTPS:/nohost\"}",
+                "{\"url\":\"git://example.com/a.git\"}",
                 "{\"url\":\"https://example.com/a.git\",\"parameters\":[null]}",
                 "{\"url\":\"https://example.com/a.git\",\"parameters\":[[\"a\"]]}",
                 "{\"url\":\"https://example.com/a.git\",\"parameters\":[\"a\\u0000b\"]}",
@@ -44,7 +54,9 @@ class CreateTaskRequestTest {
 
     @Test
     void schemesAreCaseInsensitive() {
-        assertEquals("HTTPS://example.com/a.git", parse("{\"url\":\"HTTPS://example.com/a.git\"}").url());
+        assertEquals(
+                "HTTPS://example.com/a.git",
+                parse("{\"url\":\"HTTPS://example.com/a.git\"}").url());
     }
 
     static CreateTaskRequest parseV1(String json) {
@@ -62,36 +74,93 @@ class CreateTaskRequestTest {
         assertEquals(null, plain.ref());
         assertEquals(0, plain.timeoutSeconds());
         assertEquals(null, plain.callbackUrl());
-        assertEquals("0123456789abcdef0123456789abcdef01234567",
-                parseV1("{\"url\":\"https://example.com/a.git\",\"ref\":\"0123456789abcdef0123456789abcdef01234567\"}").ref());
+        assertEquals(
+                "0123456789abcdef0123456789abcdef01234567",
+                parseV1("{\"url\":\"https://example.com/a.git\",\"ref\":\"0123456789abcdef0123456789abcdef01234567\"}")
+                        .ref());
     }
 
     @Test
     void v1RefusesBadRefsTimeoutsAndCallbacks() {
-        for (String bad : List.of("\"ref\":\"-x\"", "\"ref\":\"a..b\"", "\"ref\":\"a b\"", "\"ref\":\"a\\u007fb\"",
-                "\"ref\":\"a\\u00a0b\"", "\"ref\":\"a~1\"", "\"ref\":\"a^\"", "\"ref\":\"a:b\"", "\"ref\":\"a?\"",
-                "\"ref\":\"a*\"", "\"ref\":\"a[b\"", "\"ref\":\"a\\\\b\"", "\"ref\":\"\"", "\"ref\":[\"main\"]",
-                "\"ref\":\"" + "r".repeat(256) + "\"", "\"ref\":\"main@{1}\"", "\"ref\":\"@{-1}\"",
-                "\"ref\":\"main@{upstream}\"", "\"ref\":\"a@{\"", "\"timeoutSeconds\":21", "\"timeoutSeconds\":0",
-                "\"timeoutSeconds\":2.0", "\"timeoutSeconds\":true", "\"callbackUrl\":\"http://localhost/x\"",
-                "\"callbackUrl\":\"http://10.1.2.3/x\"", "\"callbackUrl\":\"mailto:a@b.c\"",
-                "\"callbackUrl\":\"https://a:b@example.com/\"", "\"callbackUrl\":{}")) {
-            assertThrows(DomainException.InvalidRequest.class,
-                    () -> parseV1("{\"url\":\"https://example.com/a.git\"," + bad + "}"), bad);
+        for (String bad : List.of(
+                "\"ref\":\"-x\"",
+                "\"ref\":\"a..b\"",
+                "\"ref\":\"a b\"",
+                "\"ref\":\"a\\u007fb\"",
+                "\"ref\":\"a\\u00a0b\"",
+                "\"ref\":\"a~1\"",
+                "\"ref\":\"a^\"",
+                "\"ref\":\"a:b\"",
+                "\"ref\":\"a?\"",
+                "\"ref\":\"a*\"",
+                "\"ref\":\"a[b\"",
+                "\"ref\":\"a\\\\b\"",
+                "\"ref\":\"\"",
+                "\"ref\":[\"main\"]",
+                "\"ref\":\"" + "r".repeat(256) + "\"",
+                "\"ref\":\"main@{1}\"",
+                "\"ref\":\"@{-1}\"",
+                "\"ref\":\"main@{upstream}\"",
+                "\"ref\":\"a@{\"",
+                "\"timeoutSeconds\":21",
+                "\"timeoutSeconds\":0",
+                "\"timeoutSeconds\":2.0",
+                "\"timeoutSeconds\":true",
+                "\"callbackUrl\":\"http://localhost/x\"",
+                "\"callbackUrl\":\"http://10.1.2.3/x\"",
+                "\"callbackUrl\":\"mailto:a@b.c\"",
+                "\"callbackUrl\":\"https://a:b@example.com/\"",
+                "\"callbackUrl\":{}")) {
+            assertThrows(
+                    DomainException.InvalidRequest.class,
+                    () -> parseV1("{\"url\":\"https://example.com/a.git\"," + bad + "}"),
+                    bad);
         }
     }
 
     /** The worker's GitSource.refProblem, case by case: what it refuses is a 400 here, what it takes is accepted. */
     @Test
     void refsAreCheckedAsTheWorkerChecksThem() {
-        for (String ok : List.of("main", "v1.2", "feature/x-1.2_b@c", "@", "a@b", "a{1}", "a}@", "x-", "a.b",
-                "r".repeat(255), "0123456789abcdef0123456789abcdef01234567")) {
-            assertEquals(ok, parseV1("{\"url\":\"https://example.com/a.git\",\"ref\":\"" + ok + "\"}").ref(), ok);
+        for (String ok : List.of(
+                "main",
+                "v1.2",
+                "feature/x-1.2_b@c",
+                "@",
+                "a@b",
+                "a{1}",
+                "a}@",
+                "x-",
+                "a.b",
+                "r".repeat(255),
+                "0123456789abcdef0123456789abcdef01234567")) {
+            assertEquals(
+                    ok,
+                    parseV1("{\"url\":\"https://example.com/a.git\",\"ref\":\"" + ok + "\"}")
+                            .ref(),
+                    ok);
         }
-        for (String bad : List.of("main@{1}", "@{-1}", "HEAD@{yesterday}", "main@{upstream}", "@{", "-b", "a..b",
-                "a\\tb", "a\\u2028b", "a~", "a^{}", "a:b", "a?", "a*", "a[", "a\\\\b", "r".repeat(256))) {
-            DomainException.InvalidRequest e = assertThrows(DomainException.InvalidRequest.class,
-                    () -> parseV1("{\"url\":\"https://example.com/a.git\",\"ref\":\"" + bad + "\"}"), bad);
+        for (String bad : List.of(
+                "main@{1}",
+                "@{-1}",
+                "HEAD@{yesterday}",
+                "main@{upstream}",
+                "@{",
+                "-b",
+                "a..b",
+                "a\\tb",
+                "a\\u2028b",
+                "a~",
+                "a^{}",
+                "a:b",
+                "a?",
+                "a*",
+                "a[",
+                "a\\\\b",
+                "r".repeat(256))) {
+            DomainException.InvalidRequest e = assertThrows(
+                    DomainException.InvalidRequest.class,
+                    () -> parseV1("{\"url\":\"https://example.com/a.git\",\"ref\":\"" + bad + "\"}"),
+                    bad);
             assertTrue(e.getMessage().startsWith("Field 'ref'"), e.getMessage());
         }
     }

@@ -18,7 +18,9 @@ class FrontendConfigTest {
         Env env = new Env(Map.of());
         FrontendConfig config = FrontendConfig.fromEnv(env);
         assertFalse(config.allowPrivateAddresses());
-        assertTrue(config.addressPolicy().refusal(URI.create("http://127.0.0.1/x.git")).isPresent());
+        assertTrue(config.addressPolicy()
+                .refusal(URI.create("http://127.0.0.1/x.git"))
+                .isPresent());
         assertTrue(env.summary().contains("REPO_ALLOW_PRIVATE_ADDRESSES=false"), env.summary());
     }
 
@@ -28,7 +30,9 @@ class FrontendConfigTest {
             Env env = new Env(Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", value));
             FrontendConfig config = FrontendConfig.fromEnv(env);
             assertTrue(config.allowPrivateAddresses(), value);
-            assertTrue(config.addressPolicy().refusal(URI.create("http://127.0.0.1/x.git")).isEmpty());
+            assertTrue(config.addressPolicy()
+                    .refusal(URI.create("http://127.0.0.1/x.git"))
+                    .isEmpty());
             assertTrue(env.summary().contains("REPO_ALLOW_PRIVATE_ADDRESSES=true"), env.summary());
         }
         assertFalse(FrontendConfig.fromEnv(new Env(Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", "false")))
@@ -38,9 +42,11 @@ class FrontendConfigTest {
     @Test
     void aBadFlagIsAStartupError() {
         for (String value : new String[] {"tru", "on", "2"}) {
-            ConfigException e = assertThrows(ConfigException.class,
+            ConfigException e = assertThrows(
+                    ConfigException.class,
                     () -> FrontendConfig.fromEnv(new Env(Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", value))));
-            assertTrue(e.getMessage().contains("REPO_ALLOW_PRIVATE_ADDRESSES=" + value + " must be true or false"),
+            assertTrue(
+                    e.getMessage().contains("REPO_ALLOW_PRIVATE_ADDRESSES=" + value + " must be true or false"),
                     e.getMessage());
         }
     }
@@ -61,7 +67,8 @@ class FrontendConfigTest {
         assertEquals(null, none.webhookSecret());
         assertFalse(none.webhooksConfigured());
         assertTrue(unset.summary().contains("WEBHOOK_SECRET="), unset.summary());
-        assertFalse(FrontendConfig.fromEnv(new Env(Map.of("WEBHOOK_SECRET", ""))).webhooksConfigured());
+        assertFalse(
+                FrontendConfig.fromEnv(new Env(Map.of("WEBHOOK_SECRET", ""))).webhooksConfigured());
     }
 
     @Test

@@ -55,9 +55,15 @@ class FrontendIT {
     }
 
     /** Repository URLs that lead to this machine or a private network, each spelled another way. */
-    static final List<String> PRIVATE_URLS = List.of("http://127.0.0.1:4222/x.git", "http://localhost/x",
-            "http://[::1]/x", "http://169.254.169.254/latest", "http://10.0.0.1/x", "http://0x7f000001/x",
-            "http://2130706433/x", "https://[::ffff:127.0.0.1]/x");
+    static final List<String> PRIVATE_URLS = List.of(
+            "http://127.0.0.1:4222/x.git",
+            "http://localhost/x",
+            "http://[::1]/x",
+            "http://169.254.169.254/latest",
+            "http://10.0.0.1/x",
+            "http://0x7f000001/x",
+            "http://2130706433/x",
+            "https://[::ffff:127.0.0.1]/x");
 
     static String newUser() {
         return "user-" + UUID.randomUUID();
@@ -89,8 +95,8 @@ class FrontendIT {
     void createdTaskIsPendingListedAndQueued() throws Exception {
         String user = newUser();
         long before = queued();
-        HttpResponse<byte[]> r = post(user,
-                "{\"url\":\"https://example.com/fn.git\",\"parameters\":[\"x y\",\"$(id)\"]}");
+        HttpResponse<byte[]> r =
+                post(user, "{\"url\":\"https://example.com/fn.git\",\"parameters\":[\"x y\",\"$(id)\"]}");
         assertEquals(201, r.statusCode());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
         String id = json(r).get("data").asText();
@@ -104,8 +110,11 @@ class FrontendIT {
         assertEquals(before + 1, queued());
 
         // the queued message is the task, parameters intact
-        var message = nats.connection().jetStreamManagement().getMessage(TaskQueue.STREAM,
-                NatsInspect.taskStream(nats).getStreamState().getLastSequence());
+        var message = nats.connection()
+                .jetStreamManagement()
+                .getMessage(
+                        TaskQueue.STREAM,
+                        NatsInspect.taskStream(nats).getStreamState().getLastSequence());
         var task = Json.fromBytes(message.getData(), org.minifaas.common.model.Task.class);
         assertEquals(List.of("x y", "$(id)"), task.parameters());
         assertEquals(user, task.userId());
@@ -120,7 +129,9 @@ class FrontendIT {
 
     @Test
     void missingIdentityIs401Everywhere() throws Exception {
-        for (String path : List.of("/getAllTasks", "/getTaskStatus?taskId=" + UUID.randomUUID(),
+        for (String path : List.of(
+                "/getAllTasks",
+                "/getTaskStatus?taskId=" + UUID.randomUUID(),
                 "/getTaskResult?taskId=" + UUID.randomUUID())) {
             HttpResponse<byte[]> r = get(null, path);
             assertEquals(401, r.statusCode(), path);
@@ -152,8 +163,8 @@ class FrontendIT {
         for (Map.Entry<String, String> c : bodies.entrySet()) {
             HttpResponse<byte[]> r = post(user, c.getKey());
             assertEquals(400, r.statusCode(), c.getKey());
-            assertTrue(json(r).get("error").asText().contains(c.getValue()),
-                    c.getKey() + " -> " + new String(r.body()));
+            assertTrue(
+                    json(r).get("error").asText().contains(c.getValue()), c.getKey() + " -> " + new String(r.body()));
         }
         assertEquals(400, get(user, "/getTaskStatus").statusCode());
         assertEquals(400, get(user, "/getTaskStatus?taskId=").statusCode());
@@ -173,7 +184,9 @@ class FrontendIT {
             HttpResponse<byte[]> r = post(user, "{\"url\":\"" + url + "\"}");
             assertEquals(400, r.statusCode(), url);
             String error = json(r).get("error").asText();
-            assertTrue(error.contains("not allowed") && error.contains("(" + URI.create(url).getHost() + ")"),
+            assertTrue(
+                    error.contains("not allowed")
+                            && error.contains("(" + URI.create(url).getHost() + ")"),
                     url + " -> " + error);
         }
         assertEquals(before, queued());
@@ -187,8 +200,14 @@ class FrontendIT {
         String user = newUser();
         long before = queued();
         String body = "{\"url\":\"https://198.51.100.7/x.git\"}";
-        for (String type : Arrays.asList(null, "text/plain", "application/x-www-form-urlencoded",
-                "multipart/form-data; boundary=x", "application/json-patch+json", "application/jsonp", "")) {
+        for (String type : Arrays.asList(
+                null,
+                "text/plain",
+                "application/x-www-form-urlencoded",
+                "multipart/form-data; boundary=x",
+                "application/json-patch+json",
+                "application/jsonp",
+                "")) {
             HttpResponse<byte[]> r = post(user, type, body);
             assertEquals(415, r.statusCode(), "Content-Type " + type);
             assertTrue(json(r).get("error").asText().contains("Content-Type: application/json"), new String(r.body()));
@@ -215,11 +234,15 @@ class FrontendIT {
     @Test
     void everyErrorIsJsonIncludingJettys() throws Exception {
         // 20 KB of header: refused by Jetty itself, before any route
-        HttpResponse<byte[]> big = http.send(HttpRequest.newBuilder(URI.create(base + "/getAllTasks"))
-                .header("X-Forwarded-User", newUser()).header("X-Padding", "x".repeat(20 * 1024)).build(),
+        HttpResponse<byte[]> big = http.send(
+                HttpRequest.newBuilder(URI.create(base + "/getAllTasks"))
+                        .header("X-Forwarded-User", newUser())
+                        .header("X-Padding", "x".repeat(20 * 1024))
+                        .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(431, big.statusCode());
-        assertEquals("application/json", big.headers().firstValue("Content-Type").orElse(""));
+        assertEquals(
+                "application/json", big.headers().firstValue("Content-Type").orElse(""));
         assertEquals("Request Header Fields Too Large", json(big).get("error").asText());
 
         Map<String, Integer> cases = new LinkedHashMap<>();
@@ -242,7 +265,8 @@ class FrontendIT {
             String headers = answer.substring(0, split).toLowerCase(Locale.ROOT);
             assertTrue(headers.contains("\r\ncontent-type: application/json"), what + " -> " + answer);
             JsonNode body = Json.MAPPER.readTree(answer.substring(split + 4));
-            assertTrue(body.get("error").isTextual() && !body.get("error").asText().isBlank(), what + " -> " + answer);
+            assertTrue(
+                    body.get("error").isTextual() && !body.get("error").asText().isBlank(), what + " -> " + answer);
         }
     }
 
@@ -291,7 +315,8 @@ class FrontendIT {
         long before = queued();
         List<CompletableFuture<HttpResponse<byte[]>>> calls = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
-            HttpRequest req = api.legacyCreateRequest(user, "{\"url\":\"https://example.com/a.git\"}").build();
+            HttpRequest req = api.legacyCreateRequest(user, "{\"url\":\"https://example.com/a.git\"}")
+                    .build();
             calls.add(http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()));
         }
         int created = 0;
@@ -313,10 +338,17 @@ class FrontendIT {
 
     @Test
     void emailsAndSystemBucketNamesWorkAsUserIds() throws Exception {
-        for (String user : List.of("Jane.Doe+faas@example.com", BucketNames.OBSERVER_BUCKET,
-                BucketNames.INJECTOR_BUCKET, "KV_" + BucketNames.OBSERVER_BUCKET, "109876543210987654321", "long-" + "x".repeat(400))) {
+        for (String user : List.of(
+                "Jane.Doe+faas@example.com",
+                BucketNames.OBSERVER_BUCKET,
+                BucketNames.INJECTOR_BUCKET,
+                "KV_" + BucketNames.OBSERVER_BUCKET,
+                "109876543210987654321",
+                "long-" + "x".repeat(400))) {
             UUID id = create(user);
-            assertEquals("PENDING", json(get(user, "/getTaskStatus?taskId=" + id)).get("data").asText());
+            assertEquals(
+                    "PENDING",
+                    json(get(user, "/getTaskStatus?taskId=" + id)).get("data").asText());
             assertEquals(1, json(get(user, "/getAllTasks")).get("data").size(), user);
         }
     }
@@ -327,18 +359,22 @@ class FrontendIT {
         UUID id = create(user);
         HttpResponse<byte[]> pending = get(user, "/getTaskResult?taskId=" + id);
         assertEquals(200, pending.statusCode());
-        assertEquals("Given task has not finished yet.", json(pending).get("data").asText());
+        assertEquals(
+                "Given task has not finished yet.", json(pending).get("data").asText());
 
-        nats.results(id).write(Map.of(
-                "stdout.txt", "hello\n".getBytes(StandardCharsets.UTF_8),
-                "stderr.txt", new byte[0],
-                "error.txt", "exit code 3\n".getBytes(StandardCharsets.UTF_8)));
+        nats.results(id)
+                .write(Map.of(
+                        "stdout.txt", "hello\n".getBytes(StandardCharsets.UTF_8),
+                        "stderr.txt", new byte[0],
+                        "error.txt", "exit code 3\n".getBytes(StandardCharsets.UTF_8)));
         nats.userTasks(user).setStatus(id, TaskStatus.FINISHED_WITH_ERRORS);
 
         HttpResponse<byte[]> done = get(user, "/getTaskResult?taskId=" + id);
         assertEquals(200, done.statusCode());
-        assertEquals("application/zip", done.headers().firstValue("Content-Type").orElse(""));
-        assertEquals("attachment; filename=\"" + id + "_results.zip\"",
+        assertEquals(
+                "application/zip", done.headers().firstValue("Content-Type").orElse(""));
+        assertEquals(
+                "attachment; filename=\"" + id + "_results.zip\"",
                 done.headers().firstValue("Content-Disposition").orElse(""));
         Map<String, String> entries = unzip(done.body());
         assertEquals(List.of("stdout.txt", "stderr.txt", "error.txt"), new ArrayList<>(entries.keySet()));

@@ -55,11 +55,15 @@ class HeldRequestCapsIT {
         }
         // a stream whose client left ends at its next write (the keep-alive at the latest); an ended log ends it now
         frontend.nats.logs().end(id, org.minifaas.common.model.TaskStatus.FINISHED);
-        Poll.until(java.time.Duration.ofSeconds(20), () -> {
-            try (V1Client.Stream s = api.logs(user, id, null)) {
-                return s.response.statusCode();
-            }
-        }, status -> status == 200, "a log stream slot to be free again");
+        Poll.until(
+                java.time.Duration.ofSeconds(20),
+                () -> {
+                    try (V1Client.Stream s = api.logs(user, id, null)) {
+                        return s.response.statusCode();
+                    }
+                },
+                status -> status == 200,
+                "a log stream slot to be free again");
     }
 
     @Test
@@ -68,7 +72,8 @@ class HeldRequestCapsIT {
         UUID id = api.createTask(user);
         List<CompletableFuture<HttpResponse<byte[]>>> waiting = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            waiting.add(RunningFrontend.HTTP.sendAsync(api.request(user, "/v1/tasks/" + id + "?waitSeconds=3").build(),
+            waiting.add(RunningFrontend.HTTP.sendAsync(
+                    api.request(user, "/v1/tasks/" + id + "?waitSeconds=3").build(),
                     HttpResponse.BodyHandlers.ofByteArray()));
         }
         Thread.sleep(1000); // both are waiting now

@@ -33,7 +33,9 @@ class NatsOutageIT {
     }
 
     static HttpRequest.Builder request(String path) {
-        return api().request("outage-user", path).timeout(Duration.ofSeconds(10)).header("X-Forwarded-Email", ADMIN);
+        return api().request("outage-user", path)
+                .timeout(Duration.ofSeconds(10))
+                .header("X-Forwarded-Email", ADMIN);
     }
 
     static V1Client api() {
@@ -46,7 +48,8 @@ class NatsOutageIT {
 
     static HttpRequest.Builder createTask() {
         return api().legacyCreateRequest("outage-user", "{\"url\":\"https://198.51.100.7/x.git\"}")
-                .timeout(Duration.ofSeconds(10)).header("X-Forwarded-Email", ADMIN);
+                .timeout(Duration.ofSeconds(10))
+                .header("X-Forwarded-Email", ADMIN);
     }
 
     static HttpRequest.Builder injectFile() {
@@ -61,8 +64,11 @@ class NatsOutageIT {
         String id = json(created).get("data").asText();
 
         frontend.server.kill();
-        HttpResponse<byte[]> health = Poll.until(Duration.ofSeconds(10), () -> send(request("/healthz")),
-                r -> r.statusCode() == 503, "/healthz to report the outage");
+        HttpResponse<byte[]> health = Poll.until(
+                Duration.ofSeconds(10),
+                () -> send(request("/healthz")),
+                r -> r.statusCode() == 503,
+                "/healthz to report the outage");
         assertEquals("nats unavailable", json(health).get("status").asText());
 
         Map<String, HttpRequest.Builder> endpoints = new LinkedHashMap<>();
@@ -72,8 +78,11 @@ class NatsOutageIT {
         endpoints.put("getTaskResult", request("/getTaskResult?taskId=" + id));
         endpoints.put("getSystemStatus", request("/getSystemStatus"));
         endpoints.put("injectFile", injectFile());
-        endpoints.put("POST /v1/tasks", request("/v1/tasks").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://198.51.100.7/x.git\"}")));
+        endpoints.put(
+                "POST /v1/tasks",
+                request("/v1/tasks")
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://198.51.100.7/x.git\"}")));
         endpoints.put("GET /v1/tasks", request("/v1/tasks"));
         endpoints.put("GET /v1/tasks/{id}", request("/v1/tasks/" + id + "?waitSeconds=5"));
         endpoints.put("DELETE /v1/tasks/{id}", request("/v1/tasks/" + id).DELETE());
@@ -95,11 +104,16 @@ class NatsOutageIT {
         assertEquals(200, send(request("/docs")).statusCode());
 
         frontend.server.restart();
-        health = Poll.until(Duration.ofSeconds(30), () -> send(request("/healthz")), r -> r.statusCode() == 200,
+        health = Poll.until(
+                Duration.ofSeconds(30),
+                () -> send(request("/healthz")),
+                r -> r.statusCode() == 200,
                 "/healthz to recover");
         assertEquals("ok", json(health).get("status").asText());
-        HttpResponse<byte[]> status = Poll.until(Duration.ofSeconds(30),
-                () -> send(request("/getTaskStatus?taskId=" + id)), r -> r.statusCode() == 200,
+        HttpResponse<byte[]> status = Poll.until(
+                Duration.ofSeconds(30),
+                () -> send(request("/getTaskStatus?taskId=" + id)),
+                r -> r.statusCode() == 200,
                 "the task created before the outage to be readable");
         assertEquals("PENDING", json(status).get("data").asText());
         assertEquals(201, send(createTask()).statusCode());

@@ -37,6 +37,7 @@ class OpenApiIT {
     static final String ADMIN = "admin@example.com";
     /** Where the schema registry finds the document, so that its "#/components/..." references resolve. */
     static final String DOC_IRI = "https://minifaas.invalid/v1/openapi.json";
+
     static final Set<String> METHODS = Set.of("get", "post", "put", "patch", "delete", "head", "options");
     static RunningFrontend frontend;
     static NatsLayer nats;
@@ -47,15 +48,18 @@ class OpenApiIT {
 
     @BeforeAll
     static void start() throws Exception {
-        frontend = RunningFrontend.start(s -> s.withMaxActiveTasks(4), List.of(ADMIN), false,
+        frontend = RunningFrontend.start(
+                s -> s.withMaxActiveTasks(4),
+                List.of(ADMIN),
+                false,
                 c -> RunningFrontend.withWebhookSecret(c, "openapi-secret"));
         nats = frontend.nats;
         api = new V1Client(frontend.base);
         HttpResponse<byte[]> r = api.get(null, "/v1/openapi.json"); // no identity needed
         assertEquals(200, r.statusCode());
         doc = json(r);
-        schemas = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12,
-                builder -> builder.schemas(Map.of(DOC_IRI, text(r))));
+        schemas = SchemaRegistry.withDefaultDialect(
+                SpecificationVersion.DRAFT_2020_12, builder -> builder.schemas(Map.of(DOC_IRI, text(r))));
     }
 
     @AfterAll
@@ -69,13 +73,16 @@ class OpenApiIT {
         Set<String> registered = new TreeSet<>();
         frontend.app.unsafe.internalRouter.allHttpHandlers().stream()
                 .filter(h -> h.endpoint.method.isHttpMethod())
-                .forEach(h -> registered.add(h.endpoint.method.name().toLowerCase(Locale.ROOT) + " " + h.endpoint.path));
+                .forEach(
+                        h -> registered.add(h.endpoint.method.name().toLowerCase(Locale.ROOT) + " " + h.endpoint.path));
         Set<String> documented = new TreeSet<>();
-        doc.get("paths").fields().forEachRemaining(path -> path.getValue().fieldNames().forEachRemaining(method -> {
-            if (METHODS.contains(method)) {
-                documented.add(method + " " + path.getKey());
-            }
-        }));
+        doc.get("paths")
+                .fields()
+                .forEachRemaining(path -> path.getValue().fieldNames().forEachRemaining(method -> {
+                    if (METHODS.contains(method)) {
+                        documented.add(method + " " + path.getKey());
+                    }
+                }));
         assertTrue(registered.contains("get /v1/tasks/{id}/files/{name}"), registered.toString());
         assertTrue(registered.contains("get /v1/webhook-key"), registered.toString());
         assertEquals(22, registered.size(), registered.toString());
@@ -91,9 +98,11 @@ class OpenApiIT {
      */
     static void assertDocumented(String method, String path, HttpResponse<byte[]> r) throws Exception {
         String what = method + " " + path + " " + r.statusCode();
-        JsonNode response = doc.path("paths").path(path).path(method).path("responses").path(String.valueOf(r.statusCode()));
+        JsonNode response =
+                doc.path("paths").path(path).path(method).path("responses").path(String.valueOf(r.statusCode()));
         assertTrue(response.isObject(), what + " is not documented: " + text(r));
-        String type = r.headers().firstValue("Content-Type").orElse("").split(";")[0].trim();
+        String type =
+                r.headers().firstValue("Content-Type").orElse("").split(";")[0].trim();
         JsonNode content = response.path("content").path(type);
         assertTrue(content.isObject(), what + " does not document " + type);
         if (!type.equals("application/json")) {
@@ -109,7 +118,8 @@ class OpenApiIT {
     }
 
     static HttpResponse<byte[]> post(String user, String path, String body) throws Exception {
-        return api.send(api.request(user, path).header("Content-Type", "application/json")
+        return api.send(api.request(user, path)
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
@@ -134,8 +144,10 @@ class OpenApiIT {
         assertDocumented("get", "/admin", api.send(api.request("root", "/admin").header("Accept", "text/html")));
         assertDocumented("get", "/admin", api.send(api.request(null, "/admin").header("Accept", "text/html")));
         assertDocumented("get", "/admin", api.get(null, "/admin"));
-        assertDocumented("get", "/v1/system/history", api.send(api.request("root", "/v1/system/history")
-                .header("X-Forwarded-Email", ADMIN)));
+        assertDocumented(
+                "get",
+                "/v1/system/history",
+                api.send(api.request("root", "/v1/system/history").header("X-Forwarded-Email", ADMIN)));
         assertDocumented("get", "/v1/system/history", api.get("root", "/v1/system/history"));
 
         // v1
@@ -145,10 +157,16 @@ class OpenApiIT {
         assertDocumented("post", "/v1/tasks", api.send(api.createRequest(user, task, "key-1")));
         assertDocumented("post", "/v1/tasks", api.create(user, "{\"url\":\"ftp://x\"}"));
         assertDocumented("post", "/v1/tasks", api.create(null, task));
-        assertDocumented("post", "/v1/tasks", api.send(api.request(user, "/v1/tasks")
-                .POST(HttpRequest.BodyPublishers.ofString(task))));
-        assertDocumented("post", "/v1/tasks", api.create(user, "{\"url\":\"https://example.com/a.git\",\"parameters\":[\""
-                + "x".repeat(70 * 1024) + "\"]}"));
+        assertDocumented(
+                "post",
+                "/v1/tasks",
+                api.send(api.request(user, "/v1/tasks").POST(HttpRequest.BodyPublishers.ofString(task))));
+        assertDocumented(
+                "post",
+                "/v1/tasks",
+                api.create(
+                        user,
+                        "{\"url\":\"https://example.com/a.git\",\"parameters\":[\"" + "x".repeat(70 * 1024) + "\"]}"));
         assertDocumented("get", "/v1/tasks", api.get(user, "/v1/tasks?limit=1"));
         assertDocumented("get", "/v1/tasks", api.get(user, "/v1/tasks?limit=0"));
         assertDocumented("get", "/v1/tasks/{id}", api.get(user, "/v1/tasks/" + id + "?waitSeconds=0"));
@@ -169,7 +187,8 @@ class OpenApiIT {
         nats.userTasks(user).update(done, r -> r.finished(TaskStatus.FINISHED, "c0ffee", 10L, 20L, 30L, 0, true, null));
         assertDocumented("get", "/v1/tasks/{id}", api.get(user, "/v1/tasks/" + done + "?waitSeconds=5"));
         assertDocumented("get", "/v1/tasks/{id}/result", api.get(user, "/v1/tasks/" + done + "/result"));
-        assertDocumented("get", "/v1/tasks/{id}/files/{name}", api.get(user, "/v1/tasks/" + done + "/files/stdout.txt"));
+        assertDocumented(
+                "get", "/v1/tasks/{id}/files/{name}", api.get(user, "/v1/tasks/" + done + "/files/stdout.txt"));
         assertDocumented("get", "/v1/tasks/{id}/files/{name}", api.get(user, "/v1/tasks/" + done + "/files/error.txt"));
         assertDocumented("get", "/v1/tasks", api.get(user, "/v1/tasks?status=FINISHED"));
         assertDocumented("get", "/v1/webhook-key", api.get(user, "/v1/webhook-key"));
@@ -183,8 +202,10 @@ class OpenApiIT {
         assertDocumented("post", "/createTask", legacy);
         String legacyId = json(legacy).get("data").asText();
         assertDocumented("post", "/createTask", post(other, "/createTask", "{}"));
-        assertDocumented("post", "/createTask", api.send(api.request(other, "/createTask")
-                .POST(HttpRequest.BodyPublishers.ofString("{}"))));
+        assertDocumented(
+                "post",
+                "/createTask",
+                api.send(api.request(other, "/createTask").POST(HttpRequest.BodyPublishers.ofString("{}"))));
         assertDocumented("get", "/getTaskStatus", api.get(other, "/getTaskStatus?taskId=" + legacyId));
         assertDocumented("get", "/getTaskStatus", api.get(other, "/getTaskStatus?taskId=x"));
         assertDocumented("get", "/getTaskStatus", api.get(other, "/getTaskStatus?taskId=" + UUID.randomUUID()));
@@ -193,13 +214,19 @@ class OpenApiIT {
         assertDocumented("get", "/getTaskResult", api.get(other, "/getTaskResult?taskId=" + legacyId));
         assertDocumented("get", "/getTaskStatus", api.get(user, "/getTaskStatus?taskId=" + id)); // CANCELLED, 600
         assertDocumented("get", "/getTaskResult", api.get(user, "/getTaskResult?taskId=" + done));
-        assertDocumented("get", "/getSystemStatus", api.send(api.request("root", "/getSystemStatus")
-                .header("X-Forwarded-Email", ADMIN)));
+        assertDocumented(
+                "get",
+                "/getSystemStatus",
+                api.send(api.request("root", "/getSystemStatus").header("X-Forwarded-Email", ADMIN)));
         assertDocumented("get", "/getSystemStatus", api.get("root", "/getSystemStatus"));
         assertDocumented("post", "/injectFile", inject(ADMIN));
         assertDocumented("post", "/injectFile", inject("someone@example.com"));
-        assertDocumented("post", "/injectFile", api.send(api.request("root", "/injectFile")
-                .header("X-Forwarded-Email", ADMIN).POST(HttpRequest.BodyPublishers.ofString("plain"))));
+        assertDocumented(
+                "post",
+                "/injectFile",
+                api.send(api.request("root", "/injectFile")
+                        .header("X-Forwarded-Email", ADMIN)
+                        .POST(HttpRequest.BodyPublishers.ofString("plain"))));
         assertTrue(validated >= 35, "JSON answers validated: " + validated);
     }
 

@@ -15,8 +15,8 @@ import org.minifaas.common.model.TaskRecord;
 
 class PageCursorTest {
     static TaskRecord record(String createdAt, String id) {
-        return TaskRecord.pending(new Task(UUID.fromString(id), "u", "https://example.com/a.git", List.of(), null, 0,
-                null, createdAt));
+        return TaskRecord.pending(
+                new Task(UUID.fromString(id), "u", "https://example.com/a.git", List.of(), null, 0, null, createdAt));
     }
 
     @Test
@@ -25,7 +25,8 @@ class PageCursorTest {
         TaskRecord sameTimeLowId = record("2026-11-27T10:00:00.000Z", "00000000-0000-4000-8000-000000000001");
         TaskRecord sameTimeHighId = record("2026-11-27T10:00:00.000Z", "00000000-0000-4000-8000-000000000003");
         List<TaskRecord> sorted = List.of(sameTimeHighId, newer, sameTimeLowId).stream()
-                .sorted(PageCursor.NEWEST_FIRST).toList();
+                .sorted(PageCursor.NEWEST_FIRST)
+                .toList();
         assertEquals(List.of(newer, sameTimeLowId, sameTimeHighId), sorted);
 
         PageCursor cursor = PageCursor.decode(PageCursor.of(sameTimeLowId).encode());
@@ -38,7 +39,12 @@ class PageCursorTest {
 
     @Test
     void anythingButAGivenCursorIsInvalid() {
-        for (String bad : List.of("", "***", "YWJj", b64("2026-11-27T10:00:00Z"), b64("nope|" + UUID.randomUUID()),
+        for (String bad : List.of(
+                "",
+                "***",
+                "YWJj",
+                b64("2026-11-27T10:00:00Z"),
+                b64("nope|" + UUID.randomUUID()),
                 b64("2026-11-27T10:00:00Z|not-a-uuid"))) {
             assertThrows(DomainException.InvalidRequest.class, () -> PageCursor.decode(bad), bad);
         }

@@ -57,8 +57,12 @@ class PerUserCapsIT {
             assertEquals(429, refused.statusCode());
             assertEquals("1", refused.headers().firstValue("Retry-After").orElse(""));
             assertTrue(refused.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
-            assertTrue(json(refused).get("error").asText()
-                    .startsWith("Too many log streams open for this user (limit 10)"), json(refused).toString());
+            assertTrue(
+                    json(refused)
+                            .get("error")
+                            .asText()
+                            .startsWith("Too many log streams open for this user (limit 10)"),
+                    json(refused).toString());
             // the refusal held nothing
             assertEquals(PER_USER, frontend.logs.streamsOf(hog));
             try (V1Client.Stream s = api.logs(other, otherId, null)) {
@@ -85,16 +89,21 @@ class PerUserCapsIT {
         UUID otherId = api.createTask(other);
         List<CompletableFuture<HttpResponse<byte[]>>> waiting = new ArrayList<>();
         for (int i = 0; i < PER_USER; i++) {
-            waiting.add(RunningFrontend.HTTP.sendAsync(api.request(hog, "/v1/tasks/" + id + "?waitSeconds=30").build(),
+            waiting.add(RunningFrontend.HTTP.sendAsync(
+                    api.request(hog, "/v1/tasks/" + id + "?waitSeconds=30").build(),
                     HttpResponse.BodyHandlers.ofByteArray()));
         }
-        Poll.until(Duration.ofSeconds(10), () -> frontend.tasks.waitingOf(hog), n -> n == PER_USER,
+        Poll.until(
+                Duration.ofSeconds(10),
+                () -> frontend.tasks.waitingOf(hog),
+                n -> n == PER_USER,
                 "all the reads to be waiting");
         HttpResponse<byte[]> refused = api.get(hog, "/v1/tasks/" + id + "?waitSeconds=1");
         assertEquals(429, refused.statusCode());
         assertEquals("1", refused.headers().firstValue("Retry-After").orElse(""));
-        assertTrue(json(refused).get("error").asText()
-                .startsWith("Too many waiting reads open for this user (limit 10)"), json(refused).toString());
+        assertTrue(
+                json(refused).get("error").asText().startsWith("Too many waiting reads open for this user (limit 10)"),
+                json(refused).toString());
         assertEquals(200, api.get(hog, "/v1/tasks/" + id).statusCode(), "a read that does not wait is served");
         HttpResponse<byte[]> others = api.get(other, "/v1/tasks/" + otherId + "?waitSeconds=1");
         assertEquals(200, others.statusCode(), "another user may still wait");

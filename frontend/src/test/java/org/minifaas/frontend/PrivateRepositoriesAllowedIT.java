@@ -30,12 +30,17 @@ class PrivateRepositoriesAllowedIT {
     void everyPrivateFormIsCreatedAndQueued() throws Exception {
         var jsm = frontend.nats.connection().jetStreamManagement();
         for (String url : FrontendIT.PRIVATE_URLS) {
-            HttpResponse<String> r = RunningFrontend.HTTP.send(new V1Client(frontend.base)
-                    .legacyCreateRequest("local-dev", "{\"url\":\"" + url + "\"}").build(),
+            HttpResponse<String> r = RunningFrontend.HTTP.send(
+                    new V1Client(frontend.base)
+                            .legacyCreateRequest("local-dev", "{\"url\":\"" + url + "\"}")
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(201, r.statusCode(), url + " -> " + r.body());
             long last = NatsInspect.taskStream(frontend.nats).getStreamState().getLastSequence();
-            assertEquals(url, Json.fromBytes(jsm.getMessage(TaskQueue.STREAM, last).getData(), Task.class).repoUrl());
+            assertEquals(
+                    url,
+                    Json.fromBytes(jsm.getMessage(TaskQueue.STREAM, last).getData(), Task.class)
+                            .repoUrl());
         }
     }
 }

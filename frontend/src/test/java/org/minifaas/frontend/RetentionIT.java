@@ -51,10 +51,13 @@ class RetentionIT {
         new SystemService(nats).status();
         nats.results(UUID.randomUUID()).exists(); // the results store all tasks share: there before the baseline
         long baseline = streams();
-        HttpResponse<String> created = http.send(new V1Client(base)
-                .legacyCreateRequest("eve", "{\"url\":\"https://example.com/f.git\"}").build(),
+        HttpResponse<String> created = http.send(
+                new V1Client(base)
+                        .legacyCreateRequest("eve", "{\"url\":\"https://example.com/f.git\"}")
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
-        UUID id = UUID.fromString(Json.MAPPER.readTree(created.body()).get("data").asText());
+        UUID id =
+                UUID.fromString(Json.MAPPER.readTree(created.body()).get("data").asText());
         // what a worker does at the end of the task
         nats.results(id).write(Map.of("stdout.txt", "out".getBytes(StandardCharsets.UTF_8)));
         nats.userTasks("eve").setStatus(id, TaskStatus.FINISHED);
@@ -63,12 +66,20 @@ class RetentionIT {
 
         Poll.until(Duration.ofSeconds(20), () -> get("/getTaskStatus?taskId=" + id), s -> s == 404, "status to expire");
         assertEquals(404, get("/getTaskResult?taskId=" + id));
-        assertEquals("[]", V1Client.json(new V1Client(base).get("eve", "/getAllTasks")).get("data").toString());
+        assertEquals(
+                "[]",
+                V1Client.json(new V1Client(base).get("eve", "/getAllTasks"))
+                        .get("data")
+                        .toString());
 
         // the observer's periodic sweep
-        Poll.until(Duration.ofSeconds(20), () -> {
-            nats.janitor().sweep(Duration.ZERO);
-            return streams();
-        }, n -> n == baseline, "the stream count to return to its baseline");
+        Poll.until(
+                Duration.ofSeconds(20),
+                () -> {
+                    nats.janitor().sweep(Duration.ZERO);
+                    return streams();
+                },
+                n -> n == baseline,
+                "the stream count to return to its baseline");
     }
 }

@@ -13,11 +13,13 @@ class SseFormatTest {
     @Test
     void everyLineOfTheTextIsADataLine() {
         assertEquals("id: 7\nevent: stdout\ndata: hello\n\n", LogController.EventWriter.format(7L, "stdout", "hello"));
-        assertEquals("id: 8\nevent: stderr\ndata: a\ndata: b\ndata: \ndata: c\n\n",
+        assertEquals(
+                "id: 8\nevent: stderr\ndata: a\ndata: b\ndata: \ndata: c\n\n",
                 LogController.EventWriter.format(8L, "stderr", "a\r\nb\n\rc"));
         assertEquals("event: status\ndata: {}\n\n", LogController.EventWriter.format(null, "status", "{}"));
         assertEquals("event: end\ndata: \n\n", LogController.EventWriter.format(null, "end", ""));
-        assertEquals("id: 9\nevent: stdout\ndata: x\ndata: \n\n", LogController.EventWriter.format(9L, "stdout", "x\n"));
+        assertEquals(
+                "id: 9\nevent: stdout\ndata: x\ndata: \n\n", LogController.EventWriter.format(9L, "stdout", "x\n"));
     }
 
     @Test
@@ -28,8 +30,20 @@ class SseFormatTest {
         assertEquals(121L, LogController.parseLastEventId(" 121 "));
         assertEquals(Long.MAX_VALUE - 1, LogController.parseLastEventId("9223372036854775806"));
         assertEquals(Long.MAX_VALUE - 1, LogController.parseLastEventId("0009223372036854775806".substring(3)));
-        for (String bad : List.of("9223372036854775807", "9223372036854775808", "18446744073709551615",
-                "99999999999999999999999", "-1", "-0", "+1", "1.5", "1e3", "0x10", "x", "\u0661\u0662", "1 2")) {
+        for (String bad : List.of(
+                "9223372036854775807",
+                "9223372036854775808",
+                "18446744073709551615",
+                "99999999999999999999999",
+                "-1",
+                "-0",
+                "+1",
+                "1.5",
+                "1e3",
+                "0x10",
+                "x",
+                "\u0661\u0662",
+                "1 2")) {
             assertThrows(BadRequestResponse.class, () -> LogController.parseLastEventId(bad), bad);
         }
     }

@@ -46,8 +46,8 @@ class SystemHistoryTest {
     void keepsTheLastHourOldestFirstAndDropsOlderSamples() {
         ManualClock clock = new ManualClock();
         AtomicLong backlog = new AtomicLong();
-        SystemHistory history = new SystemHistory(() -> status(backlog.getAndIncrement(), "3"), clock,
-                Duration.ofSeconds(30), Duration.ofHours(1));
+        SystemHistory history = new SystemHistory(
+                () -> status(backlog.getAndIncrement(), "3"), clock, Duration.ofSeconds(30), Duration.ofHours(1));
         for (int i = 0; i < 200; i++) { // 100 minutes of samples
             history.sample();
             clock.advance(Duration.ofSeconds(30));
@@ -66,25 +66,31 @@ class SystemHistoryTest {
     void aFailedSampleIsAGapAndAnOddWorkerCountIsNull() {
         ManualClock clock = new ManualClock();
         AtomicLong calls = new AtomicLong();
-        SystemHistory history = new SystemHistory(() -> {
-            if (calls.incrementAndGet() == 2) {
-                throw new IOException("nats away");
-            }
-            return status(calls.get(), "many");
-        }, clock, Duration.ofSeconds(30), Duration.ofHours(1));
+        SystemHistory history = new SystemHistory(
+                () -> {
+                    if (calls.incrementAndGet() == 2) {
+                        throw new IOException("nats away");
+                    }
+                    return status(calls.get(), "many");
+                },
+                clock,
+                Duration.ofSeconds(30),
+                Duration.ofHours(1));
         for (int i = 0; i < 3; i++) {
             history.sample();
             clock.advance(Duration.ofSeconds(30));
         }
         List<SystemHistory.Sample> last = history.lastWindow();
-        assertEquals(List.of(1L, 3L), last.stream().map(SystemHistory.Sample::backlog).toList());
+        assertEquals(
+                List.of(1L, 3L),
+                last.stream().map(SystemHistory.Sample::backlog).toList());
         assertNull(last.get(0).numberOfWorkers());
     }
 
     @Test
     void anEmptyHistoryAfterAStart() {
-        SystemHistory history = new SystemHistory(() -> status(0, "0"), new ManualClock(), Duration.ofSeconds(30),
-                Duration.ofHours(1));
+        SystemHistory history =
+                new SystemHistory(() -> status(0, "0"), new ManualClock(), Duration.ofSeconds(30), Duration.ofHours(1));
         assertEquals(List.of(), history.lastWindow());
     }
 }

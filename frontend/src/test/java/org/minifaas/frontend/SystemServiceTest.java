@@ -14,7 +14,9 @@ class SystemServiceTest {
         assertEquals("evil.bat", SystemService.safeName("C:\\Windows\\evil.bat"));
         assertEquals("hidden", SystemService.safeName(".hidden"));
         assertEquals("my_file__1_.txt", SystemService.safeName("my file (1).txt"));
-        assertEquals(SystemService.MAX_NAME_LENGTH, SystemService.safeName("a".repeat(500) + ".txt").length());
+        assertEquals(
+                SystemService.MAX_NAME_LENGTH,
+                SystemService.safeName("a".repeat(500) + ".txt").length());
     }
 
     @Test

@@ -63,7 +63,8 @@ final class V1Client {
 
     /** The original API's {@code POST /createTask} of a JSON body. */
     HttpRequest.Builder legacyCreateRequest(String user, String body) {
-        return request(user, "/createTask").header("Content-Type", "application/json")
+        return request(user, "/createTask")
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
     }
 
@@ -76,7 +77,8 @@ final class V1Client {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         if (fileName != null) {
             body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
-                    + fileName + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                            + fileName + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
             body.writeBytes(content);
             body.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
         } else {
@@ -94,7 +96,8 @@ final class V1Client {
     }
 
     HttpRequest.Builder createRequest(String user, String body, String idempotencyKey) {
-        HttpRequest.Builder b = request(user, "/v1/tasks").header("Content-Type", "application/json")
+        HttpRequest.Builder b = request(user, "/v1/tasks")
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (idempotencyKey != null) {
             b.header("Idempotency-Key", idempotencyKey);
@@ -122,8 +125,7 @@ final class V1Client {
     }
 
     /** One Server-Sent Event as received, with when it was complete (System.nanoTime). */
-    record Event(String id, String kind, String data, long receivedNanos) {
-    }
+    record Event(String id, String kind, String data, long receivedNanos) {}
 
     /** An open event stream: events arrive in {@link #events}; {@link #closed} completes when the server ends it. */
     static final class Stream implements AutoCloseable {
@@ -141,7 +143,8 @@ final class V1Client {
         }
 
         private void read() {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            try (BufferedReader in =
+                    new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
                 String id = null;
                 String kind = null;
                 List<String> data = new ArrayList<>();
@@ -149,8 +152,8 @@ final class V1Client {
                 while ((line = in.readLine()) != null) {
                     if (line.isEmpty()) {
                         if (kind != null || !data.isEmpty()) {
-                            events.add(new Event(id, kind == null ? "message" : kind, String.join("\n", data),
-                                    System.nanoTime()));
+                            events.add(new Event(
+                                    id, kind == null ? "message" : kind, String.join("\n", data), System.nanoTime()));
                         }
                         id = null;
                         kind = null;
@@ -201,7 +204,8 @@ final class V1Client {
 
     /** Opens {@code /v1/tasks/{id}/logs} (the answer's headers have arrived when this returns). */
     Stream logs(String user, UUID taskId, String lastEventId) throws Exception {
-        HttpRequest.Builder b = request(user, "/v1/tasks/" + taskId + "/logs").header("Accept", "text/event-stream")
+        HttpRequest.Builder b = request(user, "/v1/tasks/" + taskId + "/logs")
+                .header("Accept", "text/event-stream")
                 .header("Accept-Encoding", "gzip");
         if (lastEventId != null) {
             b.header("Last-Event-ID", lastEventId);

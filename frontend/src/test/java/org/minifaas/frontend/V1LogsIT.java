@@ -57,7 +57,8 @@ class V1LogsIT {
 
     static void assertEventStream(HttpResponse<?> r) {
         assertEquals(200, r.statusCode());
-        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"),
+        assertTrue(
+                r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"),
                 r.headers().map().toString());
         assertEquals("no-cache", r.headers().firstValue("Cache-Control").orElse(""));
         assertTrue(r.headers().firstValue("Content-Encoding").isEmpty(), "never compressed");
@@ -117,12 +118,14 @@ class V1LogsIT {
             log.info("log events from publish to the SSE client, ms: {}", latencies);
             long worst = latencies.stream().mapToLong(Long::longValue).max().orElseThrow();
             assertTrue(worst < 1000, "latencies " + latencies);
-            assertTrue(latencies.stream().sorted().toList().get(latencies.size() / 2) < 250,
+            assertTrue(
+                    latencies.stream().sorted().toList().get(latencies.size() / 2) < 250,
                     "median over 250 ms: " + latencies);
 
             nats.userTasks(user).setStatus(id, TaskStatus.FINISHED);
             nats.logs().end(id, TaskStatus.FINISHED);
-            List<String> rest = stream.rest(WAIT).stream().map(V1Client.Event::kind).toList();
+            List<String> rest =
+                    stream.rest(WAIT).stream().map(V1Client.Event::kind).toList();
             assertEquals(List.of("status", "end"), rest, "the final status, the end, then the stream closes");
         }
     }
@@ -148,13 +151,25 @@ class V1LogsIT {
                     assertNull(rest.get(0).id());
                     continue;
                 }
-                assertEquals(ids(all.subList(cut + 1, all.size())), ids(rest), "after " + all.get(cut).id());
+                assertEquals(
+                        ids(all.subList(cut + 1, all.size())),
+                        ids(rest),
+                        "after " + all.get(cut).id());
             }
         }
         // the stream resumes at id + 1: the largest long (and anything beyond a long) is a 400, not a 500
-        for (String bad : List.of("x", "-1", "1.5", "9223372036854775807", "9223372036854775808",
-                "99999999999999999999999", "+1", "1e3", "0x10")) {
-            HttpResponse<byte[]> r = api.send(api.request(user, "/v1/tasks/" + id + "/logs").header("Last-Event-ID", bad));
+        for (String bad : List.of(
+                "x",
+                "-1",
+                "1.5",
+                "9223372036854775807",
+                "9223372036854775808",
+                "99999999999999999999999",
+                "+1",
+                "1e3",
+                "0x10")) {
+            HttpResponse<byte[]> r =
+                    api.send(api.request(user, "/v1/tasks/" + id + "/logs").header("Last-Event-ID", bad));
             assertEquals(400, r.statusCode(), bad);
             assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"), bad);
             assertTrue(json(r).get("error").asText().contains("Last-Event-ID"));
@@ -178,8 +193,12 @@ class V1LogsIT {
         try (V1Client.Stream stream = api.logs(user, id, null)) {
             List<V1Client.Event> events = stream.rest(WAIT);
             long ms = (System.nanoTime() - start) / 1_000_000;
-            assertEquals(List.of("status", "end"), events.stream().map(V1Client.Event::kind).toList());
-            assertEquals("{\"status\":\"FINISHED_WITH_ERRORS\",\"code\":400}", events.get(1).data());
+            assertEquals(
+                    List.of("status", "end"),
+                    events.stream().map(V1Client.Event::kind).toList());
+            assertEquals(
+                    "{\"status\":\"FINISHED_WITH_ERRORS\",\"code\":400}",
+                    events.get(1).data());
             assertNull(events.get(1).id());
             assertTrue(ms >= 2500 && ms < 6000, "ended after " + ms + " ms");
         }

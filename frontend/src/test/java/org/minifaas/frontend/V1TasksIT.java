@@ -88,8 +88,10 @@ class V1TasksIT {
     void createAnswers202WithLocationAndTheRecord() throws Exception {
         String user = newUser();
         long before = enqueued();
-        HttpResponse<byte[]> r = api.create(user, "{\"url\":\"https://example.com/fn.git\",\"parameters\":[\"x y\",\"$(id)\"],"
-                + "\"ref\":\"release/v1.2\",\"timeoutSeconds\":7,\"callbackUrl\":\"https://198.51.100.7/hook\"}");
+        HttpResponse<byte[]> r = api.create(
+                user,
+                "{\"url\":\"https://example.com/fn.git\",\"parameters\":[\"x y\",\"$(id)\"],"
+                        + "\"ref\":\"release/v1.2\",\"timeoutSeconds\":7,\"callbackUrl\":\"https://198.51.100.7/hook\"}");
         assertEquals(202, r.statusCode(), text(r));
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
         JsonNode body = json(r);
@@ -103,11 +105,13 @@ class V1TasksIT {
         assertEquals("[\"x y\",\"$(id)\"]", body.get("parameters").toString());
         assertFalse(body.get("createdAt").isNull());
         assertTrue(body.get("startedAt").isNull());
-        assertEquals("https://198.51.100.7/hook", body.get("callback").get("url").asText());
+        assertEquals(
+                "https://198.51.100.7/hook", body.get("callback").get("url").asText());
         assertEquals("PENDING", body.get("callback").get("state").asText());
         assertEquals("/v1/tasks/" + id, body.get("links").get("self").asText());
         assertEquals("/v1/tasks/" + id + "/logs", body.get("links").get("logs").asText());
-        assertEquals("/v1/tasks/" + id + "/result", body.get("links").get("result").asText());
+        assertEquals(
+                "/v1/tasks/" + id + "/result", body.get("links").get("result").asText());
         assertEquals(before + 1, enqueued());
 
         // the queued message carries everything a worker needs
@@ -121,7 +125,9 @@ class V1TasksIT {
         JsonNode read = json(api.get(user, "/v1/tasks/" + id));
         assertEquals(body, read);
         // the original API sees the same task
-        assertEquals("PENDING", json(api.get(user, "/getTaskStatus?taskId=" + id)).get("data").asText());
+        assertEquals(
+                "PENDING",
+                json(api.get(user, "/getTaskStatus?taskId=" + id)).get("data").asText());
     }
 
     @Test
@@ -131,8 +137,10 @@ class V1TasksIT {
         String key = "order-" + UUID.randomUUID();
         List<CompletableFuture<HttpResponse<byte[]>>> calls = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            calls.add(RunningFrontend.HTTP.sendAsync(api.createRequest(user,
-                    "{\"url\":\"https://example.com/fn.git\"}", key).build(), HttpResponse.BodyHandlers.ofByteArray()));
+            calls.add(RunningFrontend.HTTP.sendAsync(
+                    api.createRequest(user, "{\"url\":\"https://example.com/fn.git\"}", key)
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray()));
         }
         Set<String> ids = new HashSet<>();
         int accepted = 0;
@@ -145,7 +153,9 @@ class V1TasksIT {
             } else if (r.statusCode() == 200) {
                 repeated++;
             }
-            assertEquals("/v1/tasks/" + json(r).get("id").asText(), r.headers().firstValue("Location").orElse(""));
+            assertEquals(
+                    "/v1/tasks/" + json(r).get("id").asText(),
+                    r.headers().firstValue("Location").orElse(""));
         }
         assertEquals(1, ids.size(), "every answer names the same task: " + ids);
         assertEquals(1, accepted);
@@ -158,8 +168,10 @@ class V1TasksIT {
         assertEquals(200, again.statusCode());
         assertEquals(ids.iterator().next(), json(again).get("id").asText());
         assertEquals(before + 1, enqueued());
-        assertEquals(202, api.send(api.createRequest(newUser(), "{\"url\":\"https://example.com/fn.git\"}", key))
-                .statusCode());
+        assertEquals(
+                202,
+                api.send(api.createRequest(newUser(), "{\"url\":\"https://example.com/fn.git\"}", key))
+                        .statusCode());
     }
 
     @Test
@@ -173,7 +185,9 @@ class V1TasksIT {
         HttpResponse<byte[]> retry = api.send(api.createRequest(user, "{\"url\":\"https://example.com/fn.git\"}", key));
         assertEquals(200, retry.statusCode(), text(retry));
         assertEquals(first.toString(), json(retry).get("id").asText(), "the task the key names, not a new one");
-        assertEquals("PENDING", nats.userTasks(user).record(first).orElseThrow().status().name());
+        assertEquals(
+                "PENDING",
+                nats.userTasks(user).record(first).orElseThrow().status().name());
         assertEquals(before + 1, enqueued(), "queued once");
         HttpResponse<byte[]> again = api.send(api.createRequest(user, "{\"url\":\"https://example.com/fn.git\"}", key));
         assertEquals(first.toString(), json(again).get("id").asText());
@@ -195,7 +209,8 @@ class V1TasksIT {
         assertEquals(429, full.statusCode(), text(full));
         assertTrue(json(full).get("error").asText().contains("10"));
         tasks.forget(filler.get(0));
-        HttpResponse<byte[]> retry = api.send(api.createRequest(user, "{\"url\":\"https://example.com/fn.git\"}", "k1"));
+        HttpResponse<byte[]> retry =
+                api.send(api.createRequest(user, "{\"url\":\"https://example.com/fn.git\"}", "k1"));
         assertEquals(202, retry.statusCode(), "the key was released: the retry creates the task; " + text(retry));
         assertEquals(before + 1, enqueued());
     }
@@ -233,10 +248,16 @@ class V1TasksIT {
         bodies.put("{" + url + ",\"timeoutSeconds\":99999999999}", "from 1 to 20");
         bodies.put("{" + url + ",\"callbackUrl\":7}", "'callbackUrl'");
         bodies.put("{" + url + ",\"callbackUrl\":\"\"}", "'callbackUrl'");
-        bodies.put("{" + url + ",\"callbackUrl\":\"ftp://example.com/x\"}", "callbackUrl must use one of the schemes https, http");
+        bodies.put(
+                "{" + url + ",\"callbackUrl\":\"ftp://example.com/x\"}",
+                "callbackUrl must use one of the schemes https, http");
         bodies.put("{" + url + ",\"callbackUrl\":\"git://example.com/x\"}", "callbackUrl must use one of the schemes");
-        bodies.put("{" + url + ",\"callbackUrl\":\"https://u:p@example.com/x\"}", "callbackUrl must not contain credentials");
-        bodies.put("{" + url + ",\"callbackUrl\":\"https://example.com/" + "a".repeat(2100) + "\"}", "callbackUrl is longer than 2048");
+        bodies.put(
+                "{" + url + ",\"callbackUrl\":\"https://u:p@example.com/x\"}",
+                "callbackUrl must not contain credentials");
+        bodies.put(
+                "{" + url + ",\"callbackUrl\":\"https://example.com/" + "a".repeat(2100) + "\"}",
+                "callbackUrl is longer than 2048");
         bodies.put("{" + url + ",\"callbackUrl\":\"not a url\"}", "callbackUrl");
         for (String host : FrontendIT.PRIVATE_URLS) {
             bodies.put("{" + url + ",\"callbackUrl\":\"" + host + "\"}", "callbackUrl is refused");
@@ -255,13 +276,16 @@ class V1TasksIT {
         String body = "{" + url + "}";
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", frontend.app.port())) {
             socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(("POST /v1/tasks HTTP/1.1\r\nHost: a\r\nX-Forwarded-User: " + user
-                    + "\r\nContent-Type: application/json\r\nIdempotency-Key: caf\u00e9\r\nContent-Length: "
-                    + body.length() + "\r\nConnection: close\r\n\r\n" + body).getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream()
+                    .write(("POST /v1/tasks HTTP/1.1\r\nHost: a\r\nX-Forwarded-User: " + user
+                                    + "\r\nContent-Type: application/json\r\nIdempotency-Key: caf\u00e9\r\nContent-Length: "
+                                    + body.length() + "\r\nConnection: close\r\n\r\n" + body)
+                            .getBytes(StandardCharsets.ISO_8859_1));
             String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertTrue(answer.startsWith("HTTP/1.1 400 ") && answer.contains("Idempotency-Key"), answer);
         }
-        HttpResponse<byte[]> notJson = api.send(api.request(user, "/v1/tasks").header("Content-Type", "text/plain")
+        HttpResponse<byte[]> notJson = api.send(api.request(user, "/v1/tasks")
+                .header("Content-Type", "text/plain")
                 .POST(HttpRequest.BodyPublishers.ofString("{" + url + "}")));
         assertEquals(415, notJson.statusCode());
         HttpResponse<byte[]> big = api.create(user, "{" + url + ",\"parameters\":[\"" + "x".repeat(70 * 1024) + "\"]}");
@@ -269,8 +293,10 @@ class V1TasksIT {
         assertEquals(before, enqueued());
         assertTrue(nats.existingUserTasks(user).isEmpty(), "no bucket for a user whose requests all failed");
         // the limits themselves are fine
-        assertEquals(202, api.create(user, "{" + url + ",\"timeoutSeconds\":20,\"ref\":\"" + "a".repeat(255) + "\"}")
-                .statusCode());
+        assertEquals(
+                202,
+                api.create(user, "{" + url + ",\"timeoutSeconds\":20,\"ref\":\"" + "a".repeat(255) + "\"}")
+                        .statusCode());
     }
 
     @Test
@@ -282,7 +308,8 @@ class V1TasksIT {
                 Thread.sleep(700);
                 nats.userTasks(user).update(id, r -> r.started("w1", 1));
                 Thread.sleep(300);
-                nats.userTasks(user).update(id, r -> r.finished(TaskStatus.FINISHED, "abc", 1L, 2L, 3L, 0, false, null));
+                nats.userTasks(user)
+                        .update(id, r -> r.finished(TaskStatus.FINISHED, "abc", 1L, 2L, 3L, 0, false, null));
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
@@ -311,7 +338,11 @@ class V1TasksIT {
         // a final task answers at once
         nats.userTasks(user).setStatus(id, TaskStatus.FINISHED);
         start = System.nanoTime();
-        assertEquals("FINISHED", json(api.get(user, "/v1/tasks/" + id + "?waitSeconds=60")).get("status").asText());
+        assertEquals(
+                "FINISHED",
+                json(api.get(user, "/v1/tasks/" + id + "?waitSeconds=60"))
+                        .get("status")
+                        .asText());
         assertTrue((System.nanoTime() - start) / 1_000_000 < 1000);
         for (String bad : List.of("61", "-1", "x", "1.5", "")) {
             HttpResponse<byte[]> b = api.get(user, "/v1/tasks/" + id + "?waitSeconds=" + bad);
@@ -331,7 +362,9 @@ class V1TasksIT {
         nats.userTasks(user).setStatus(UUID.fromString(created.get(1)), TaskStatus.FINISHED);
         // the expected order: createdAt descending, then id
         List<String> expected = new ArrayList<>();
-        nats.userTasks(user).records().stream().sorted(PageCursor.NEWEST_FIRST).forEach(r -> expected.add(r.id().toString()));
+        nats.userTasks(user).records().stream()
+                .sorted(PageCursor.NEWEST_FIRST)
+                .forEach(r -> expected.add(r.id().toString()));
         assertEquals(new HashSet<>(created), new HashSet<>(expected));
         assertEquals(created.get(4), expected.get(0), "the newest first");
 
@@ -342,7 +375,9 @@ class V1TasksIT {
             JsonNode page = json(api.get(user, "/v1/tasks?limit=2" + (cursor == null ? "" : "&cursor=" + cursor)));
             assertTrue(page.get("data").size() <= 2);
             page.get("data").forEach(t -> seen.add(t.get("id").asText()));
-            cursor = page.get("nextCursor").isNull() ? null : page.get("nextCursor").asText();
+            cursor = page.get("nextCursor").isNull()
+                    ? null
+                    : page.get("nextCursor").asText();
             pages++;
         } while (cursor != null);
         assertEquals(3, pages);
@@ -354,13 +389,25 @@ class V1TasksIT {
         JsonNode finished = json(api.get(user, "/v1/tasks?status=finished"));
         assertEquals(1, finished.get("data").size());
         assertEquals(created.get(1), finished.get("data").get(0).get("id").asText());
-        assertEquals(4, json(api.get(user, "/v1/tasks?status=PENDING&limit=100")).get("data").size());
-        assertEquals("[]", json(api.get(user, "/v1/tasks?status=CANCELLED")).get("data").toString());
+        assertEquals(
+                4,
+                json(api.get(user, "/v1/tasks?status=PENDING&limit=100"))
+                        .get("data")
+                        .size());
+        assertEquals(
+                "[]",
+                json(api.get(user, "/v1/tasks?status=CANCELLED")).get("data").toString());
         JsonNode empty = json(api.get(newUser(), "/v1/tasks"));
         assertEquals("[]", empty.get("data").toString());
         assertTrue(empty.get("nextCursor").isNull());
 
-        for (String bad : List.of("status=DONE", "limit=0", "limit=101", "limit=x", "cursor=***", "cursor=abc",
+        for (String bad : List.of(
+                "status=DONE",
+                "limit=0",
+                "limit=101",
+                "limit=x",
+                "cursor=***",
+                "cursor=abc",
                 "cursor=" + java.util.Base64.getUrlEncoder().encodeToString("2026-01-01T00:00:00Z|nope".getBytes()))) {
             HttpResponse<byte[]> r = api.get(user, "/v1/tasks?" + bad);
             assertEquals(400, r.statusCode(), bad + " -> " + text(r));
@@ -371,8 +418,8 @@ class V1TasksIT {
     @Test
     void cancellingAQueuedTaskMakesItCancelledAndLeavesTheMessage() throws Exception {
         String user = newUser();
-        HttpResponse<byte[]> created = api.create(user,
-                "{\"url\":\"https://example.com/fn.git\",\"callbackUrl\":\"https://198.51.100.7/hook\"}");
+        HttpResponse<byte[]> created = api.create(
+                user, "{\"url\":\"https://example.com/fn.git\",\"callbackUrl\":\"https://198.51.100.7/hook\"}");
         UUID id = UUID.fromString(json(created).get("id").asText());
         long inQueue = queued();
 
@@ -395,7 +442,8 @@ class V1TasksIT {
         assertEquals("CANCELLED", legacy.get("data").asText());
         assertEquals(600, legacy.get("code").asInt());
         assertEquals("cancelled before it ran\n", text(api.get(user, "/v1/tasks/" + id + "/files/error.txt")));
-        assertEquals(Map.of("error.txt", "cancelled before it ran\n"),
+        assertEquals(
+                Map.of("error.txt", "cancelled before it ran\n"),
                 FrontendIT.unzip(api.get(user, "/getTaskResult?taskId=" + id).body()));
 
         // the log ends, and the callback is queued for the observer
@@ -447,8 +495,9 @@ class V1TasksIT {
             assertEquals(409, early.statusCode(), path);
             assertTrue(json(early).get("error").asText().contains("not finished yet (PENDING)"), text(early));
         }
-        nats.results(id).write(Map.of("stdout.txt", "hello\nworld\n".getBytes(StandardCharsets.UTF_8),
-                "stderr.txt", new byte[0]));
+        nats.results(id)
+                .write(Map.of(
+                        "stdout.txt", "hello\nworld\n".getBytes(StandardCharsets.UTF_8), "stderr.txt", new byte[0]));
         nats.userTasks(user).setStatus(id, TaskStatus.FINISHED);
 
         HttpResponse<byte[]> out = api.get(user, "/v1/tasks/" + id + "/files/stdout.txt");
@@ -466,7 +515,8 @@ class V1TasksIT {
         HttpResponse<byte[]> zip = api.get(user, "/v1/tasks/" + id + "/result");
         assertEquals(200, zip.statusCode());
         assertEquals("application/zip", zip.headers().firstValue("Content-Type").orElse(""));
-        assertEquals("attachment; filename=\"" + id + "_results.zip\"",
+        assertEquals(
+                "attachment; filename=\"" + id + "_results.zip\"",
                 zip.headers().firstValue("Content-Disposition").orElse(""));
         assertEquals(Map.of("stdout.txt", "hello\nworld\n", "stderr.txt", ""), FrontendIT.unzip(zip.body()));
     }
@@ -482,14 +532,20 @@ class V1TasksIT {
         for (String user : List.of(other, newUser())) {
             for (UUID task : List.of(id, UUID.randomUUID())) {
                 String base = "/v1/tasks/" + task;
-                List<HttpResponse<byte[]>> answers = List.of(api.get(user, base), api.get(user, base + "?waitSeconds=1"),
-                        api.delete(user, base), api.get(user, base + "/logs"), api.get(user, base + "/result"),
+                List<HttpResponse<byte[]>> answers = List.of(
+                        api.get(user, base),
+                        api.get(user, base + "?waitSeconds=1"),
+                        api.delete(user, base),
+                        api.get(user, base + "/logs"),
+                        api.get(user, base + "/result"),
                         api.get(user, base + "/files/stdout.txt"));
                 for (HttpResponse<byte[]> r : answers) {
                     assertEquals(404, r.statusCode(), r.uri() + " -> " + text(r));
-                    assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"),
+                    assertTrue(
+                            r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"),
                             r.uri().toString());
-                    assertEquals("Task " + task + " not found.", json(r).get("error").asText());
+                    assertEquals(
+                            "Task " + task + " not found.", json(r).get("error").asText());
                 }
             }
         }

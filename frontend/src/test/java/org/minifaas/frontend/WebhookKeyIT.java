@@ -61,14 +61,18 @@ class WebhookKeyIT {
         HttpResponse<byte[]> r = api.get(null, "/v1/webhook-key");
         assertEquals(401, r.statusCode());
         assertTrue(json(r).get("error").isTextual());
-        assertEquals(401, new V1Client(unconfigured.base).get(null, "/v1/webhook-key").statusCode());
+        assertEquals(
+                401,
+                new V1Client(unconfigured.base).get(null, "/v1/webhook-key").statusCode());
     }
 
     @Test
     void withoutAWebhookSecretThereIsNoKey() throws Exception {
         HttpResponse<byte[]> r = new V1Client(unconfigured.base).get("alice", "/v1/webhook-key");
         assertEquals(404, r.statusCode());
-        assertEquals("webhooks are not configured on this server (WEBHOOK_SECRET unset)", json(r).get("error").asText());
+        assertEquals(
+                "webhooks are not configured on this server (WEBHOOK_SECRET unset)",
+                json(r).get("error").asText());
     }
 
     static Set<String> fieldNames(JsonNode node) {

@@ -54,10 +54,16 @@ final class Injector implements AutoCloseable {
             nats.injectorBucket().store(request.get());
             message.ack();
             metrics.stored();
-            log.info("stored injected file {} ({} bytes)", request.get().fileName(), request.get().content().length);
+            log.info(
+                    "stored injected file {} ({} bytes)",
+                    request.get().fileName(),
+                    request.get().content().length);
         } catch (Exception e) {
-            log.error("storing {} failed, retrying in {} s: {}", request.get().fileName(),
-                    RETRY_DELAY.toSeconds(), e.toString());
+            log.error(
+                    "storing {} failed, retrying in {} s: {}",
+                    request.get().fileName(),
+                    RETRY_DELAY.toSeconds(),
+                    e.toString());
             message.nakWithDelay(RETRY_DELAY);
         }
     }

@@ -10,8 +10,7 @@ import org.minifaas.common.ops.Readiness;
 
 /** Starts the injector. */
 public final class InjectorMain {
-    private InjectorMain() {
-    }
+    private InjectorMain() {}
 
     public static void main(String[] args) throws Exception {
         InjectorConfig config = Env.loadOrExit("injector", InjectorConfig::fromEnv);

@@ -10,7 +10,8 @@ final class InjectorMetrics {
 
     public InjectorMetrics(MeterRegistry registry) {
         injections = Counter.builder("minifaas.injections")
-                .description("Injected files stored in the injector bucket").register(registry);
+                .description("Injected files stored in the injector bucket")
+                .register(registry);
     }
 
     /** Metrics that go nowhere (tests without an ops server). */

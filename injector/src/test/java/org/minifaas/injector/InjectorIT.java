@@ -33,8 +33,11 @@ class InjectorIT {
     }
 
     long queued() throws Exception {
-        return nats.connection().jetStreamManagement().getStreamInfo(InjectionQueue.STREAM)
-                .getStreamState().getMsgCount();
+        return nats.connection()
+                .jetStreamManagement()
+                .getStreamInfo(InjectionQueue.STREAM)
+                .getStreamState()
+                .getMsgCount();
     }
 
     @Test
@@ -52,8 +55,8 @@ class InjectorIT {
             Poll.until(Duration.ofSeconds(20), this::queued, n -> n == 0, "the queue to drain");
         }
         assertArrayEquals(binary, NatsInspect.injectedFile(nats, "model.bin").orElseThrow());
-        assertEquals("hi",
-                new String(NatsInspect.injectedFile(nats, "notes.txt").orElseThrow(), StandardCharsets.UTF_8));
+        assertEquals(
+                "hi", new String(NatsInspect.injectedFile(nats, "notes.txt").orElseThrow(), StandardCharsets.UTF_8));
     }
 
     @Test
@@ -65,8 +68,8 @@ class InjectorIT {
             injector.start();
             Poll.until(Duration.ofSeconds(20), this::queued, n -> n == 0, "the queue to drain");
         }
-        assertEquals("ok",
-                new String(NatsInspect.injectedFile(nats, "after.txt").orElseThrow(), StandardCharsets.UTF_8));
+        assertEquals(
+                "ok", new String(NatsInspect.injectedFile(nats, "after.txt").orElseThrow(), StandardCharsets.UTF_8));
         assertEquals(java.util.List.of("after.txt"), NatsInspect.injectedNames(nats));
     }
 }

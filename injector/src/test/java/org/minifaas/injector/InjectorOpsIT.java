@@ -34,7 +34,8 @@ class InjectorOpsIT {
         nats = NatsLayer.connect(server.settings(), "injector-ops-test");
         registry = OpsRegistry.create("injector");
         readiness = new Readiness();
-        ops = OpsServer.start(new OpsSettings("127.0.0.1", -1), registry, readiness, nats::isConnected).orElseThrow();
+        ops = OpsServer.start(new OpsSettings("127.0.0.1", -1), registry, readiness, nats::isConnected)
+                .orElseThrow();
     }
 
     @AfterEach
@@ -53,8 +54,11 @@ class InjectorOpsIT {
         try (Injector injector = new Injector(nats, new InjectorMetrics(registry))) {
             injector.start();
             readiness.markReady();
-            Poll.until(Duration.ofSeconds(20), () -> Scrape.sum(ops.port(), "minifaas_injections_total",
-                    "service=injector"), n -> n == 2, "two injections counted");
+            Poll.until(
+                    Duration.ofSeconds(20),
+                    () -> Scrape.sum(ops.port(), "minifaas_injections_total", "service=injector"),
+                    n -> n == 2,
+                    "two injections counted");
         }
         assertTrue(NatsInspect.injectedFile(nats, "b.txt").isPresent(), "counted once stored");
         assertTrue(Scrape.sum(ops.port(), "jvm_memory_used_bytes", "service=injector") > 0);

@@ -1,5 +1,7 @@
 package org.minifaas.observer;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HostConfig;
@@ -7,8 +9,6 @@ import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -50,13 +50,36 @@ final class DockerScaler implements Scaler, AutoCloseable {
     static final String MANAGED = "minifaas.managed-by";
     private static final Pattern SIZE = Pattern.compile("(\\d+)([bkmg])?b?");
     /** Settings the started workers inherit from the observer's own environment. */
-    static final List<String> INHERITED_ENV = List.of("NATS_SERVER_ADDRESS", "NATS_TOKEN", "NATS_REPLICAS",
+    static final List<String> INHERITED_ENV = List.of(
+            "NATS_SERVER_ADDRESS",
+            "NATS_TOKEN",
+            "NATS_REPLICAS",
             "TASK_RETENTION_SECONDS",
-            "MAX_RESULT_BYTES", "TASK_ACK_WAIT_SECONDS", "TASK_MAX_DELIVERIES", "MAX_SECONDS_EXECUTION_PER_REQUEST",
-            "CLONE_TIMEOUT_SECONDS", "BUILD_TIMEOUT_SECONDS", "RUN_AS_USER", "BUILD_AS_USER", "WORKER_CONCURRENCY",
-            "WORKER_SHUTDOWN_SECONDS", "BINARY_CACHE_ENTRIES", "FUNCTION_MAX_PROCESSES", "FUNCTION_MAX_FILE_BYTES",
-            "SANDBOX", "FUNCTION_MEMORY_MB", "FUNCTION_TMP_MB", "FUNCTION_CPUS", "FUNCTION_NETWORK", "FUNCTION_CGO",
-            "BUILD_MEMORY_MB", "REPO_ALLOW_PRIVATE_ADDRESSES", "LOG_LEVEL", "GOPROXY", "GOFLAGS", "METRICS_PORT",
+            "MAX_RESULT_BYTES",
+            "TASK_ACK_WAIT_SECONDS",
+            "TASK_MAX_DELIVERIES",
+            "MAX_SECONDS_EXECUTION_PER_REQUEST",
+            "CLONE_TIMEOUT_SECONDS",
+            "BUILD_TIMEOUT_SECONDS",
+            "RUN_AS_USER",
+            "BUILD_AS_USER",
+            "WORKER_CONCURRENCY",
+            "WORKER_SHUTDOWN_SECONDS",
+            "BINARY_CACHE_ENTRIES",
+            "FUNCTION_MAX_PROCESSES",
+            "FUNCTION_MAX_FILE_BYTES",
+            "SANDBOX",
+            "FUNCTION_MEMORY_MB",
+            "FUNCTION_TMP_MB",
+            "FUNCTION_CPUS",
+            "FUNCTION_NETWORK",
+            "FUNCTION_CGO",
+            "BUILD_MEMORY_MB",
+            "REPO_ALLOW_PRIVATE_ADDRESSES",
+            "LOG_LEVEL",
+            "GOPROXY",
+            "GOFLAGS",
+            "METRICS_PORT",
             "METRICS_HOST");
 
     /**
@@ -70,12 +93,20 @@ final class DockerScaler implements Scaler, AutoCloseable {
      * @param memoryBytes their memory limit, swap included (0: none)
      * @param pidsLimit   their process limit (0: none)
      */
-    public record Settings(String dockerHost, String image, String network, String group, List<String> env,
-                           List<String> command, String seccomp, long memoryBytes, long pidsLimit) {
+    public record Settings(
+            String dockerHost,
+            String image,
+            String network,
+            String group,
+            List<String> env,
+            List<String> command,
+            String seccomp,
+            long memoryBytes,
+            long pidsLimit) {
 
         /** Without profile or limits (tests with a plain image). */
-        public Settings(String dockerHost, String image, String network, String group, List<String> env,
-                        List<String> command) {
+        public Settings(
+                String dockerHost, String image, String network, String group, List<String> env, List<String> command) {
             this(dockerHost, image, network, group, env, command, "", 0, 0);
         }
 
@@ -110,7 +141,10 @@ final class DockerScaler implements Scaler, AutoCloseable {
                     env.string("SCALER_WORKER_IMAGE", "minifaas/worker:local"),
                     env.string("SCALER_NETWORK", ""),
                     env.string("SCALER_GROUP", "minifaas"),
-                    List.copyOf(inherited), List.of(), seccomp, memory,
+                    List.copyOf(inherited),
+                    List.of(),
+                    seccomp,
+                    memory,
                     env.longValue("SCALER_WORKER_PIDS_LIMIT", 0, 0, 4_194_304));
         }
 
@@ -217,8 +251,7 @@ final class DockerScaler implements Scaler, AutoCloseable {
         labels.put(ROLE, "worker");
         labels.put(GROUP, settings.group());
         labels.put(MANAGED, "observer");
-        HostConfig host = HostConfig.newHostConfig()
-                .withRestartPolicy(RestartPolicy.unlessStoppedRestart());
+        HostConfig host = HostConfig.newHostConfig().withRestartPolicy(RestartPolicy.unlessStoppedRestart());
         if (!settings.seccomp().isEmpty()) {
             host = host.withSecurityOpts(List.of("seccomp=" + settings.seccomp()));
         }
@@ -251,8 +284,10 @@ final class DockerScaler implements Scaler, AutoCloseable {
         if (ownOnly) {
             filter.put(MANAGED, "observer");
         }
-        return docker.listContainersCmd().withLabelFilter(filter).withStatusFilter(List.of("running", "restarting",
-                "created")).exec();
+        return docker.listContainersCmd()
+                .withLabelFilter(filter)
+                .withStatusFilter(List.of("running", "restarting", "created"))
+                .exec();
     }
 
     /** Force-removes (kills) every container this scaler started, at once: pending changes are not waited for. */

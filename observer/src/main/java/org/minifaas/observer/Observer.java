@@ -28,7 +28,8 @@ final class Observer implements AutoCloseable {
     private final Scaler scaler;
     private final CongestionRule rule;
     private final ObserverMetrics metrics;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.daemon("observer"));
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("observer"));
     private long lastSweep;
 
     /** Restores the last recorded status and worker count, so a restart loses neither. */
@@ -45,8 +46,8 @@ final class Observer implements AutoCloseable {
         ObserverStore store = nats.observer();
         int workers = store.get(ObserverStore.WORKERS).map(Integer::parseInt).orElse(config.minWorkers());
         String status = store.get(ObserverStore.STATUS).orElse(CongestionRule.OK);
-        this.rule = new CongestionRule(config.congestionLimit(), config.minWorkers(), config.maxWorkers(),
-                workers, status);
+        this.rule =
+                new CongestionRule(config.congestionLimit(), config.minWorkers(), config.maxWorkers(), workers, status);
         log.info("observer starts with status {} and {} workers", rule.status(), rule.workers());
     }
 
@@ -98,7 +99,8 @@ final class Observer implements AutoCloseable {
 
     /** Deletes the streams retention emptied, every RETENTION_SWEEP_SECONDS. */
     void sweepWhenDue() throws Exception {
-        if (lastSweep == 0 || System.nanoTime() - lastSweep >= config.sweepInterval().toNanos()) {
+        if (lastSweep == 0
+                || System.nanoTime() - lastSweep >= config.sweepInterval().toNanos()) {
             lastSweep = System.nanoTime();
             nats.janitor().sweep(config.sweepIdle());
         }

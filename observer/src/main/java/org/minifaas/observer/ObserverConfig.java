@@ -19,14 +19,39 @@ import org.minifaas.common.ops.OpsSettings;
  * @param webhooks         WEBHOOK_*: the webhook sender's settings
  * @param ops              METRICS_HOST, METRICS_PORT: the ops server (metrics, health)
  */
-public record ObserverConfig(NatsSettings nats, Duration interval, int congestionLimit, int minWorkers,
-                             int maxWorkers, Duration sweepInterval, Duration sweepIdle, String scaler,
-                             WebhookSender.Settings webhooks, OpsSettings ops) {
+public record ObserverConfig(
+        NatsSettings nats,
+        Duration interval,
+        int congestionLimit,
+        int minWorkers,
+        int maxWorkers,
+        Duration sweepInterval,
+        Duration sweepIdle,
+        String scaler,
+        WebhookSender.Settings webhooks,
+        OpsSettings ops) {
 
     /** Without an ops server (tests). */
-    public ObserverConfig(NatsSettings nats, Duration interval, int congestionLimit, int minWorkers, int maxWorkers,
-                          Duration sweepInterval, Duration sweepIdle, String scaler, WebhookSender.Settings webhooks) {
-        this(nats, interval, congestionLimit, minWorkers, maxWorkers, sweepInterval, sweepIdle, scaler, webhooks,
+    public ObserverConfig(
+            NatsSettings nats,
+            Duration interval,
+            int congestionLimit,
+            int minWorkers,
+            int maxWorkers,
+            Duration sweepInterval,
+            Duration sweepIdle,
+            String scaler,
+            WebhookSender.Settings webhooks) {
+        this(
+                nats,
+                interval,
+                congestionLimit,
+                minWorkers,
+                maxWorkers,
+                sweepInterval,
+                sweepIdle,
+                scaler,
+                webhooks,
                 OpsSettings.DISABLED);
     }
 
@@ -37,13 +62,17 @@ public record ObserverConfig(NatsSettings nats, Duration interval, int congestio
         if (max < min) {
             env.problem("MAX_WORKERS=" + max + " must not be below MIN_WORKERS=" + min);
         }
-        ObserverConfig config = new ObserverConfig(nats,
+        ObserverConfig config = new ObserverConfig(
+                nats,
                 env.seconds("OBSERVER_INTERVAL_SECONDS", 5, 1, 3600),
                 env.intValue("CONGESTION_LIMIT", 10, 1, 1_000_000),
-                min, max,
+                min,
+                max,
                 env.seconds("RETENTION_SWEEP_SECONDS", 60, 1, 86_400),
                 env.seconds("RETENTION_SWEEP_IDLE_SECONDS", 60, 0, 86_400),
-                env.choices("SCALER", "none", Set.of("none", "docker")).stream().findFirst().orElse("none"),
+                env.choices("SCALER", "none", Set.of("none", "docker")).stream()
+                        .findFirst()
+                        .orElse("none"),
                 WebhookSender.Settings.fromEnv(env),
                 OpsSettings.fromEnv(env));
         env.validate();

@@ -14,13 +14,13 @@ import org.slf4j.LoggerFactory;
 public final class ObserverMain {
     private static final Logger log = LoggerFactory.getLogger(ObserverMain.class);
 
-    private ObserverMain() {
-    }
+    private ObserverMain() {}
 
     public static void main(String[] args) throws Exception {
         ObserverConfig config = Env.loadOrExit("observer", ObserverConfig::fromEnv);
         DockerScaler.Settings dockerSettings = "docker".equals(config.scaler())
-                ? Env.loadOrExit("docker scaler", env -> DockerScaler.Settings.fromEnv(env, System.getenv())) : null;
+                ? Env.loadOrExit("docker scaler", env -> DockerScaler.Settings.fromEnv(env, System.getenv()))
+                : null;
         NatsLayer nats = NatsLayer.connect(config.nats(), "observer");
         PrometheusMeterRegistry registry = OpsRegistry.create("observer");
         Readiness readiness = new Readiness();

@@ -18,7 +18,8 @@ public final class ObserverMetrics {
 
     public ObserverMetrics(MeterRegistry registry) {
         Gauge.builder("minifaas.queue.backlog", this, m -> m.backlog)
-                .description("Tasks waiting for a worker, at the observer's last check").register(registry);
+                .description("Tasks waiting for a worker, at the observer's last check")
+                .register(registry);
         Gauge.builder("minifaas.workers.live", this, m -> m.liveWorkers)
                 .description("Worker processes with a heartbeat in the last 15 s, at the observer's last check")
                 .register(registry);
@@ -50,7 +51,8 @@ public final class ObserverMetrics {
     }
 
     private static Counter webhooks(MeterRegistry registry, String outcome, String meaning) {
-        return Counter.builder("minifaas.webhook.deliveries").tag("outcome", outcome)
+        return Counter.builder("minifaas.webhook.deliveries")
+                .tag("outcome", outcome)
                 .description("Webhook delivery attempts by outcome (" + outcome + ": " + meaning + ")")
                 .register(registry);
     }

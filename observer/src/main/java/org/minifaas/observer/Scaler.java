@@ -5,5 +5,5 @@ interface Scaler {
     void scaleTo(int workers) throws Exception;
 
     /** SCALER=none: the decision is only recorded, as in the original. */
-    Scaler NONE = workers -> { };
+    Scaler NONE = workers -> {};
 }

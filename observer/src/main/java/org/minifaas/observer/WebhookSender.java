@@ -17,7 +17,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.minifaas.common.Json;
-import org.minifaas.common.webhook.WebhookKeys;
 import org.minifaas.common.Threads;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.model.TaskRecord;
@@ -27,6 +26,7 @@ import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.UserTasks;
 import org.minifaas.common.nats.WebhookQueue;
 import org.minifaas.common.net.AddressPolicy;
+import org.minifaas.common.webhook.WebhookKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,8 +55,8 @@ public final class WebhookSender implements AutoCloseable {
      * @param allowPrivateAddresses REPO_ALLOW_PRIVATE_ADDRESSES: callbacks to loopback and private addresses too
      * @param senders               WEBHOOK_SENDERS: deliveries made at once
      */
-    public record Settings(String secret, List<Duration> retries, Duration timeout, boolean allowPrivateAddresses,
-                           int senders) {
+    public record Settings(
+            String secret, List<Duration> retries, Duration timeout, boolean allowPrivateAddresses, int senders) {
         public static final String DEFAULT_RETRIES = "10,30,60,120,240,480";
 
         public Settings {
@@ -82,7 +82,9 @@ public final class WebhookSender implements AutoCloseable {
             if (retries.isEmpty()) {
                 env.problem("WEBHOOK_RETRY_SECONDS must list at least one delay (seconds, comma-separated)");
             }
-            return new Settings(secret, retries,
+            return new Settings(
+                    secret,
+                    retries,
                     env.seconds("WEBHOOK_TIMEOUT_SECONDS", 10, 1, 300),
                     env.bool(AddressPolicy.ALLOW_PRIVATE, false),
                     env.intValue("WEBHOOK_SENDERS", 4, 1, 64));
@@ -94,7 +96,8 @@ public final class WebhookSender implements AutoCloseable {
 
         /** The delay before the retry after failed attempt {@code attempt} (1-based); empty after the last. */
         public Optional<Duration> delayAfter(long attempt) {
-            return attempt >= 1 && attempt <= retries.size() ? Optional.of(retries.get((int) attempt - 1))
+            return attempt >= 1 && attempt <= retries.size()
+                    ? Optional.of(retries.get((int) attempt - 1))
                     : Optional.empty();
         }
 
@@ -127,8 +130,7 @@ public final class WebhookSender implements AutoCloseable {
         this.metrics = metrics;
         this.settings = settings;
         this.addresses = new AddressPolicy(settings.allowPrivateAddresses());
-        this.client = settings.signing()
-                ? new WebhookClient(settings.timeout(), addresses) : null;
+        this.client = settings.signing() ? new WebhookClient(settings.timeout(), addresses) : null;
     }
 
     /** Starts WEBHOOK_SENDERS threads taking from the queue. */
@@ -144,8 +146,11 @@ public final class WebhookSender implements AutoCloseable {
             threads.add(t);
             t.start();
         }
-        log.info("webhook sender started: {} at once, retries after {}, timeout {} s", settings.senders(),
-                settings.retries().stream().map(Duration::toSeconds).toList(), settings.timeout().toSeconds());
+        log.info(
+                "webhook sender started: {} at once, retries after {}, timeout {} s",
+                settings.senders(),
+                settings.retries().stream().map(Duration::toSeconds).toList(),
+                settings.timeout().toSeconds());
     }
 
     /** One job: one attempt, recorded, then acknowledged or handed back for the next. */
@@ -166,11 +171,16 @@ public final class WebhookSender implements AutoCloseable {
             attempt(job, attempt, message);
         } catch (IOException | JetStreamApiException e) {
             // the record could not be read or written: unacknowledged, the job comes back after the ack wait
-            log.warn("webhook of task {} attempt {}: NATS failed, the job comes back later: {}", job.taskId(),
-                    attempt, e.toString());
+            log.warn(
+                    "webhook of task {} attempt {}: NATS failed, the job comes back later: {}",
+                    job.taskId(),
+                    attempt,
+                    e.toString());
         } catch (InterruptedException e) {
             message.nak(); // stopping mid-attempt: hand the job back at once
-            log.info("webhook of task {} attempt {} interrupted by the stop; the job is handed back", job.taskId(),
+            log.info(
+                    "webhook of task {} attempt {} interrupted by the stop; the job is handed back",
+                    job.taskId(),
                     attempt);
             throw e;
         } catch (RuntimeException e) {
@@ -188,7 +198,8 @@ public final class WebhookSender implements AutoCloseable {
         long start = System.nanoTime();
         UUID id = job.taskId();
         Optional<UserTasks> tasks = nats.existingUserTasks(job.userId()); // a gone user's bucket is not recreated
-        Optional<TaskRecord> found = tasks.isEmpty() ? Optional.empty() : tasks.get().record(id);
+        Optional<TaskRecord> found =
+                tasks.isEmpty() ? Optional.empty() : tasks.get().record(id);
         if (found.isEmpty()) {
             log.warn("webhook of task {} dropped: its record is gone (expired or never written)", id);
             message.ack();
@@ -210,8 +221,8 @@ public final class WebhookSender implements AutoCloseable {
             settle(bucket, id, DeliveryState.FAILED, attempt, NOT_CONFIGURED, message, start);
             return;
         }
-        ScheduledFuture<?> beat = heartbeats.scheduleAtFixedRate(() -> keepAlive(message), HEARTBEAT.toMillis(),
-                HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> beat = heartbeats.scheduleAtFixedRate(
+                () -> keepAlive(message), HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
         WebhookClient.Outcome outcome;
         try {
             // checked before every attempt: the host's addresses may have changed since the last
@@ -226,7 +237,8 @@ public final class WebhookSender implements AutoCloseable {
             } else {
                 byte[] body = Json.toBytes(record);
                 // signed with the owner's own key: a key shared by all users would let any of them sign for another
-                String signature = new WebhookSignature(WebhookKeys.forUser(settings.secret(), job.userId())).sign(body);
+                String signature =
+                        new WebhookSignature(WebhookKeys.forUser(settings.secret(), job.userId())).sign(body);
                 outcome = client.post(target.url(), id + "-" + attempt, body, signature);
             }
         } finally {
@@ -241,30 +253,44 @@ public final class WebhookSender implements AutoCloseable {
             settle(bucket, id, DeliveryState.FAILED, attempt, outcome.error(), message, start);
             return;
         }
-        Optional<TaskRecord> stored = bucket.update(id,
-                callbackState(DeliveryState.RETRYING, attempt, outcome.error()));
-        if (stored.isEmpty() || stored.get().callback() == null || settled(stored.get().callback())) {
-            log.info("webhook of task {} attempt {} failed ({}), but the record is gone or settled meanwhile", id,
-                    attempt, outcome.error());
+        Optional<TaskRecord> stored =
+                bucket.update(id, callbackState(DeliveryState.RETRYING, attempt, outcome.error()));
+        if (stored.isEmpty()
+                || stored.get().callback() == null
+                || settled(stored.get().callback())) {
+            log.info(
+                    "webhook of task {} attempt {} failed ({}), but the record is gone or settled meanwhile",
+                    id,
+                    attempt,
+                    outcome.error());
             message.ack();
             return;
         }
         message.nakWithDelay(delay.get());
         metrics.webhookRetried();
-        log.info("webhook of task {} attempt {} failed in {} ms: {}; next attempt in {} s", id, attempt,
-                millisSince(start), outcome.error(), delay.get().toSeconds());
+        log.info(
+                "webhook of task {} attempt {} failed in {} ms: {}; next attempt in {} s",
+                id,
+                attempt,
+                millisSince(start),
+                outcome.error(),
+                delay.get().toSeconds());
     }
 
     /** Records the final state, then acknowledges the job. */
-    private void settle(UserTasks bucket, UUID id, DeliveryState state, long attempt, String error, Message message,
-                        long start) throws IOException, JetStreamApiException {
+    private void settle(
+            UserTasks bucket, UUID id, DeliveryState state, long attempt, String error, Message message, long start)
+            throws IOException, JetStreamApiException {
         Optional<TaskRecord> stored = bucket.update(id, callbackState(state, attempt, error));
         message.ack();
         if (stored.isEmpty()) {
             log.warn("webhook of task {} {} on attempt {}, but its record is gone", id, state, attempt);
         } else if (stored.get().callback() == null || stored.get().callback().state() != state) {
-            log.info("webhook of task {} attempt {} ended {}, but another attempt settled it meanwhile", id,
-                    attempt, state);
+            log.info(
+                    "webhook of task {} attempt {} ended {}, but another attempt settled it meanwhile",
+                    id,
+                    attempt,
+                    state);
         } else if (state == DeliveryState.DELIVERED) {
             metrics.webhookDelivered();
             log.info("webhook of task {} delivered on attempt {} in {} ms", id, attempt, millisSince(start));
@@ -291,8 +317,7 @@ public final class WebhookSender implements AutoCloseable {
     }
 
     /** Where to send, or why not (FAILED at once: retrying cannot change it). */
-    private record Target(URI url, String refusal) {
-    }
+    private record Target(URI url, String refusal) {}
 
     private Target target(String callbackUrl) {
         URI url;
@@ -309,9 +334,11 @@ public final class WebhookSender implements AutoCloseable {
             return new Target(null, "the callback URL has no host");
         }
         // the same rules as repository URLs; common words its reasons for repositories
-        return addresses.refusal(url)
-                .map(reason -> new Target(null, reason.replace("the repository URL", "the callback URL")
-                        .replace("repositories", "callbacks")))
+        return addresses
+                .refusal(url)
+                .map(reason -> new Target(
+                        null,
+                        reason.replace("the repository URL", "the callback URL").replace("repositories", "callbacks")))
                 .orElse(new Target(url, null));
     }
 

@@ -35,8 +35,7 @@ class DockerScalerIT {
         }
     }
 
-    record Result(int exit, String output) {
-    }
+    record Result(int exit, String output) {}
 
     static Result run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -75,9 +74,16 @@ class DockerScalerIT {
     void workerContainersFollowTheDecisions() throws Exception {
         assumeTrue(engineWithImage(), "needs a Docker engine with image " + IMAGE);
         String group = "test-" + UUID.randomUUID();
-        DockerScaler.Settings settings = new DockerScaler.Settings("unix:///var/run/docker.sock", IMAGE, "", group,
-                List.of("NATS_SERVER_ADDRESS=nats://nowhere:4222"), List.of("sh", "-c", "trap \"exit 0\" TERM; sleep 300 & wait"),
-                DockerScaler.Settings.seccompProfile(PROFILE), 256L << 20, 300);
+        DockerScaler.Settings settings = new DockerScaler.Settings(
+                "unix:///var/run/docker.sock",
+                IMAGE,
+                "",
+                group,
+                List.of("NATS_SERVER_ADDRESS=nats://nowhere:4222"),
+                List.of("sh", "-c", "trap \"exit 0\" TERM; sleep 300 & wait"),
+                DockerScaler.Settings.seccompProfile(PROFILE),
+                256L << 20,
+                300);
         try (DockerScaler scaler = new DockerScaler(settings)) {
             try {
                 scaler.check();
@@ -85,8 +91,12 @@ class DockerScalerIT {
                 Poll.until(Duration.ofSeconds(60), () -> scaler.workers(false).size(), n -> n == 2, "two workers");
                 String id = scaler.workers(false).get(0).getId();
                 // started like the compose replicas: the worker profile and the outer limits
-                Result limits = run("docker", "inspect", "-f",
-                        "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}}", id);
+                Result limits = run(
+                        "docker",
+                        "inspect",
+                        "-f",
+                        "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}}",
+                        id);
                 assertEquals((256L << 20) + " " + (256L << 20) + " 300", limits.output());
                 // the profile lets an unprivileged user make a user namespace (Docker's default refuses)...
                 List<String> exec = new ArrayList<>(List.of("docker", "exec", "-u", "65534", id));

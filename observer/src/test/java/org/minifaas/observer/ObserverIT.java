@@ -22,8 +22,8 @@ import org.minifaas.common.testing.Poll;
 /** The observer against a real queue: a burst, one slow consumer, the drain, a restart. */
 class ObserverIT {
     static final Duration WAIT = Duration.ofSeconds(60);
-    static final WebhookSender.Settings NO_WEBHOOKS = new WebhookSender.Settings("", List.of(Duration.ofSeconds(1)),
-            Duration.ofSeconds(1), false, 1);
+    static final WebhookSender.Settings NO_WEBHOOKS =
+            new WebhookSender.Settings("", List.of(Duration.ofSeconds(1)), Duration.ofSeconds(1), false, 1);
     NatsTestServer server;
     NatsLayer nats;
     ObserverConfig config;
@@ -33,8 +33,16 @@ class ObserverIT {
     void start() throws Exception {
         server = NatsTestServer.start();
         nats = NatsLayer.connect(server.settings(), "observer-test");
-        config = new ObserverConfig(server.settings(), Duration.ofMillis(1000), 3, 3, 6,
-                Duration.ofSeconds(60), Duration.ofSeconds(60), "none", NO_WEBHOOKS);
+        config = new ObserverConfig(
+                server.settings(),
+                Duration.ofMillis(1000),
+                3,
+                3,
+                6,
+                Duration.ofSeconds(60),
+                Duration.ofSeconds(60),
+                "none",
+                NO_WEBHOOKS);
         nats.taskQueue().ensure();
     }
 
@@ -102,15 +110,27 @@ class ObserverIT {
 
     @Test
     void observerSweepsTheStreamsRetentionEmptied() throws Exception {
-        try (NatsLayer shortLived = NatsLayer.connect(server.settings().withRetention(Duration.ofSeconds(1)), "short")) {
+        try (NatsLayer shortLived =
+                NatsLayer.connect(server.settings().withRetention(Duration.ofSeconds(1)), "short")) {
             UUID id = UUID.randomUUID();
             shortLived.userTasks("sweep-" + id).createPending(id);
             assertEquals(1, NatsInspect.countTaskStreams(shortLived));
-            ObserverConfig sweeping = new ObserverConfig(shortLived.settings(), Duration.ofSeconds(1), 3, 3, 6,
-                    Duration.ofSeconds(1), Duration.ZERO, "none", config.webhooks());
+            ObserverConfig sweeping = new ObserverConfig(
+                    shortLived.settings(),
+                    Duration.ofSeconds(1),
+                    3,
+                    3,
+                    6,
+                    Duration.ofSeconds(1),
+                    Duration.ZERO,
+                    "none",
+                    config.webhooks());
             try (Observer observer = new Observer(shortLived, sweeping, scaled::add)) {
                 observer.start();
-                Poll.until(WAIT, () -> NatsInspect.countTaskStreams(shortLived), n -> n == 0,
+                Poll.until(
+                        WAIT,
+                        () -> NatsInspect.countTaskStreams(shortLived),
+                        n -> n == 0,
                         "the expired user bucket to be deleted");
             }
         }

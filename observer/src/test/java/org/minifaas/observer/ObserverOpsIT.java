@@ -38,7 +38,8 @@ class ObserverOpsIT {
         nats = NatsLayer.connect(server.settings(), "observer-ops-test");
         registry = OpsRegistry.create("observer");
         readiness = new Readiness();
-        ops = OpsServer.start(new OpsSettings("127.0.0.1", -1), registry, readiness, nats::isConnected).orElseThrow();
+        ops = OpsServer.start(new OpsSettings("127.0.0.1", -1), registry, readiness, nats::isConnected)
+                .orElseThrow();
     }
 
     @AfterEach
@@ -55,12 +56,21 @@ class ObserverOpsIT {
 
     @Test
     void backlogLiveWorkersAndWebhookOutcomesAreScrapedAndHealthFollowsNats() throws Exception {
-        assertEquals("{\"status\":\"starting\"}", Scrape.get(ops.port(), "/healthz").body());
+        assertEquals(
+                "{\"status\":\"starting\"}", Scrape.get(ops.port(), "/healthz").body());
         ObserverMetrics metrics = new ObserverMetrics(registry);
-        ObserverConfig config = new ObserverConfig(server.settings(), Duration.ofMillis(200), 10, 3, 6,
-                Duration.ofSeconds(60), Duration.ofSeconds(60), "none", ObserverIT.NO_WEBHOOKS);
+        ObserverConfig config = new ObserverConfig(
+                server.settings(),
+                Duration.ofMillis(200),
+                10,
+                3,
+                6,
+                Duration.ofSeconds(60),
+                Duration.ofSeconds(60),
+                "none",
+                ObserverIT.NO_WEBHOOKS);
         try (Observer observer = new Observer(nats, config, Scaler.NONE, metrics);
-             WebhookSender webhooks = new WebhookSender(nats, config.webhooks(), metrics)) {
+                WebhookSender webhooks = new WebhookSender(nats, config.webhooks(), metrics)) {
             nats.taskQueue().ensure();
             for (int i = 0; i < 3; i++) {
                 nats.taskQueue().publish(new Task(UUID.randomUUID(), "u", "https://example.com/f.git", List.of()));
@@ -69,8 +79,16 @@ class ObserverOpsIT {
             nats.workers().beat("worker-b", "{}");
             // a finished task whose callback cannot be signed (no WEBHOOK_SECRET): given up at once
             UUID hooked = UUID.randomUUID();
-            nats.userTasks("u").createPending(TaskRecord.pending(new Task(hooked, "u", "https://example.com/f.git",
-                    List.of(), null, 0, "https://example.com/hook", null)));
+            nats.userTasks("u")
+                    .createPending(TaskRecord.pending(new Task(
+                            hooked,
+                            "u",
+                            "https://example.com/f.git",
+                            List.of(),
+                            null,
+                            0,
+                            "https://example.com/hook",
+                            null)));
             nats.webhooks().publish(new WebhookQueue.Job(hooked, "u"));
 
             observer.start();
@@ -79,7 +97,10 @@ class ObserverOpsIT {
 
             Poll.until(WAIT, () -> metric("minifaas_queue_backlog", "service=observer"), v -> v == 3, "backlog 3");
             Poll.until(WAIT, () -> metric("minifaas_workers_live"), v -> v == 2, "2 live workers");
-            Poll.until(WAIT, () -> metric("minifaas_webhook_deliveries_total", "outcome=failed"), v -> v == 1,
+            Poll.until(
+                    WAIT,
+                    () -> metric("minifaas_webhook_deliveries_total", "outcome=failed"),
+                    v -> v == 1,
                     "the webhook given up");
             assertEquals(0, metric("minifaas_webhook_deliveries_total", "outcome=delivered"));
             assertEquals(0, metric("minifaas_webhook_deliveries_total", "outcome=retried"));
@@ -90,8 +111,11 @@ class ObserverOpsIT {
             assertEquals("{\"status\":\"ok\"}", ok.body());
 
             server.kill();
-            HttpResponse<String> down = Poll.until(WAIT, () -> Scrape.get(ops.port(), "/healthz"),
-                    r -> r.statusCode() == 503, "health to say NATS is gone");
+            HttpResponse<String> down = Poll.until(
+                    WAIT,
+                    () -> Scrape.get(ops.port(), "/healthz"),
+                    r -> r.statusCode() == 503,
+                    "health to say NATS is gone");
             assertEquals("{\"status\":\"nats-disconnected\"}", down.body());
             assertEquals(200, Scrape.get(ops.port(), "/metrics").statusCode(), "metrics need no NATS");
             server.restart();

@@ -19,7 +19,7 @@ class WebhookClientIT {
     @Test
     void aHostResolvingToAPrivateAddressGetsNoConnection() throws Exception {
         try (WebhookSenderIT.Receiver receiver = new WebhookSenderIT.Receiver(n -> 200);
-             WebhookClient strict = new WebhookClient(Duration.ofSeconds(5), new AddressPolicy(false))) {
+                WebhookClient strict = new WebhookClient(Duration.ofSeconds(5), new AddressPolicy(false))) {
             for (String host : new String[] {"127.0.0.1", "localhost"}) {
                 URI url = URI.create(receiver.url("/hook").replace("127.0.0.1", host));
                 WebhookClient.Outcome outcome = strict.post(url, "d-1", BODY, "sig");
@@ -33,7 +33,7 @@ class WebhookClientIT {
     @Test
     void allowedAddressesAreDeliveredTo() throws Exception {
         try (WebhookSenderIT.Receiver receiver = new WebhookSenderIT.Receiver(n -> 204);
-             WebhookClient open = new WebhookClient(Duration.ofSeconds(5), new AddressPolicy(true))) {
+                WebhookClient open = new WebhookClient(Duration.ofSeconds(5), new AddressPolicy(true))) {
             WebhookClient.Outcome outcome = open.post(URI.create(receiver.url("/hook")), "d-1", BODY, "sig");
             assertTrue(outcome.delivered(), String.valueOf(outcome.error()));
             assertEquals(204, outcome.status());

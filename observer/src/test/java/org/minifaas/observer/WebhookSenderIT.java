@@ -32,7 +32,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.minifaas.common.Json;
-import org.minifaas.common.webhook.WebhookKeys;
 import org.minifaas.common.model.Task;
 import org.minifaas.common.model.TaskRecord;
 import org.minifaas.common.model.TaskRecord.Callback;
@@ -43,6 +42,7 @@ import org.minifaas.common.nats.UserTasks;
 import org.minifaas.common.nats.WebhookQueue;
 import org.minifaas.common.testing.NatsTestServer;
 import org.minifaas.common.testing.Poll;
+import org.minifaas.common.webhook.WebhookKeys;
 
 /** Webhook deliveries against a real nats-server and a real HTTP receiver on loopback. */
 class WebhookSenderIT {
@@ -55,8 +55,8 @@ class WebhookSenderIT {
 
     /** Test settings: loopback allowed (the receiver is there), short delays, a short timeout. */
     static WebhookSender.Settings settings(String secret, List<Integer> retries) {
-        return new WebhookSender.Settings(secret, retries.stream().map(Duration::ofSeconds).toList(),
-                Duration.ofSeconds(5), true, 2);
+        return new WebhookSender.Settings(
+                secret, retries.stream().map(Duration::ofSeconds).toList(), Duration.ofSeconds(5), true, 2);
     }
 
     @BeforeEach
@@ -92,8 +92,8 @@ class WebhookSenderIT {
                 Headers headers = new Headers();
                 headers.putAll(exchange.getRequestHeaders());
                 int status = answer.applyAsInt(received.incrementAndGet());
-                requests.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(), headers,
-                        body, status));
+                requests.add(new Request(
+                        exchange.getRequestMethod(), exchange.getRequestURI().getPath(), headers, body, status));
                 if (status / 100 == 3) {
                     exchange.getResponseHeaders().add("Location", url("/elsewhere"));
                 }
@@ -119,8 +119,8 @@ class WebhookSenderIT {
     UUID finishedTask(String callbackUrl) throws Exception {
         UUID id = UUID.randomUUID();
         UserTasks tasks = nats.userTasks(user);
-        tasks.createPending(TaskRecord.pending(new Task(id, user, "https://example.com/f.git", List.of("a"), null, 0,
-                callbackUrl, null)));
+        tasks.createPending(TaskRecord.pending(
+                new Task(id, user, "https://example.com/f.git", List.of("a"), null, 0, callbackUrl, null)));
         tasks.update(id, r -> r.finished(TaskStatus.FINISHED, "c0ffee", 10L, 20L, 30L, 0, false, null));
         nats.webhooks().publish(new WebhookQueue.Job(id, user));
         return id;
@@ -137,7 +137,10 @@ class WebhookSenderIT {
     /** Nothing left in the queue: no message in the stream, none waiting, none unacknowledged. */
     boolean queueEmpty() throws Exception {
         ConsumerInfo consumer = nats.webhooks().consumer().getConsumerInfo();
-        long stored = nats.connection().jetStreamManagement().getStreamInfo(WebhookQueue.STREAM).getStreamState()
+        long stored = nats.connection()
+                .jetStreamManagement()
+                .getStreamInfo(WebhookQueue.STREAM)
+                .getStreamState()
                 .getMsgCount();
         return stored == 0 && consumer.getNumPending() == 0 && consumer.getNumAckPending() == 0;
     }
@@ -164,7 +167,7 @@ class WebhookSenderIT {
     @Test
     void aFinishedTasksRecordIsPostedOnceSigned() throws Exception {
         try (Receiver receiver = new Receiver(n -> 200);
-             WebhookSender sender = new WebhookSender(nats, settings(SECRET, List.of(1, 1, 1, 1, 1)))) {
+                WebhookSender sender = new WebhookSender(nats, settings(SECRET, List.of(1, 1, 1, 1, 1)))) {
             sender.start();
             UUID id = finishedTask(receiver.url("/hook?from=minifaas"));
             Callback done = until(id, DeliveryState.DELIVERED);
@@ -194,7 +197,7 @@ class WebhookSenderIT {
     @Test
     void failedAttemptsAreRetriedUntilTheReceiverAccepts() throws Exception {
         try (Receiver receiver = new Receiver(n -> n <= 2 ? 500 : 200);
-             WebhookSender sender = new WebhookSender(nats, settings(SECRET, List.of(1, 1, 1, 1, 1)))) {
+                WebhookSender sender = new WebhookSender(nats, settings(SECRET, List.of(1, 1, 1, 1, 1)))) {
             sender.start();
             UUID id = finishedTask(receiver.url("/hook"));
             Callback retrying = until(id, DeliveryState.RETRYING);
@@ -204,9 +207,14 @@ class WebhookSenderIT {
             Callback done = until(id, DeliveryState.DELIVERED);
             assertEquals(3, done.attempts());
             untilQueueEmpty();
-            assertEquals(List.of(500, 500, 200), receiver.requests.stream().map(Receiver.Request::answered).toList());
-            assertEquals(List.of(id + "-1", id + "-2", id + "-3"),
-                    receiver.requests.stream().map(r -> r.header("X-MiniFaaS-Delivery")).toList());
+            assertEquals(
+                    List.of(500, 500, 200),
+                    receiver.requests.stream().map(Receiver.Request::answered).toList());
+            assertEquals(
+                    List.of(id + "-1", id + "-2", id + "-3"),
+                    receiver.requests.stream()
+                            .map(r -> r.header("X-MiniFaaS-Delivery"))
+                            .toList());
             for (Receiver.Request request : receiver.requests) {
                 assertSigned(request);
             }
@@ -234,7 +242,9 @@ class WebhookSenderIT {
                 untilQueueEmpty();
                 assertEquals(before + 1, done.attempts());
             }
-            assertEquals(1, receiver.requests.stream().filter(r -> r.answered() == 200).count(),
+            assertEquals(
+                    1,
+                    receiver.requests.stream().filter(r -> r.answered() == 200).count(),
                     "delivered exactly once");
             assertEquals(before + 1, receiver.requests.size());
         }
@@ -255,8 +265,8 @@ class WebhookSenderIT {
             return 200;
         })) {
             // a timeout far beyond the stop grace, so that close() has to interrupt the attempt
-            WebhookSender.Settings patient = new WebhookSender.Settings(SECRET, List.of(Duration.ofSeconds(1)),
-                    Duration.ofSeconds(120), true, 1);
+            WebhookSender.Settings patient = new WebhookSender.Settings(
+                    SECRET, List.of(Duration.ofSeconds(1)), Duration.ofSeconds(120), true, 1);
             UUID id;
             try (WebhookSender first = new WebhookSender(nats, patient)) {
                 first.start();
@@ -270,7 +280,8 @@ class WebhookSenderIT {
                 Callback done = until(id, DeliveryState.DELIVERED);
                 assertEquals(2, done.attempts());
                 // well before the queue's 60 s ack wait: the job was handed back, not abandoned
-                assertTrue(System.nanoTime() - handedBack < Duration.ofSeconds(30).toNanos());
+                assertTrue(
+                        System.nanoTime() - handedBack < Duration.ofSeconds(30).toNanos());
                 untilQueueEmpty();
             } finally {
                 hang.countDown();
@@ -282,7 +293,7 @@ class WebhookSenderIT {
     void theLastFailedRetryMarksTheCallbackFailedAndEndsTheJob() throws Exception {
         // 500 and redirects alternately: a redirect is a failure, never followed
         try (Receiver receiver = new Receiver(n -> n % 2 == 1 ? 500 : 302);
-             WebhookSender sender = new WebhookSender(nats, settings(SECRET, List.of(1, 1, 1, 1, 1)))) {
+                WebhookSender sender = new WebhookSender(nats, settings(SECRET, List.of(1, 1, 1, 1, 1)))) {
             sender.start();
             UUID id = finishedTask(receiver.url("/hook"));
             Callback failed = until(id, DeliveryState.FAILED);
@@ -314,15 +325,17 @@ class WebhookSenderIT {
 
     @Test
     void loopbackCallbacksAreRefusedUnlessPrivateAddressesAreAllowed() throws Exception {
-        WebhookSender.Settings strict = new WebhookSender.Settings(SECRET, List.of(Duration.ofSeconds(1)),
-                Duration.ofSeconds(5), false, 2);
+        WebhookSender.Settings strict =
+                new WebhookSender.Settings(SECRET, List.of(Duration.ofSeconds(1)), Duration.ofSeconds(5), false, 2);
         try (Receiver receiver = new Receiver(n -> 200);
-             WebhookSender sender = new WebhookSender(nats, strict)) {
+                WebhookSender sender = new WebhookSender(nats, strict)) {
             sender.start();
             UUID id = finishedTask(receiver.url("/hook"));
             Callback failed = until(id, DeliveryState.FAILED);
             assertEquals(1, failed.attempts(), "a refusal is not retried");
-            assertTrue(failed.lastError().contains("loopback") && failed.lastError().contains("127.0.0.1"),
+            assertTrue(
+                    failed.lastError().contains("loopback")
+                            && failed.lastError().contains("127.0.0.1"),
                     failed.lastError());
             assertTrue(failed.lastError().startsWith("callbacks"), failed.lastError());
             UUID named = finishedTask(receiver.url("/hook").replace("127.0.0.1", "localhost"));
@@ -335,7 +348,7 @@ class WebhookSenderIT {
     @Test
     void withoutASecretNothingIsSentAndTheRecordSaysWhy() throws Exception {
         try (Receiver receiver = new Receiver(n -> 200);
-             WebhookSender sender = new WebhookSender(nats, settings("", List.of(1, 1, 1, 1, 1)))) {
+                WebhookSender sender = new WebhookSender(nats, settings("", List.of(1, 1, 1, 1, 1)))) {
             sender.start();
             UUID id = finishedTask(receiver.url("/hook"));
             Callback failed = until(id, DeliveryState.FAILED);
@@ -349,7 +362,7 @@ class WebhookSenderIT {
     @Test
     void aJobWhoseRecordIsGoneIsDropped() throws Exception {
         try (Receiver receiver = new Receiver(n -> 200);
-             WebhookSender sender = new WebhookSender(nats, settings(SECRET, List.of(1)))) {
+                WebhookSender sender = new WebhookSender(nats, settings(SECRET, List.of(1)))) {
             sender.start();
             String nobody = "nobody-" + UUID.randomUUID();
             nats.webhooks().publish(new WebhookQueue.Job(UUID.randomUUID(), nobody));

@@ -32,8 +32,13 @@ class WebhookSettingsTest {
 
     @Test
     void theSecretIsMaskedInTheEffectiveConfig() {
-        Env env = new Env(Map.of("WEBHOOK_SECRET", "hunter2", "WEBHOOK_RETRY_SECONDS", "1, 2 3",
-                "REPO_ALLOW_PRIVATE_ADDRESSES", "true"));
+        Env env = new Env(Map.of(
+                "WEBHOOK_SECRET",
+                "hunter2",
+                "WEBHOOK_RETRY_SECONDS",
+                "1, 2 3",
+                "REPO_ALLOW_PRIVATE_ADDRESSES",
+                "true"));
         WebhookSender.Settings s = WebhookSender.Settings.fromEnv(env);
         env.validate();
         assertEquals("hunter2", s.secret());
@@ -46,13 +51,20 @@ class WebhookSettingsTest {
 
     @Test
     void oneErrorNamesEveryBadWebhookVariable() {
-        Env env = new Env(Map.of("WEBHOOK_RETRY_SECONDS", "10,soon,0", "WEBHOOK_TIMEOUT_SECONDS", "0",
-                "WEBHOOK_SENDERS", "none", "REPO_ALLOW_PRIVATE_ADDRESSES", "maybe"));
+        Env env = new Env(Map.of(
+                "WEBHOOK_RETRY_SECONDS",
+                "10,soon,0",
+                "WEBHOOK_TIMEOUT_SECONDS",
+                "0",
+                "WEBHOOK_SENDERS",
+                "none",
+                "REPO_ALLOW_PRIVATE_ADDRESSES",
+                "maybe"));
         ConfigException e = assertThrows(ConfigException.class, () -> ObserverConfig.fromEnv(env));
         assertEquals(5, e.problems().size(), e.problems().toString());
         String message = e.getMessage();
-        for (String name : List.of("'soon'", "'0'", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_SENDERS",
-                "REPO_ALLOW_PRIVATE_ADDRESSES")) {
+        for (String name : List.of(
+                "'soon'", "'0'", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_SENDERS", "REPO_ALLOW_PRIVATE_ADDRESSES")) {
             assertTrue(message.contains(name), message);
         }
         Env empty = new Env(Map.of("WEBHOOK_RETRY_SECONDS", " "));

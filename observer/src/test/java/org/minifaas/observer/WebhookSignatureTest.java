@@ -17,10 +17,12 @@ class WebhookSignatureTest {
     @Test
     void isTheHexHmacSha256OfTheBodyWithThePrefix() {
         // the well-known HMAC-SHA256 test value (key "key")
-        assertEquals("sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
+        assertEquals(
+                "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
                 new WebhookSignature("key").sign(utf8("The quick brown fox jumps over the lazy dog")));
         // RFC 4231 test case 2
-        assertEquals("sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+        assertEquals(
+                "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
                 new WebhookSignature("Jefe").sign(utf8("what do ya want for nothing?")));
     }
 

@@ -82,8 +82,7 @@ class CliSystemIT {
 
     /** A Writer keeping each completed line with the moment it was written. */
     static final class Lines extends Writer {
-        record Line(String text, Instant at) {
-        }
+        record Line(String text, Instant at) {}
 
         private final StringBuilder all = new StringBuilder();
         private final StringBuilder current = new StringBuilder();
@@ -103,12 +102,10 @@ class CliSystemIT {
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
 
         synchronized String text() {
             return all.toString();
@@ -119,8 +116,7 @@ class CliSystemIT {
         }
     }
 
-    record Result(int code, String out, String err, Lines outLines) {
-    }
+    record Result(int code, String out, String err, Lines outLines) {}
 
     /** One user, its identity in the environment the CLI reads (MINIFAAS_URL, MINIFAAS_USER). */
     record User(String id) {
@@ -136,7 +132,8 @@ class CliSystemIT {
     static Result cli(Map<String, String> env, String... args) {
         Lines out = new Lines();
         Lines err = new Lines();
-        int code = Main.commandLine(env, new PrintWriter(out, true), new PrintWriter(err, true), false).execute(args);
+        int code = Main.commandLine(env, new PrintWriter(out, true), new PrintWriter(err, true), false)
+                .execute(args);
         return new Result(code, out.text(), err.text(), out);
     }
 
@@ -151,11 +148,15 @@ class CliSystemIT {
     }
 
     static JsonNode waitFinal(User user, String id) throws Exception {
-        return Poll.until(Duration.ofSeconds(90), () -> {
-            Result r = cli(user, "status", id, "--wait", "20", "--json");
-            assertEquals(0, r.code(), r.err());
-            return Json.MAPPER.readTree(r.out());
-        }, r -> !List.of("PENDING", "EXECUTING").contains(r.get("status").asText()), "task " + id + " to end");
+        return Poll.until(
+                Duration.ofSeconds(90),
+                () -> {
+                    Result r = cli(user, "status", id, "--wait", "20", "--json");
+                    assertEquals(0, r.code(), r.err());
+                    return Json.MAPPER.readTree(r.out());
+                },
+                r -> !List.of("PENDING", "EXECUTING").contains(r.get("status").asText()),
+                "task " + id + " to end");
     }
 
     static String repo(Map<String, String> files) throws Exception {
@@ -181,7 +182,8 @@ class CliSystemIT {
         Result r = cli(user, "run", url, "--follow");
         assertEquals(0, r.code(), r.err());
         List<Lines.Line> lines = r.outLines().lines();
-        assertEquals(List.of("first", "second"), lines.stream().map(Lines.Line::text).toList(), r.out());
+        assertEquals(
+                List.of("first", "second"), lines.stream().map(Lines.Line::text).toList(), r.out());
         Matcher m = Pattern.compile("\\[minifaas] task ([0-9a-f-]{36}) queued").matcher(r.err());
         assertTrue(m.find(), r.err());
         String id = m.group(1);
@@ -193,7 +195,8 @@ class CliSystemIT {
         Instant finished = Instant.parse(record.get("finishedAt").asText());
         Instant first = lines.get(0).at();
         Instant second = lines.get(1).at();
-        assertTrue(first.isBefore(finished.minusMillis(2000)),
+        assertTrue(
+                first.isBefore(finished.minusMillis(2000)),
                 "the first line came live, ~3 s before the end: " + first + " vs finishedAt " + finished);
         assertTrue(Duration.between(first, second).toMillis() >= 2500, first + " then " + second);
     }
@@ -240,7 +243,9 @@ class CliSystemIT {
         String[] rows = list.out().split("\n");
         assertTrue(rows[0].startsWith("ID "), list.out());
         assertEquals(4, rows.length, list.out());
-        assertTrue(rows[1].startsWith(c) && rows[2].startsWith(b) && rows[3].startsWith(a), "newest first:\n" + list.out());
+        assertTrue(
+                rows[1].startsWith(c) && rows[2].startsWith(b) && rows[3].startsWith(a),
+                "newest first:\n" + list.out());
         assertTrue(rows[1].contains("FINISHED") && rows[1].endsWith(url), rows[1]);
 
         // following nextCursor, page by page, up to --limit
@@ -279,7 +284,10 @@ class CliSystemIT {
     void cancelKillsARunningTaskAndFollowingItExitsFour() throws Exception {
         User user = newUser();
         String id = submit(user, repo(Functions.SLEEPER), "cli-cancel-" + UUID.randomUUID());
-        Poll.until(Duration.ofSeconds(60), () -> record(user, id).get("status").asText(), "EXECUTING"::equals,
+        Poll.until(
+                Duration.ofSeconds(60),
+                () -> record(user, id).get("status").asText(),
+                "EXECUTING"::equals,
                 "the sleeper to run");
         Result cancel = cli(user, "cancel", id);
         assertEquals(0, cancel.code(), cancel.err());
@@ -350,9 +358,17 @@ class CliSystemIT {
 
     @Test
     void everyCommandHasHelpAndCompletionIsGenerated() {
-        for (String[] command : List.of(new String[] {"run"}, new String[] {"status"}, new String[] {"list"},
-                new String[] {"logs"}, new String[] {"result"}, new String[] {"cancel"}, new String[] {"admin"},
-                new String[] {"admin", "status"}, new String[] {"admin", "inject"}, new String[] {"completion"})) {
+        for (String[] command : List.of(
+                new String[] {"run"},
+                new String[] {"status"},
+                new String[] {"list"},
+                new String[] {"logs"},
+                new String[] {"result"},
+                new String[] {"cancel"},
+                new String[] {"admin"},
+                new String[] {"admin", "status"},
+                new String[] {"admin", "inject"},
+                new String[] {"completion"})) {
             List<String> argv = new ArrayList<>(List.of(command));
             argv.add("--help");
             Result r = cli(Map.of(), argv.toArray(String[]::new));
@@ -366,8 +382,10 @@ class CliSystemIT {
 
     // ---- the real launcher in a real terminal ----
 
-    static final Path LAUNCHER = Path.of("..", "bin", "minifaas").toAbsolutePath().normalize();
-    static final Path JAR = Path.of("..", "cli", "target", "cli.jar").toAbsolutePath().normalize();
+    static final Path LAUNCHER =
+            Path.of("..", "bin", "minifaas").toAbsolutePath().normalize();
+    static final Path JAR =
+            Path.of("..", "cli", "target", "cli.jar").toAbsolutePath().normalize();
 
     static String tmux(String socket, String... args) throws IOException, InterruptedException {
         List<String> argv = new ArrayList<>(List.of("tmux", "-L", socket));
@@ -397,21 +415,31 @@ class CliSystemIT {
             tmux(socket, "send-keys", "-t", "cli", "-l", command);
             tmux(socket, "send-keys", "-t", "cli", "Enter");
 
-            String live = Poll.until(Duration.ofSeconds(90), () -> screen(socket),
-                    s -> s.contains("line 5\n"), "live lines on the terminal");
-            Matcher m = Pattern.compile("\\[minifaas] task ([0-9a-f-]{36}) queued").matcher(live);
+            String live = Poll.until(
+                    Duration.ofSeconds(90),
+                    () -> screen(socket),
+                    s -> s.contains("line 5\n"),
+                    "live lines on the terminal");
+            Matcher m =
+                    Pattern.compile("\\[minifaas] task ([0-9a-f-]{36}) queued").matcher(live);
             assertTrue(m.find(), live);
             String id = m.group(1);
             assertTrue(live.contains("[minifaas] running"), live);
             assertEquals("EXECUTING", record(user, id).get("status").asText(), "lines came while it ran:\n" + live);
 
             tmux(socket, "send-keys", "-t", "cli", "C-c");
-            String stopped = Poll.until(Duration.ofSeconds(20), () -> screen(socket),
-                    s -> s.contains("Follow it again with: minifaas logs -f " + id), "the Ctrl-C message");
+            String stopped = Poll.until(
+                    Duration.ofSeconds(20),
+                    () -> screen(socket),
+                    s -> s.contains("Follow it again with: minifaas logs -f " + id),
+                    "the Ctrl-C message");
             assertTrue(stopped.contains("Stopped following; the task keeps running."), stopped);
             tmux(socket, "send-keys", "-t", "cli", "-l", "echo EXIT=$?");
             tmux(socket, "send-keys", "-t", "cli", "Enter");
-            String after = Poll.until(Duration.ofSeconds(20), () -> screen(socket), s -> s.contains("EXIT=130"),
+            String after = Poll.until(
+                    Duration.ofSeconds(20),
+                    () -> screen(socket),
+                    s -> s.contains("EXIT=130"),
                     "exit status 130 after Ctrl-C");
             Files.writeString(Path.of("target", "cli-terminal.txt"), after); // what the user saw, for a failure
 

@@ -4,8 +4,7 @@ import java.util.Map;
 
 /** Go functions of the system tests: no module dependencies, so no module proxy is needed. */
 final class Functions {
-    private Functions() {
-    }
+    private Functions() {}
 
     static final String GO_MOD = "module example.com/fn\n\ngo 1.19\n";
 

@@ -96,14 +96,18 @@ class KubernetesManifestIT {
         Path out = work.resolve("rendered.yaml");
         Path err = work.resolve("kubectl.err");
         Process p = new ProcessBuilder(kubectl.get().toString(), "kustomize", copy.toString())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             fail("kubectl kustomize did not finish within 120 s");
         }
         assertEquals(0, p.exitValue(), () -> "kubectl kustomize deploy/k8s failed: " + read(err));
-        objects = new YAMLMapper().readerFor(JsonNode.class).<JsonNode>readValues(Files.readString(out)).readAll()
-                .stream().filter(n -> n != null && !n.isMissingNode() && !n.isNull()).toList();
+        objects = new YAMLMapper()
+                .readerFor(JsonNode.class).<JsonNode>readValues(Files.readString(out)).readAll().stream()
+                        .filter(n -> n != null && !n.isMissingNode() && !n.isNull())
+                        .toList();
         assertFalse(objects.isEmpty(), "kubectl kustomize rendered nothing");
     }
 
@@ -119,14 +123,16 @@ class KubernetesManifestIT {
         for (String service : SERVICES) {
             JsonNode c = container(service);
             String image = c.path("image").asText();
-            assertTrue(image.equals("minifaas/" + service) || image.startsWith("minifaas/" + service + ":"),
+            assertTrue(
+                    image.equals("minifaas/" + service) || image.startsWith("minifaas/" + service + ":"),
                     service + " runs " + image);
         }
         // every container of every workload, oauth2-proxy included
         for (JsonNode d : all("Deployment")) {
             for (JsonNode c : d.path("spec").path("template").path("spec").path("containers")) {
                 String what = name(d) + "/" + c.path("name").asText();
-                assertAll(what,
+                assertAll(
+                        what,
                         () -> assertTrue(c.has("readinessProbe"), what + " has no readinessProbe"),
                         () -> assertTrue(c.has("livenessProbe"), what + " has no livenessProbe"),
                         () -> assertResources(what, c.path("resources")));
@@ -137,8 +143,12 @@ class KubernetesManifestIT {
     @Test
     void probesAndScrapingUseTheOpsPortAndTheFrontendsHealthz() {
         JsonNode frontend = container("frontend");
-        assertEquals("/healthz", frontend.path("readinessProbe").path("httpGet").path("path").asText());
-        assertEquals(8080, port(frontend, frontend.path("readinessProbe").path("httpGet").path("port")));
+        assertEquals(
+                "/healthz",
+                frontend.path("readinessProbe").path("httpGet").path("path").asText());
+        assertEquals(
+                8080,
+                port(frontend, frontend.path("readinessProbe").path("httpGet").path("port")));
         for (String service : SERVICES) {
             JsonNode c = container(service);
             if (!service.equals("frontend")) {
@@ -147,10 +157,16 @@ class KubernetesManifestIT {
                 assertEquals(OPS_PORT, port(c, get.path("port")), service + " readiness port");
                 assertEquals(OPS_PORT, port(c, probePort(c.path("livenessProbe"))), service + " liveness port");
             }
-            JsonNode annotations = deployment(service).path("spec").path("template").path("metadata")
+            JsonNode annotations = deployment(service)
+                    .path("spec")
+                    .path("template")
+                    .path("metadata")
                     .path("annotations");
             assertEquals("true", annotations.path("prometheus.io/scrape").asText(), service + " scrape");
-            assertEquals(String.valueOf(OPS_PORT), annotations.path("prometheus.io/port").asText(), service);
+            assertEquals(
+                    String.valueOf(OPS_PORT),
+                    annotations.path("prometheus.io/port").asText(),
+                    service);
             assertEquals("/metrics", annotations.path("prometheus.io/path").asText(), service);
             assertEquals(String.valueOf(OPS_PORT), environment(service).get("METRICS_PORT"), service);
         }
@@ -164,7 +180,8 @@ class KubernetesManifestIT {
         assertEquals("Deployment", target.path("kind").asText("Deployment"));
         assertEquals("worker", target.path("name").asText());
         assertNotNull(deployment("worker"));
-        assertFalse(deployment("worker").path("spec").has("replicas"),
+        assertFalse(
+                deployment("worker").path("spec").has("replicas"),
                 "the worker Deployment sets replicas: every kubectl apply would undo KEDA's choice");
 
         JsonNode trigger = only(scaled.path("spec").path("triggers"));
@@ -176,13 +193,16 @@ class KubernetesManifestIT {
         assertTrue(meta.path("lagThreshold").asInt(0) >= 1, "lagThreshold " + meta.path("lagThreshold"));
         // the monitoring port of the NATS release's headless Service, which KEDA prefixes with the leader's name
         String namespace = scaled.path("metadata").path("namespace").asText();
-        assertEquals("nats-headless." + namespace + ".svc.cluster.local:8222",
+        assertEquals(
+                "nats-headless." + namespace + ".svc.cluster.local:8222",
                 meta.path("natsServerMonitoringEndpoint").asText());
 
         assertEquals(1, scaled.path("spec").path("minReplicaCount").asInt());
         assertTrue(scaled.path("spec").path("maxReplicaCount").isInt(), "maxReplicaCount must be a number");
-        assertEquals(environment("observer").get("MAX_WORKERS"),
-                scaled.path("spec").path("maxReplicaCount").asText(), "maxReplicaCount = the observer's MAX_WORKERS");
+        assertEquals(
+                environment("observer").get("MAX_WORKERS"),
+                scaled.path("spec").path("maxReplicaCount").asText(),
+                "maxReplicaCount = the observer's MAX_WORKERS");
         assertEquals("none", environment("observer").get("SCALER"), "KEDA scales: the observer must not");
     }
 
@@ -197,11 +217,14 @@ class KubernetesManifestIT {
             unknown.removeAll(read);
             unknown.removeAll(logback);
             unknown.removeAll(ANNOUNCED);
-            assertTrue(unknown.isEmpty(), service + " is given variables it never reads: " + unknown
-                    + " (it reads " + new TreeSet<>(read) + ")");
+            assertTrue(
+                    unknown.isEmpty(),
+                    service + " is given variables it never reads: " + unknown + " (it reads " + new TreeSet<>(read)
+                            + ")");
 
             // the NATS cluster, from every service
-            List<String> servers = List.of(env.getOrDefault("NATS_SERVER_ADDRESS", "").split(","));
+            List<String> servers =
+                    List.of(env.getOrDefault("NATS_SERVER_ADDRESS", "").split(","));
             assertEquals(3, servers.size(), service + " NATS_SERVER_ADDRESS " + servers);
             servers.forEach(s -> assertTrue(s.matches("nats://nats-[0-2]\\.nats-headless:4222"), service + " " + s));
             assertEquals(3, servers.stream().distinct().count(), service + " " + servers);
@@ -215,8 +238,10 @@ class KubernetesManifestIT {
         }
         assertEquals("minifaas-secrets", secretOf("frontend", "WEBHOOK_SECRET"));
         assertEquals("minifaas-secrets", secretOf("observer", "WEBHOOK_SECRET"));
-        assertEquals(environment("worker").get("MAX_SECONDS_EXECUTION_PER_REQUEST"),
-                environment("frontend").get("MAX_SECONDS_EXECUTION_PER_REQUEST"), "the frontend's run limit");
+        assertEquals(
+                environment("worker").get("MAX_SECONDS_EXECUTION_PER_REQUEST"),
+                environment("frontend").get("MAX_SECONDS_EXECUTION_PER_REQUEST"),
+                "the frontend's run limit");
         // oauth2-proxy reads its flags as OAUTH2_PROXY_* variables only
         Map<String, String> proxy = environmentOf(container("oauth2-proxy"));
         proxy.keySet().forEach(n -> assertTrue(n.startsWith("OAUTH2_PROXY_"), "oauth2-proxy is given " + n));
@@ -236,19 +261,33 @@ class KubernetesManifestIT {
         List<JsonNode> ingresses = all("Ingress");
         assertFalse(ingresses.isEmpty(), "no Ingress: nothing reaches oauth2-proxy from outside");
         for (JsonNode ingress : ingresses) {
-            ingress.findValues("service").forEach(backend -> assertEquals("oauth2-proxy",
-                    backend.path("name").asText(), "Ingress " + name(ingress) + " leads to " + backend));
-            assertFalse(ingress.path("spec").has("defaultBackend")
-                    && !ingress.path("spec").path("defaultBackend").path("service").path("name").asText()
-                    .equals("oauth2-proxy"), "Ingress " + name(ingress) + " has another default backend");
+            ingress.findValues("service")
+                    .forEach(backend -> assertEquals(
+                            "oauth2-proxy",
+                            backend.path("name").asText(),
+                            "Ingress " + name(ingress) + " leads to " + backend));
+            assertFalse(
+                    ingress.path("spec").has("defaultBackend")
+                            && !ingress.path("spec")
+                                    .path("defaultBackend")
+                                    .path("service")
+                                    .path("name")
+                                    .asText()
+                                    .equals("oauth2-proxy"),
+                    "Ingress " + name(ingress) + " has another default backend");
         }
         JsonNode pod = deployment("frontend").path("spec").path("template").path("spec");
         assertFalse(pod.path("hostNetwork").asBoolean(false), "frontend on the host's network");
         pod.findValues("hostPort").forEach(p -> fail("frontend has a hostPort " + p));
 
         // the network: only oauth2-proxy's pods may open the API port
-        List<JsonNode> policies = all("NetworkPolicy").stream().filter(p -> "frontend".equals(
-                p.path("spec").path("podSelector").path("matchLabels").path("app.kubernetes.io/name").asText()))
+        List<JsonNode> policies = all("NetworkPolicy").stream()
+                .filter(p -> "frontend"
+                        .equals(p.path("spec")
+                                .path("podSelector")
+                                .path("matchLabels")
+                                .path("app.kubernetes.io/name")
+                                .asText()))
                 .toList();
         assertEquals(1, policies.size(), "one NetworkPolicy for the frontend's pods");
         JsonNode policy = policies.get(0).path("spec");
@@ -257,14 +296,20 @@ class KubernetesManifestIT {
         for (JsonNode rule : policy.path("ingress")) {
             boolean api = !rule.has("ports");
             for (JsonNode p : rule.path("ports")) {
-                api |= p.path("port").asText().equals("8080") || p.path("port").asText().equals("http");
+                api |= p.path("port").asText().equals("8080")
+                        || p.path("port").asText().equals("http");
             }
             if (api) {
                 apiRules++;
                 JsonNode from = only(rule.path("from"));
                 assertEquals(1, from.size(), "API port rule admits more than a pod selector: " + from);
-                assertEquals("oauth2-proxy", from.path("podSelector").path("matchLabels")
-                        .path("app.kubernetes.io/name").asText(), "API port admits " + from);
+                assertEquals(
+                        "oauth2-proxy",
+                        from.path("podSelector")
+                                .path("matchLabels")
+                                .path("app.kubernetes.io/name")
+                                .asText(),
+                        "API port admits " + from);
             }
         }
         assertEquals(1, apiRules, "rules admitting the frontend's API port");
@@ -283,14 +328,20 @@ class KubernetesManifestIT {
         assertEquals("Localhost", seccomp.path("type").asText());
         String profile = seccomp.path("localhostProfile").asText();
         // the profile compose gives the worker, installed on the nodes under the same file name
-        assertTrue(Files.isRegularFile(REPO.resolve("docker").resolve(Path.of(profile).getFileName())),
+        assertTrue(
+                Files.isRegularFile(
+                        REPO.resolve("docker").resolve(Path.of(profile).getFileName())),
                 "no docker/" + Path.of(profile).getFileName() + " for localhostProfile " + profile);
 
         JsonNode worker = container("worker");
         JsonNode sc = worker.path("securityContext");
         assertEquals("Unconfined", sc.path("appArmorProfile").path("type").asText());
-        assertEquals("unconfined", pod.path("metadata").path("annotations")
-                .path("container.apparmor.security.beta.kubernetes.io/worker").asText());
+        assertEquals(
+                "unconfined",
+                pod.path("metadata")
+                        .path("annotations")
+                        .path("container.apparmor.security.beta.kubernetes.io/worker")
+                        .asText());
         assertFalse(sc.path("privileged").asBoolean(false), "the worker must not be privileged");
         assertEquals("[\"ALL\"]", sc.path("capabilities").path("drop").toString());
         Set<String> added = new TreeSet<>();
@@ -299,20 +350,26 @@ class KubernetesManifestIT {
         assertTrue(added.containsAll(Set.of("SETUID", "SETGID")), "setpriv needs SETUID and SETGID: " + added);
         assertFalse("Unmasked".equals(sc.path("procMount").asText()), "an unmasked /proc");
         // root only to switch to the function and build accounts (RUN_AS_USER, BUILD_AS_USER)
-        assertEquals(0, pod.path("spec").path("securityContext").path("runAsUser").asInt(-1));
+        assertEquals(
+                0, pod.path("spec").path("securityContext").path("runAsUser").asInt(-1));
         assertEquals("bwrap", environment("worker").get("SANDBOX"));
-        assertFalse(pod.path("spec").path("hostPID").asBoolean(false) || pod.path("spec").path("hostNetwork")
-                .asBoolean(false), "the worker shares a host namespace");
+        assertFalse(
+                pod.path("spec").path("hostPID").asBoolean(false)
+                        || pod.path("spec").path("hostNetwork").asBoolean(false),
+                "the worker shares a host namespace");
     }
 
     // --- the rendered objects ---
 
     static List<JsonNode> all(String kind) {
-        return objects.stream().filter(o -> kind.equals(o.path("kind").asText())).toList();
+        return objects.stream()
+                .filter(o -> kind.equals(o.path("kind").asText()))
+                .toList();
     }
 
     static JsonNode one(String kind, String name) {
-        List<JsonNode> found = all(kind).stream().filter(o -> name.equals(name(o))).toList();
+        List<JsonNode> found =
+                all(kind).stream().filter(o -> name.equals(name(o))).toList();
         assertEquals(1, found.size(), kind + " " + name);
         return found.get(0);
     }
@@ -327,7 +384,8 @@ class KubernetesManifestIT {
 
     /** The workload's one container, named after it. */
     static JsonNode container(String name) {
-        JsonNode c = only(deployment(name).path("spec").path("template").path("spec").path("containers"));
+        JsonNode c =
+                only(deployment(name).path("spec").path("template").path("spec").path("containers"));
         assertEquals(name, c.path("name").asText());
         return c;
     }
@@ -340,14 +398,17 @@ class KubernetesManifestIT {
     static void assertResources(String what, JsonNode resources) {
         for (String level : List.of("requests", "limits")) {
             for (String resource : List.of("cpu", "memory")) {
-                assertFalse(resources.path(level).path(resource).asText().isEmpty(),
+                assertFalse(
+                        resources.path(level).path(resource).asText().isEmpty(),
                         what + " has no " + level + "." + resource);
             }
         }
     }
 
     static JsonNode probePort(JsonNode probe) {
-        return probe.has("httpGet") ? probe.path("httpGet").path("port") : probe.path("tcpSocket").path("port");
+        return probe.has("httpGet")
+                ? probe.path("httpGet").path("port")
+                : probe.path("tcpSocket").path("port");
     }
 
     /** A probe's port, by number or by the name of one of the container's ports. */
@@ -375,7 +436,8 @@ class KubernetesManifestIT {
         Map<String, String> env = new LinkedHashMap<>();
         for (JsonNode from : container.path("envFrom")) {
             if (from.has("configMapRef")) {
-                data("ConfigMap", from.path("configMapRef").path("name").asText()).forEach(env::put);
+                data("ConfigMap", from.path("configMapRef").path("name").asText())
+                        .forEach(env::put);
             } else if (from.has("secretRef")) {
                 data("Secret", from.path("secretRef").path("name").asText()).forEach(env::put);
             } else {
@@ -418,10 +480,17 @@ class KubernetesManifestIT {
     static Map<String, String> data(String kind, String name) {
         JsonNode o = one(kind, name);
         Map<String, String> data = new LinkedHashMap<>();
-        o.path("data").fields().forEachRemaining(f -> data.put(f.getKey(), kind.equals("Secret")
-                ? new String(Base64.getDecoder().decode(f.getValue().asText()), StandardCharsets.UTF_8)
-                : f.getValue().asText()));
-        o.path("stringData").fields().forEachRemaining(f -> data.put(f.getKey(), f.getValue().asText()));
+        o.path("data")
+                .fields()
+                .forEachRemaining(f -> data.put(
+                        f.getKey(),
+                        kind.equals("Secret")
+                                ? new String(
+                                        Base64.getDecoder().decode(f.getValue().asText()), StandardCharsets.UTF_8)
+                                : f.getValue().asText()));
+        o.path("stringData")
+                .fields()
+                .forEachRemaining(f -> data.put(f.getKey(), f.getValue().asText()));
         return data;
     }
 
@@ -446,8 +515,8 @@ class KubernetesManifestIT {
     static Set<String> logbackVariables() throws IOException {
         try (InputStream in = Env.class.getClassLoader().getResourceAsStream("logback.xml")) {
             assertNotNull(in, "no logback.xml on the services' classpath");
-            Matcher m = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)").matcher(
-                    new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            Matcher m = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)")
+                    .matcher(new String(in.readAllBytes(), StandardCharsets.UTF_8));
             Set<String> names = new TreeSet<>();
             while (m.find()) {
                 names.add(m.group(1));

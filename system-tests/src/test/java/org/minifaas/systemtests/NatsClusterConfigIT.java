@@ -44,13 +44,15 @@ import org.minifaas.common.testing.TestFiles;
  * temporary folder); each of those lines must be in the file exactly once, so a changed file fails here.
  */
 class NatsClusterConfigIT {
-    static final Path CONF = Path.of("..", "docker", "nats-cluster.conf").toAbsolutePath().normalize();
+    static final Path CONF =
+            Path.of("..", "docker", "nats-cluster.conf").toAbsolutePath().normalize();
     static final String TOKEN = "cluster-test-token";
     static final String ROUTE_PASSWORD = "routepassword0";
     static final Duration DEADLINE = Duration.ofSeconds(30);
 
     final ObjectMapper json = new ObjectMapper();
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     final List<Node> nodes = new ArrayList<>();
     Path work;
 
@@ -83,7 +85,8 @@ class NatsClusterConfigIT {
             Path file = dir.resolve("nats.conf");
             Files.writeString(file, adapted);
             ProcessBuilder pb = new ProcessBuilder("nats-server", "-c", file.toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile());
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("server.log").toFile());
             // the environment docker-compose.cluster.yml gives each node
             Map<String, String> env = pb.environment();
             env.put("NATS_SERVER_NAME", name);
@@ -110,8 +113,11 @@ class NatsClusterConfigIT {
             for (Node n : nodes) {
                 assertFalse(n.process().isAlive(), n.name() + " still runs");
                 String conf = n.dir().resolve("nats.conf").toString();
-                assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("")
-                        .contains(conf)), "a nats-server of " + n.name() + " is left running");
+                assertTrue(
+                        ProcessHandle.allProcesses()
+                                .noneMatch(
+                                        p -> p.info().commandLine().orElse("").contains(conf)),
+                        "a nats-server of " + n.name() + " is left running");
             }
         } finally {
             TestFiles.deleteTree(work);
@@ -121,9 +127,14 @@ class NatsClusterConfigIT {
     @Test
     void threeNodesFormOneJetStreamClusterWithAMetaLeader() throws Exception {
         for (Node n : nodes) {
-            JsonNode meta = Poll.until(DEADLINE, () -> jsz(n), m -> m != null
-                            && !m.path("leader").asText().isEmpty() && m.path("cluster_size").asInt() == 3,
-                    n.name() + "'s /jsz naming a meta leader of 3 (log: " + n.dir().resolve("server.log") + ")");
+            JsonNode meta = Poll.until(
+                    DEADLINE,
+                    () -> jsz(n),
+                    m -> m != null
+                            && !m.path("leader").asText().isEmpty()
+                            && m.path("cluster_size").asInt() == 3,
+                    n.name() + "'s /jsz naming a meta leader of 3 (log: "
+                            + n.dir().resolve("server.log") + ")");
             assertEquals("minifaas", meta.path("name").asText());
             JsonNode routez = json.readTree(get(n, "/routez"));
             assertEquals(2, routez.path("num_routes").asInt(), n.name() + " routes: " + routez);
@@ -134,8 +145,13 @@ class NatsClusterConfigIT {
             leaders.add(jsz(n).path("leader").asText());
         }
         assertEquals(1, leaders.stream().distinct().count(), "the nodes disagree on the meta leader: " + leaders);
-        Node leader = nodes.stream().filter(n -> n.name().equals(leaders.get(0))).findFirst().orElseThrow();
-        JsonNode peers = Poll.until(DEADLINE, () -> jsz(leader).path("replicas"),
+        Node leader = nodes.stream()
+                .filter(n -> n.name().equals(leaders.get(0)))
+                .findFirst()
+                .orElseThrow();
+        JsonNode peers = Poll.until(
+                DEADLINE,
+                () -> jsz(leader).path("replicas"),
                 r -> r.size() == 2 && r.findValues("current").stream().allMatch(JsonNode::asBoolean),
                 "the meta leader " + leader.name() + " listing two current peers");
         for (JsonNode peer : peers) {
@@ -146,7 +162,10 @@ class NatsClusterConfigIT {
     @Test
     void aStreamWithThreeReplicasTakesMessagesAndClientsNeedTheToken() throws Exception {
         for (Node n : nodes) {
-            Poll.until(DEADLINE, () -> jsz(n), m -> m != null && !m.path("leader").asText().isEmpty(),
+            Poll.until(
+                    DEADLINE,
+                    () -> jsz(n),
+                    m -> m != null && !m.path("leader").asText().isEmpty(),
                     n.name() + " knowing a meta leader");
         }
         Options options = new Options.Builder()
@@ -157,12 +176,18 @@ class NatsClusterConfigIT {
         try (Connection nc = Nats.connect(options)) {
             JetStreamManagement jsm = nc.jetStreamManagement();
             StreamInfo info = jsm.addStream(StreamConfiguration.builder()
-                    .name("CLUSTER_PROBE").subjects("cluster_probe").storageType(StorageType.File)
-                    .replicas(3).build());
+                    .name("CLUSTER_PROBE")
+                    .subjects("cluster_probe")
+                    .storageType(StorageType.File)
+                    .replicas(3)
+                    .build());
             assertEquals(3, info.getConfiguration().getReplicas());
             nc.jetStream().publish("cluster_probe", "hello".getBytes(StandardCharsets.UTF_8));
-            StreamInfo after = Poll.until(DEADLINE, () -> jsm.getStreamInfo("CLUSTER_PROBE"),
-                    i -> i.getClusterInfo() != null && i.getClusterInfo().getLeader() != null
+            StreamInfo after = Poll.until(
+                    DEADLINE,
+                    () -> jsm.getStreamInfo("CLUSTER_PROBE"),
+                    i -> i.getClusterInfo() != null
+                            && i.getClusterInfo().getLeader() != null
                             && i.getClusterInfo().getReplicas() != null
                             && i.getClusterInfo().getReplicas().size() == 2
                             && i.getClusterInfo().getReplicas().stream().allMatch(r -> r.isCurrent()),
@@ -182,7 +207,8 @@ class NatsClusterConfigIT {
             s.setSoTimeout(5000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
             String info = in.readLine();
-            assertTrue(info != null && info.startsWith("INFO ") && info.contains("\"auth_required\":true"),
+            assertTrue(
+                    info != null && info.startsWith("INFO ") && info.contains("\"auth_required\":true"),
                     "port " + port + " does not ask for credentials: " + info);
             s.getOutputStream().write("CONNECT {\"verbose\":false}\r\nPING\r\n".getBytes(StandardCharsets.UTF_8));
             s.getOutputStream().flush();
@@ -198,19 +224,24 @@ class NatsClusterConfigIT {
 
     String get(Node n, String path) throws Exception {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + n.monitorPort() + path)).timeout(Duration.ofSeconds(2))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.monitorPort() + path))
+                            .timeout(Duration.ofSeconds(2))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? r.body() : null;
         } catch (IOException e) {
-            assertTrue(n.process().isAlive(), n.name() + " exited: " + Files.readString(n.dir().resolve("server.log")));
+            assertTrue(
+                    n.process().isAlive(),
+                    n.name() + " exited: " + Files.readString(n.dir().resolve("server.log")));
             return null;
         }
     }
 
     static String replaceOnce(String text, String line, String replacement) {
         int first = text.indexOf(line);
-        assertTrue(first >= 0 && text.indexOf(line, first + 1) < 0,
+        assertTrue(
+                first >= 0 && text.indexOf(line, first + 1) < 0,
                 "docker/nats-cluster.conf must contain `" + line + "` exactly once");
         return text.replace(line, replacement);
     }

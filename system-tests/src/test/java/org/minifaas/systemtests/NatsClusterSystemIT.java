@@ -31,9 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.minifaas.common.Json;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
-import org.minifaas.common.Json;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.TaskQueue;
 import org.minifaas.common.testing.GitHttpServer;
@@ -102,14 +102,23 @@ class NatsClusterSystemIT {
             try (NatsLayer single = NatsLayer.connect(cluster.settings(1), "before")) {
                 single.taskQueue().ensure();
             }
-            try (Connection admin = Nats.connect(new Options.Builder().servers(cluster.urls().split(",")).build())) {
-                assertEquals(1, admin.jetStreamManagement().getStreamInfo(TaskQueue.STREAM).getConfiguration()
-                        .getReplicas());
+            try (Connection admin = Nats.connect(
+                    new Options.Builder().servers(cluster.urls().split(",")).build())) {
+                assertEquals(
+                        1,
+                        admin.jetStreamManagement()
+                                .getStreamInfo(TaskQueue.STREAM)
+                                .getConfiguration()
+                                .getReplicas());
                 try (NatsLayer clustered = NatsLayer.connect(cluster.settings(3), "after")) {
                     clustered.taskQueue().ensure();
                 }
-                assertEquals(3, admin.jetStreamManagement().getStreamInfo(TaskQueue.STREAM).getConfiguration()
-                        .getReplicas());
+                assertEquals(
+                        3,
+                        admin.jetStreamManagement()
+                                .getStreamInfo(TaskQueue.STREAM)
+                                .getConfiguration()
+                                .getReplicas());
             }
         }
     }
@@ -123,8 +132,9 @@ class NatsClusterSystemIT {
     }
 
     /** Services as separate processes have them: each its own connection to every server of the cluster. */
-    private record Services(NatsLayer frontendNats, Javalin app, List<NatsLayer> workerNats, List<Worker> workers,
-                            List<Path> workDirs) implements AutoCloseable {
+    private record Services(
+            NatsLayer frontendNats, Javalin app, List<NatsLayer> workerNats, List<Worker> workers, List<Path> workDirs)
+            implements AutoCloseable {
         String base() {
             return "http://127.0.0.1:" + app.port();
         }
@@ -155,9 +165,11 @@ class NatsClusterSystemIT {
         NatsSettings settings = NatsSettings.fromEnv(new Env(env));
         NatsLayer frontendNats = NatsLayer.connect(settings, "frontend");
         FrontendConfig frontendConfig = FrontendConfig.fromEnv(new Env(env));
-        Javalin app = FrontendApp.create(frontendConfig,
-                new TaskService(frontendNats, frontendConfig.maxWaitingRequests()),
-                new LogService(frontendNats, frontendConfig.maxLogStreams()), new SystemService(frontendNats))
+        Javalin app = FrontendApp.create(
+                        frontendConfig,
+                        new TaskService(frontendNats, frontendConfig.maxWaitingRequests()),
+                        new LogService(frontendNats, frontendConfig.maxLogStreams()),
+                        new SystemService(frontendNats))
                 .start("127.0.0.1", 0);
         List<NatsLayer> workerNats = new ArrayList<>();
         List<Worker> workers = new ArrayList<>();
@@ -166,16 +178,22 @@ class NatsClusterSystemIT {
             Path workDir = Files.createTempDirectory("minifaas-cluster-worker-");
             Map<String, String> workerEnv = new HashMap<>(env);
             workerEnv.putAll(Map.of(
-                    "WORKER_CONCURRENCY", "2",
-                    "RUN_AS_USER", Stack.isRoot() ? "client" : "",
-                    "BUILD_AS_USER", Stack.isRoot() ? "minifaas-build" : "",
-                    "WORKER_WORK_DIR", workDir.toString(),
-                    "WORKER_CACHE_DIR", Stack.CACHE.toString(),
-                    "FUNCTION_NETWORK", "none"));
+                    "WORKER_CONCURRENCY",
+                    "2",
+                    "RUN_AS_USER",
+                    Stack.isRoot() ? "client" : "",
+                    "BUILD_AS_USER",
+                    Stack.isRoot() ? "minifaas-build" : "",
+                    "WORKER_WORK_DIR",
+                    workDir.toString(),
+                    "WORKER_CACHE_DIR",
+                    Stack.CACHE.toString(),
+                    "FUNCTION_NETWORK",
+                    "none"));
             WorkerConfig config = WorkerConfig.fromEnv(new Env(workerEnv), settings);
             Optional<RunAccount> runAccount = RunAccount.resolve(config.runAsUser());
-            TaskExecutor executor = new TaskExecutor(config, sandbox, runAccount,
-                    RunAccount.resolve(config.buildAsUser()));
+            TaskExecutor executor =
+                    new TaskExecutor(config, sandbox, runAccount, RunAccount.resolve(config.buildAsUser()));
             executor.warm();
             NatsLayer nats = NatsLayer.connect(settings, "worker-" + i);
             Worker worker = new Worker(nats, executor, config.concurrency());
@@ -189,8 +207,10 @@ class NatsClusterSystemIT {
 
     private void burst(String urls, int replicas, NatsTestCluster cluster, boolean killLeader) throws Exception {
         try (Services services = services(urls, replicas);
-             Connection admin = Nats.connect(new Options.Builder().servers(urls.split(",")).maxReconnects(-1)
-                     .build())) {
+                Connection admin = Nats.connect(new Options.Builder()
+                        .servers(urls.split(","))
+                        .maxReconnects(-1)
+                        .build())) {
             Api api = new Api(services.base());
             // a task per worker first, so that every worker has built the function before the clock starts
             String warm = api.createWithRetries("warm-up", UUID.randomUUID().toString());
@@ -215,9 +235,15 @@ class NatsClusterSystemIT {
             if (cluster != null) {
                 // in the middle of the burst: once a quarter of the tasks are created
                 Poll.until(Duration.ofMinutes(2), () -> owners.size(), n -> n >= TASKS / 4, "a quarter created");
-                ClusterInfo info = admin.jetStreamManagement().getStreamInfo(TaskQueue.STREAM).getClusterInfo();
-                killed = killLeader ? info.getLeader()
-                        : info.getReplicas().stream().map(Replica::getName).findFirst().orElseThrow();
+                ClusterInfo info = admin.jetStreamManagement()
+                        .getStreamInfo(TaskQueue.STREAM)
+                        .getClusterInfo();
+                killed = killLeader
+                        ? info.getLeader()
+                        : info.getReplicas().stream()
+                                .map(Replica::getName)
+                                .findFirst()
+                                .orElseThrow();
                 cluster.node(killed).kill();
             }
             List<String> ids = new ArrayList<>();
@@ -241,15 +267,28 @@ class NatsClusterSystemIT {
                 long restartedAt = System.nanoTime();
                 cluster.node(killed).restart();
                 String node = killed;
-                Poll.until(Duration.ofSeconds(90), () -> caughtUp(admin, node), ok -> ok,
+                Poll.until(
+                        Duration.ofSeconds(90),
+                        () -> caughtUp(admin, node),
+                        ok -> ok,
                         node + " back in the task queue's replicas, current");
                 catchUpMs = (System.nanoTime() - restartedAt) / 1_000_000;
             }
-            System.out.printf("CLUSTER-REPORT servers=%d replicas=%d killed=%s tasks=%d finished=%s lost=0 "
+            System.out.printf(
+                    "CLUSTER-REPORT servers=%d replicas=%d killed=%s tasks=%d finished=%s lost=0 "
                             + "retried-deliveries=%d burst=%.2fs longest-api-gap=%dms api-failures=%d "
-                            + "create-retries=%d catch-up=%dms%n", urls.split(",").length, replicas,
-                    killed == null ? "none" : (killLeader ? "leader " : "follower ") + killed, ids.size(), byStatus,
-                    duplicates, seconds, gap.longestMs(), gap.failures(), api.retries.get(), catchUpMs);
+                            + "create-retries=%d catch-up=%dms%n",
+                    urls.split(",").length,
+                    replicas,
+                    killed == null ? "none" : (killLeader ? "leader " : "follower ") + killed,
+                    ids.size(),
+                    byStatus,
+                    duplicates,
+                    seconds,
+                    gap.longestMs(),
+                    gap.failures(),
+                    api.retries.get(),
+                    catchUpMs);
             assertEquals(TASKS, ids.stream().distinct().count(), "one task per create, retries included");
             assertEquals(Map.of("FINISHED", TASKS), byStatus, "every task ended FINISHED");
             assertTrue(services.workers().size() == 2);
@@ -259,12 +298,13 @@ class NatsClusterSystemIT {
     /** Whether {@code node} is again one of the task queue's replicas, current, and none is offline. */
     private static boolean caughtUp(Connection admin, String node) {
         try {
-            ClusterInfo info = admin.jetStreamManagement().getStreamInfo(TaskQueue.STREAM).getClusterInfo();
+            ClusterInfo info =
+                    admin.jetStreamManagement().getStreamInfo(TaskQueue.STREAM).getClusterInfo();
             if (node.equals(info.getLeader())) {
                 return true;
             }
-            return info.getReplicas().stream().anyMatch(r -> r.getName().equals(node) && r.isCurrent()
-                    && !r.isOffline());
+            return info.getReplicas().stream()
+                    .anyMatch(r -> r.getName().equals(node) && r.isCurrent() && !r.isOffline());
         } catch (Exception e) {
             return false;
         }
@@ -280,7 +320,7 @@ class NatsClusterSystemIT {
         }
 
         HttpResponse<String> call(String method, String path, String user, String body, String... headers)
-            throws IOException, InterruptedException {
+                throws IOException, InterruptedException {
             return Stack.call(base, Duration.ofSeconds(30), method, path, user, body, headers);
         }
 
@@ -308,14 +348,18 @@ class NatsClusterSystemIT {
         }
 
         JsonNode awaitFinal(String user, String id, Duration within) throws Exception {
-            return Poll.until(within, () -> {
-                try {
-                    HttpResponse<String> r = call("GET", "/v1/tasks/" + id + "?waitSeconds=10", user, null);
-                    return r.statusCode() == 200 ? Json.MAPPER.readTree(r.body()) : null;
-                } catch (IOException e) {
-                    return null;
-                }
-            }, r -> r != null && isFinal(r.get("status").asText()), "task " + id + " final");
+            return Poll.until(
+                    within,
+                    () -> {
+                        try {
+                            HttpResponse<String> r = call("GET", "/v1/tasks/" + id + "?waitSeconds=10", user, null);
+                            return r.statusCode() == 200 ? Json.MAPPER.readTree(r.body()) : null;
+                        } catch (IOException e) {
+                            return null;
+                        }
+                    },
+                    r -> r != null && isFinal(r.get("status").asText()),
+                    "task " + id + " final");
         }
 
         private static boolean isFinal(String status) {
@@ -336,26 +380,28 @@ class NatsClusterSystemIT {
         }
 
         void start() {
-            thread = new Thread(() -> {
-                long lastOk = System.nanoTime();
-                while (running.get()) {
-                    try {
-                        HttpResponse<String> r = api.call("GET", "/v1/tasks?limit=1", "cluster-prober", null);
-                        if (r.statusCode() == 200) {
-                            long now = System.nanoTime();
-                            longestNs.accumulateAndGet(now - lastOk, Math::max);
-                            lastOk = now;
-                        } else {
-                            failures.incrementAndGet();
+            thread = new Thread(
+                    () -> {
+                        long lastOk = System.nanoTime();
+                        while (running.get()) {
+                            try {
+                                HttpResponse<String> r = api.call("GET", "/v1/tasks?limit=1", "cluster-prober", null);
+                                if (r.statusCode() == 200) {
+                                    long now = System.nanoTime();
+                                    longestNs.accumulateAndGet(now - lastOk, Math::max);
+                                    lastOk = now;
+                                } else {
+                                    failures.incrementAndGet();
+                                }
+                                Thread.sleep(20);
+                            } catch (InterruptedException e) {
+                                return;
+                            } catch (IOException e) {
+                                failures.incrementAndGet();
+                            }
                         }
-                        Thread.sleep(20);
-                    } catch (InterruptedException e) {
-                        return;
-                    } catch (IOException e) {
-                        failures.incrementAndGet();
-                    }
-                }
-            }, "api-gap");
+                    },
+                    "api-gap");
             thread.start();
         }
 

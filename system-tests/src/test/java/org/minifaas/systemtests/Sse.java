@@ -13,8 +13,7 @@ import java.util.stream.Stream;
 
 /** A minimal Server-Sent Events client: events as they arrive, each stamped with its arrival time. */
 final class Sse implements AutoCloseable {
-    record Event(String id, String name, String data, long arrivedNanos) {
-    }
+    record Event(String id, String name, String data, long arrivedNanos) {}
 
     private static final Event CLOSED = new Event(null, "<closed>", "", 0);
     final int status;
@@ -33,7 +32,8 @@ final class Sse implements AutoCloseable {
     }
 
     static Sse open(String url, String user, String lastEventId) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("X-Forwarded-User", user)
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url))
+                .header("X-Forwarded-User", user)
                 .header("Accept", "text/event-stream");
         if (lastEventId != null) {
             b.header("Last-Event-ID", lastEventId);

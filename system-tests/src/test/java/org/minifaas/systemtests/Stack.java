@@ -46,10 +46,11 @@ import org.minifaas.worker.sandbox.Sandbox;
  * health) on a random loopback port, as separate processes have.
  */
 final class Stack implements AutoCloseable {
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** The Go build cache shared by every test JVM of this user, warmed once. */
-    static final Path CACHE = Path.of(System.getProperty("java.io.tmpdir"),
-            "minifaas-system-test-cache-" + System.getProperty("user.name"));
+    static final Path CACHE = Path.of(
+            System.getProperty("java.io.tmpdir"), "minifaas-system-test-cache-" + System.getProperty("user.name"));
 
     final NatsTestServer nats;
     final GitHttpServer git;
@@ -66,11 +67,23 @@ final class Stack implements AutoCloseable {
     final String base;
     /** The ops servers of the frontend, the worker and the observer's webhook sender. */
     final Ops ops;
+
     static final String WEBHOOK_SECRET = "system-test-secret";
 
-    private Stack(NatsTestServer nats, GitHttpServer git, NatsLayer frontendNats, NatsLayer workerNats,
-                  NatsLayer observerNats, WebhookSender webhooks, Javalin app, Sandbox sandbox, Path workDir,
-                  TaskExecutor executor, Worker worker, WorkerConfig workerConfig, Ops ops) {
+    private Stack(
+            NatsTestServer nats,
+            GitHttpServer git,
+            NatsLayer frontendNats,
+            NatsLayer workerNats,
+            NatsLayer observerNats,
+            WebhookSender webhooks,
+            Javalin app,
+            Sandbox sandbox,
+            Path workDir,
+            TaskExecutor executor,
+            Worker worker,
+            WorkerConfig workerConfig,
+            Ops ops) {
         this.nats = nats;
         this.git = git;
         this.frontendNats = frontendNats;
@@ -99,15 +112,24 @@ final class Stack implements AutoCloseable {
         NatsLayer workerNats = NatsLayer.connect(server.settings(), "worker");
         Path workDir = Files.createTempDirectory("minifaas-system-");
         Map<String, String> env = new HashMap<>(Map.of(
-                "WORKER_CONCURRENCY", "2",
-                "RUN_AS_USER", isRoot() ? "client" : "",
-                "BUILD_AS_USER", isRoot() ? "minifaas-build" : "",
-                "MAX_SECONDS_EXECUTION_PER_REQUEST", Integer.toString(maxSeconds),
-                "CLONE_TIMEOUT_SECONDS", "30",
-                "WORKER_WORK_DIR", workDir.toString(),
-                "WORKER_CACHE_DIR", CACHE.toString(),
-                "WORKER_SHUTDOWN_SECONDS", "5",
-                "REPO_ALLOW_PRIVATE_ADDRESSES", "true"));
+                "WORKER_CONCURRENCY",
+                "2",
+                "RUN_AS_USER",
+                isRoot() ? "client" : "",
+                "BUILD_AS_USER",
+                isRoot() ? "minifaas-build" : "",
+                "MAX_SECONDS_EXECUTION_PER_REQUEST",
+                Integer.toString(maxSeconds),
+                "CLONE_TIMEOUT_SECONDS",
+                "30",
+                "WORKER_WORK_DIR",
+                workDir.toString(),
+                "WORKER_CACHE_DIR",
+                CACHE.toString(),
+                "WORKER_SHUTDOWN_SECONDS",
+                "5",
+                "REPO_ALLOW_PRIVATE_ADDRESSES",
+                "true"));
         WorkerConfig config = WorkerConfig.fromEnv(new Env(env), server.settings());
         Path state = Files.createTempDirectory("minifaas-sandbox-");
         Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx--x--x"));
@@ -117,35 +139,61 @@ final class Stack implements AutoCloseable {
         executor.warm();
         OpsPort workerOps = OpsPort.start("worker", workerNats);
         WorkerMetrics workerMetrics = new WorkerMetrics(workerOps.registry());
-        Worker worker = new Worker(workerNats, executor, config.concurrency(), true, config.logMaxBytes(), workerMetrics);
+        Worker worker =
+                new Worker(workerNats, executor, config.concurrency(), true, config.logMaxBytes(), workerMetrics);
         workerMetrics.watchSlots(worker::busySlots, config.concurrency());
         worker.start();
         FrontendConfig frontendConfig = FrontendConfig.fromEnv(new Env(Map.of(
-                "NATS_SERVER_ADDRESS", server.settings().serverUrl(),
-                "REPO_ALLOW_PRIVATE_ADDRESSES", "true",
-                "MAX_SECONDS_EXECUTION_PER_REQUEST", Integer.toString(maxSeconds),
-                "WEBHOOK_SECRET", WEBHOOK_SECRET,
-                "ADMIN_USERS", "admin@example.com")));
+                "NATS_SERVER_ADDRESS",
+                server.settings().serverUrl(),
+                "REPO_ALLOW_PRIVATE_ADDRESSES",
+                "true",
+                "MAX_SECONDS_EXECUTION_PER_REQUEST",
+                Integer.toString(maxSeconds),
+                "WEBHOOK_SECRET",
+                WEBHOOK_SECRET,
+                "ADMIN_USERS",
+                "admin@example.com")));
         OpsPort frontendOps = OpsPort.start("frontend", frontendNats);
         FrontendMetrics frontendMetrics = new FrontendMetrics(frontendOps.registry());
-        Javalin app = FrontendApp.create(frontendConfig,
-                new TaskService(frontendNats, frontendConfig.maxWaitingRequests(),
-                        frontendConfig.maxWaitingRequestsPerUser(), frontendMetrics),
-                new LogService(frontendNats, frontendConfig.maxLogStreams()), new SystemService(frontendNats),
-                frontendMetrics)
+        Javalin app = FrontendApp.create(
+                        frontendConfig,
+                        new TaskService(
+                                frontendNats,
+                                frontendConfig.maxWaitingRequests(),
+                                frontendConfig.maxWaitingRequestsPerUser(),
+                                frontendMetrics),
+                        new LogService(frontendNats, frontendConfig.maxLogStreams()),
+                        new SystemService(frontendNats),
+                        frontendMetrics)
                 .start("127.0.0.1", 0);
         // the observer's webhook sender: retries after 1 s, then 1 s (the production schedule is minutes)
         NatsLayer observerNats = NatsLayer.connect(server.settings(), "observer");
         OpsPort observerOps = OpsPort.start("observer", observerNats);
-        WebhookSender webhooks = new WebhookSender(observerNats, WebhookSender.Settings.fromEnv(new Env(Map.of(
-                "WEBHOOK_SECRET", WEBHOOK_SECRET,
-                "WEBHOOK_RETRY_SECONDS", "1,1",
-                "REPO_ALLOW_PRIVATE_ADDRESSES", "true"))), new ObserverMetrics(observerOps.registry()));
+        WebhookSender webhooks = new WebhookSender(
+                observerNats,
+                WebhookSender.Settings.fromEnv(new Env(Map.of(
+                        "WEBHOOK_SECRET", WEBHOOK_SECRET,
+                        "WEBHOOK_RETRY_SECONDS", "1,1",
+                        "REPO_ALLOW_PRIVATE_ADDRESSES", "true"))),
+                new ObserverMetrics(observerOps.registry()));
         webhooks.start();
         Ops ops = new Ops(frontendOps, workerOps, observerOps);
         ops.markReady();
-        return new Stack(server, git, frontendNats, workerNats, observerNats, webhooks, app, sandbox, workDir, executor,
-                worker, config, ops);
+        return new Stack(
+                server,
+                git,
+                frontendNats,
+                workerNats,
+                observerNats,
+                webhooks,
+                app,
+                sandbox,
+                workDir,
+                executor,
+                worker,
+                config,
+                ops);
     }
 
     /** One service's metrics registry and ops server, as its main makes them. */
@@ -153,8 +201,11 @@ final class Stack implements AutoCloseable {
         static OpsPort start(String service, NatsLayer nats) throws IOException {
             PrometheusMeterRegistry registry = OpsRegistry.create(service);
             Readiness readiness = new Readiness();
-            return new OpsPort(registry, readiness, OpsServer.start(new OpsSettings("127.0.0.1", -1), registry,
-                    readiness, nats::isConnected).orElseThrow());
+            return new OpsPort(
+                    registry,
+                    readiness,
+                    OpsServer.start(new OpsSettings("127.0.0.1", -1), registry, readiness, nats::isConnected)
+                            .orElseThrow());
         }
 
         int port() {
@@ -186,8 +237,9 @@ final class Stack implements AutoCloseable {
     }
 
     /** A request to the frontend at {@code base} as {@code user} (the identity headers oauth2-proxy sets). */
-    static HttpResponse<String> call(String base, Duration timeout, String method, String path, String user,
-                                     String body, String... headers) throws IOException, InterruptedException {
+    static HttpResponse<String> call(
+            String base, Duration timeout, String method, String path, String user, String body, String... headers)
+            throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
                 .timeout(timeout)
                 .header("X-Forwarded-User", user)

@@ -68,8 +68,11 @@ class TaskApiV1SystemIT {
     }
 
     private static JsonNode waitFinal(String user, String id) throws Exception {
-        return Poll.until(Duration.ofSeconds(90), () -> json(stack.call("GET", "/v1/tasks/" + id + "?waitSeconds=20",
-                user, null)), r -> !Map.of("PENDING", 1, "EXECUTING", 1).containsKey(r.get("status").asText()),
+        return Poll.until(
+                Duration.ofSeconds(90),
+                () -> json(stack.call("GET", "/v1/tasks/" + id + "?waitSeconds=20", user, null)),
+                r -> !Map.of("PENDING", 1, "EXECUTING", 1)
+                        .containsKey(r.get("status").asText()),
                 "task " + id + " to end");
     }
 
@@ -101,7 +104,11 @@ class TaskApiV1SystemIT {
         assertEquals(id, r.get("id").asText());
         assertEquals(url, r.get("url").asText());
         assertEquals(stack.git.head(repo), r.get("commit").asText(), "the commit actually run");
-        assertEquals(List.of("a", "b c"), List.of(r.get("parameters").get(0).asText(), r.get("parameters").get(1).asText()));
+        assertEquals(
+                List.of("a", "b c"),
+                List.of(
+                        r.get("parameters").get(0).asText(),
+                        r.get("parameters").get(1).asText()));
         assertEquals(0, r.get("exitCode").asInt());
         assertFalse(r.get("binaryCached").asBoolean());
         assertEquals(1, r.get("attempts").asInt());
@@ -114,8 +121,9 @@ class TaskApiV1SystemIT {
         assertFalse(finished.isBefore(started));
         long total = Duration.between(created, finished).toMillis();
         long parts = millis(r, "queueMs") + millis(r, "cloneMs") + millis(r, "buildMs") + millis(r, "runMs");
-        assertTrue(parts <= total + 3, "queue + clone + build + run (" + parts + " ms) fit in created..finished ("
-                + total + " ms): " + r);
+        assertTrue(
+                parts <= total + 3,
+                "queue + clone + build + run (" + parts + " ms) fit in created..finished (" + total + " ms): " + r);
         assertTrue(millis(r, "runMs") > 0 && millis(r, "buildMs") > 0, r.toString());
         assertEquals("hello [a b c]\n", file(user, id, "stdout.txt"));
         assertTrue(r.get("links").get("logs").asText().endsWith("/v1/tasks/" + id + "/logs"), r.toString());
@@ -140,8 +148,9 @@ class TaskApiV1SystemIT {
         String byCommit = create(user, "{\"url\":\"" + url + "\",\"ref\":\"" + first + "\"}");
         String byBranch = create(user, "{\"url\":\"" + url + "\",\"ref\":\"main\"}");
         String byDefault = create(user, "{\"url\":\"" + url + "\"}");
-        for (String[] c : new String[][] {{byTag, first, "one"}, {byCommit, first, "one"}, {byBranch, second, "two"},
-                {byDefault, second, "two"}}) {
+        for (String[] c : new String[][] {
+            {byTag, first, "one"}, {byCommit, first, "one"}, {byBranch, second, "two"}, {byDefault, second, "two"}
+        }) {
             JsonNode r = waitFinal(user, c[0]);
             assertEquals("FINISHED", r.get("status").asText(), r.toString());
             assertEquals(c[1], r.get("commit").asText(), r.toString());
@@ -162,8 +171,11 @@ class TaskApiV1SystemIT {
         JsonNode r = waitFinal(user, id);
         assertEquals("FINISHED_WITH_ERRORS", r.get("status").asText(), r.toString());
         assertEquals("timed out after 1 s", r.get("error").asText(), r.toString());
-        assertEquals(400, stack.call("POST", "/v1/tasks", user,
-                "{\"url\":\"" + url + "\",\"timeoutSeconds\":31}").statusCode(), "above the workers' limit");
+        assertEquals(
+                400,
+                stack.call("POST", "/v1/tasks", user, "{\"url\":\"" + url + "\",\"timeoutSeconds\":31}")
+                        .statusCode(),
+                "above the workers' limit");
     }
 
     @Test
@@ -180,20 +192,27 @@ class TaskApiV1SystemIT {
             while ((e = sse.next(Duration.ofSeconds(60))) != null) {
                 first.add(e);
                 if (statusAtFirstLine == null && e.name().equals("stdout")) {
-                    statusAtFirstLine = json(stack.call("GET", "/v1/tasks/" + id, user, null)).get("status").asText();
+                    statusAtFirstLine = json(stack.call("GET", "/v1/tasks/" + id, user, null))
+                            .get("status")
+                            .asText();
                 }
             }
         }
         assertEquals("EXECUTING", statusAtFirstLine, "the first line arrives while the function still runs");
         List<String> lines = new ArrayList<>();
-        first.stream().filter(e -> e.name().equals("stdout")).forEach(e -> lines.addAll(List.of(e.data().split("\n"))));
+        first.stream()
+                .filter(e -> e.name().equals("stdout"))
+                .forEach(e -> lines.addAll(List.of(e.data().split("\n"))));
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < 15; i++) {
             expected.add("line " + i);
         }
         assertEquals(expected, lines, "every line, in order");
         assertEquals("end", first.get(first.size() - 1).name());
-        assertTrue(first.stream().anyMatch(e -> e.name().equals("status") && e.data().contains("FINISHED")), first.toString());
+        assertTrue(
+                first.stream()
+                        .anyMatch(e -> e.name().equals("status") && e.data().contains("FINISHED")),
+                first.toString());
 
         // resume after the fifth event that has an id: exactly the events after it
         List<Sse.Event> withIds = first.stream().filter(e -> e.id() != null).toList();
@@ -204,13 +223,17 @@ class TaskApiV1SystemIT {
         }
         // a finished task replays all of it, then ends
         try (Sse replay = Sse.open(stack.base + "/v1/tasks/" + id + "/logs", user, null)) {
-            List<Sse.Event> again = replay.rest(Duration.ofSeconds(30)).stream().filter(e -> e.id() != null).toList();
+            List<Sse.Event> again = replay.rest(Duration.ofSeconds(30)).stream()
+                    .filter(e -> e.id() != null)
+                    .toList();
             assertEquals(ids(withIds), ids(again));
         }
     }
 
     private static List<String> ids(List<Sse.Event> events) {
-        return events.stream().map(e -> e.id() + " " + e.name() + " " + e.data()).toList();
+        return events.stream()
+                .map(e -> e.id() + " " + e.name() + " " + e.data())
+                .toList();
     }
 
     @Test
@@ -242,10 +265,18 @@ class TaskApiV1SystemIT {
         assertEquals("{\"data\":\"CANCELLED\",\"code\":600}", legacy.body());
         assertEquals(409, stack.call("DELETE", "/v1/tasks/" + id, user, null).statusCode(), "already final");
         // the worker noticed: its slot is free again and the message acknowledged
-        Poll.until(Duration.ofSeconds(30), () -> NatsInspect.backlog(stack.workerNats), b -> b == 0,
+        Poll.until(
+                Duration.ofSeconds(30),
+                () -> NatsInspect.backlog(stack.workerNats),
+                b -> b == 0,
                 "the queue to be empty");
-        Poll.until(Duration.ofSeconds(30), () -> json(stack.call("GET", "/v1/tasks/" + id, user, null))
-                .get("status").asText(), "CANCELLED"::equals, "the record to stay CANCELLED");
+        Poll.until(
+                Duration.ofSeconds(30),
+                () -> json(stack.call("GET", "/v1/tasks/" + id, user, null))
+                        .get("status")
+                        .asText(),
+                "CANCELLED"::equals,
+                "the record to stay CANCELLED");
     }
 
     @Test
@@ -259,20 +290,37 @@ class TaskApiV1SystemIT {
             busy.add(create(user, "{\"url\":\"" + sleeper + "\",\"parameters\":[\"busy-" + UUID.randomUUID() + "\"]}"));
         }
         for (String b : busy) {
-            Poll.until(Duration.ofSeconds(60), () -> json(stack.call("GET", "/v1/tasks/" + b, user, null))
-                    .get("status").asText(), "EXECUTING"::equals, "the slots to fill");
+            Poll.until(
+                    Duration.ofSeconds(60),
+                    () -> json(stack.call("GET", "/v1/tasks/" + b, user, null))
+                            .get("status")
+                            .asText(),
+                    "EXECUTING"::equals,
+                    "the slots to fill");
         }
         String queued = create(user, "{\"url\":\"" + url + "\"}");
-        assertEquals("PENDING", json(stack.call("GET", "/v1/tasks/" + queued, user, null)).get("status").asText());
-        assertEquals(200 / 100, stack.call("DELETE", "/v1/tasks/" + queued, user, null).statusCode() / 100);
+        assertEquals(
+                "PENDING",
+                json(stack.call("GET", "/v1/tasks/" + queued, user, null))
+                        .get("status")
+                        .asText());
+        assertEquals(
+                200 / 100,
+                stack.call("DELETE", "/v1/tasks/" + queued, user, null).statusCode() / 100);
         for (String b : busy) {
             stack.call("DELETE", "/v1/tasks/" + b, user, null);
         }
-        Poll.until(Duration.ofSeconds(30), () -> NatsInspect.backlog(stack.workerNats), b -> b == 0,
+        Poll.until(
+                Duration.ofSeconds(30),
+                () -> NatsInspect.backlog(stack.workerNats),
+                b -> b == 0,
                 "the queue to be empty (the cancelled task taken and dropped)");
         JsonNode r = json(stack.call("GET", "/v1/tasks/" + queued, user, null));
         assertEquals("CANCELLED", r.get("status").asText(), r.toString());
-        assertNull(r.get("startedAt") == null || r.get("startedAt").isNull() ? null : r.get("startedAt").asText(),
+        assertNull(
+                r.get("startedAt") == null || r.get("startedAt").isNull()
+                        ? null
+                        : r.get("startedAt").asText(),
                 "never started: " + r);
         HttpResponse<String> out = stack.call("GET", "/v1/tasks/" + queued + "/files/stdout.txt", user, null);
         assertFalse(out.statusCode() == 200 && out.body().contains("ran"), "no output: " + out.body());
@@ -289,8 +337,11 @@ class TaskApiV1SystemIT {
             byte[] body = exchange.getRequestBody().readAllBytes();
             // the first call fails: the delivery is retried
             int status = calls.incrementAndGet() == 1 ? 503 : 204;
-            received.add(new String[] {new String(body, StandardCharsets.UTF_8),
-                    exchange.getRequestHeaders().getFirst("X-MiniFaaS-Signature"), Integer.toString(status)});
+            received.add(new String[] {
+                new String(body, StandardCharsets.UTF_8),
+                exchange.getRequestHeaders().getFirst("X-MiniFaaS-Signature"),
+                Integer.toString(status)
+            });
             exchange.sendResponseHeaders(status, -1);
             exchange.close();
         });
@@ -311,10 +362,15 @@ class TaskApiV1SystemIT {
             String expected = hmac(json(key).get("key").asText(), second[0]);
             assertEquals(expected, second[1], "signed with the owner's key");
             assertFalse(hmac(Stack.WEBHOOK_SECRET, second[0]).equals(second[1]));
-            String otherKey = json(stack.call("GET", "/v1/webhook-key", user(), null)).get("key").asText();
+            String otherKey = json(stack.call("GET", "/v1/webhook-key", user(), null))
+                    .get("key")
+                    .asText();
             assertFalse(hmac(otherKey, second[0]).equals(second[1]), "another user's key does not verify it");
-            JsonNode r = Poll.until(Duration.ofSeconds(30), () -> json(stack.call("GET", "/v1/tasks/" + id, user, null)),
-                    rec -> rec.get("callback").get("state").asText().equals("DELIVERED"), "the record to say delivered");
+            JsonNode r = Poll.until(
+                    Duration.ofSeconds(30),
+                    () -> json(stack.call("GET", "/v1/tasks/" + id, user, null)),
+                    rec -> rec.get("callback").get("state").asText().equals("DELIVERED"),
+                    "the record to say delivered");
             assertEquals(2, r.get("callback").get("attempts").asInt(), r.toString());
         } finally {
             receiver.stop(0);
@@ -331,7 +387,8 @@ class TaskApiV1SystemIT {
     private static List<String> processesWith(String marker) throws IOException {
         List<String> found = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+"))
+                    .toList()) {
                 try {
                     String cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
                     if (cmd.contains(marker)) {

@@ -53,8 +53,11 @@ final class BinaryCache {
 
     /** Copies a built binary in under its key (atomically); the cached copy, or empty when not cached. */
     Optional<Path> put(String key, Path built) throws IOException {
-        if (capacity == 0 || !key.matches(KEY) || Files.readAttributes(built, BasicFileAttributes.class,
-                LinkOption.NOFOLLOW_LINKS).size() > MAX_ENTRY_BYTES) {
+        if (capacity == 0
+                || !key.matches(KEY)
+                || Files.readAttributes(built, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                                .size()
+                        > MAX_ENTRY_BYTES) {
             return Optional.empty();
         }
         Path tmp = copyOut(built, Files.createTempFile(dir, "incoming-", ""));

@@ -17,8 +17,17 @@ import org.minifaas.common.model.TaskStatus;
  * @param binaryCached whether the binary came from the cache (null: not reached)
  * @param cloneSkipped whether a known commit ran from the caches without a clone (null: not reached)
  */
-record Execution(TaskStatus status, Map<String, byte[]> files, String reason, String commit, Long cloneMs,
-                        Long buildMs, Long runMs, Integer exitCode, Boolean binaryCached, Boolean cloneSkipped) {
+record Execution(
+        TaskStatus status,
+        Map<String, byte[]> files,
+        String reason,
+        String commit,
+        Long cloneMs,
+        Long buildMs,
+        Long runMs,
+        Integer exitCode,
+        Boolean binaryCached,
+        Boolean cloneSkipped) {
     static final String CANCELLED = "cancelled by its owner while running";
 
     /** FINISHED_WITH_ERRORS with what was printed and the reason in error.txt. */
@@ -61,8 +70,8 @@ record Execution(TaskStatus status, Map<String, byte[]> files, String reason, St
 
     /** With the facts of the steps reached (null for those that were not). */
     Execution with(String commitId, Long clone, Long build, Long run, Boolean cached) {
-        return new Execution(status, files, reason, commitId, clone, build, run, exitCode, cached,
-                cached == null ? null : false);
+        return new Execution(
+                status, files, reason, commitId, clone, build, run, exitCode, cached, cached == null ? null : false);
     }
 
     /** Ran a known commit from the caches: no clone. */

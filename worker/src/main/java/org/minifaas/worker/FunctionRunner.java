@@ -11,7 +11,6 @@ import java.util.Optional;
 import org.minifaas.common.model.Task;
 import org.minifaas.worker.sandbox.Cancellation;
 import org.minifaas.worker.sandbox.Mount;
-import org.minifaas.worker.sandbox.Network;
 import org.minifaas.worker.sandbox.Outcome;
 import org.minifaas.worker.sandbox.OutputListener;
 import org.minifaas.worker.sandbox.RunAccount;
@@ -53,9 +52,18 @@ final class FunctionRunner {
         env.put("TMPDIR", "/tmp");
         env.put("LANG", "C.UTF-8");
         Duration timeout = timeout(task);
-        Outcome run = sandbox.run(new SandboxCommand(argv, account,
-                List.of(Mount.readOnly(src, GoBuilder.SRC), Mount.readOnly(binary, PROGRAM)), GoBuilder.SRC, env,
-                config.network(), config.function(), timeout, config.outputCapBytes(), output, cancellation));
+        Outcome run = sandbox.run(new SandboxCommand(
+                argv,
+                account,
+                List.of(Mount.readOnly(src, GoBuilder.SRC), Mount.readOnly(binary, PROGRAM)),
+                GoBuilder.SRC,
+                env,
+                config.network(),
+                config.function(),
+                timeout,
+                config.outputCapBytes(),
+                output,
+                cancellation));
         if (run.cancelled()) {
             return Execution.cancelled(run.stdout(), run.stderr());
         }
@@ -64,8 +72,12 @@ final class FunctionRunner {
         }
         if (run.outOfMemory()) {
             // before the exit code: a child killed for memory while the main process lives on still counts
-            return Execution.failed(run.stdout(), run.stderr(), "memory limit reached: FUNCTION_MEMORY_MB="
-                    + config.function().memoryMb() + " (a process of the function was killed or refused memory)");
+            return Execution.failed(
+                    run.stdout(),
+                    run.stderr(),
+                    "memory limit reached: FUNCTION_MEMORY_MB="
+                            + config.function().memoryMb()
+                            + " (a process of the function was killed or refused memory)");
         }
         if (run.exitCode() != 0) {
             return Execution.failed(run.stdout(), run.stderr(), "exit code " + run.exitCode())

@@ -48,6 +48,7 @@ final class GitSource {
     private static final int NO_SUCH_REF = 4;
     /** A full commit id (SHA-1 or SHA-256 repositories). */
     private static final Pattern COMMIT_ID = Pattern.compile("[0-9a-fA-F]{40}|[0-9a-fA-F]{64}");
+
     private static final String REF_SPECIALS = "~^:?*[\\";
     private static final int REF_MAX_LENGTH = 255;
     /** How long the in-process ref question may take before the task is cloned instead. */
@@ -56,7 +57,8 @@ final class GitSource {
      * $1 URL, $2 max bytes, $3 max files, $4 directory, $5 what $6 is: "default" (no ref), "name" (branch or tag),
      * "commit". Prints the commit id and the tree id checked out.
      */
-    private static final String SCRIPT = String.join("\n",
+    private static final String SCRIPT = String.join(
+            "\n",
             "set -e",
             "g() { git -c http.followRedirects=false -c core.symlinks=true -c advice.detachedHead=false "
                     + "-c init.defaultBranch=main \"$@\"; }",
@@ -107,7 +109,8 @@ final class GitSource {
      * With private addresses refused and egress available, clones run as the functions' account on its egress
      * network (the firewall rules are that account's); otherwise as the build account on the host's network.
      */
-    GitSource(WorkerConfig config, Sandbox sandbox, Optional<RunAccount> runAccount, Optional<RunAccount> buildAccount) {
+    GitSource(
+            WorkerConfig config, Sandbox sandbox, Optional<RunAccount> runAccount, Optional<RunAccount> buildAccount) {
         this.config = config;
         this.sandbox = sandbox;
         this.policy = new AddressPolicy(config.allowPrivateRepositories());
@@ -115,8 +118,8 @@ final class GitSource {
         this.network = egress ? Network.EGRESS : Network.HOST;
         this.account = egress ? runAccount : buildAccount;
         Duration cloneTimeout = config.cloneTimeout();
-        this.remoteRefs = new RemoteRefs(policy, cloneTimeout.compareTo(REF_QUESTION_TIMEOUT) < 0 ? cloneTimeout
-                : REF_QUESTION_TIMEOUT);
+        this.remoteRefs = new RemoteRefs(
+                policy, cloneTimeout.compareTo(REF_QUESTION_TIMEOUT) < 0 ? cloneTimeout : REF_QUESTION_TIMEOUT);
     }
 
     /** The account a clone runs as: the clone's directory must be its. */
@@ -155,10 +158,27 @@ final class GitSource {
         }
         Limits limits = config.buildLimits();
         Outcome clone = sandbox.run(new SandboxCommand(
-                List.of("/bin/sh", "-c", SCRIPT, "sh", url, Long.toString(config.repoMaxBytes()),
-                        Long.toString(config.repoMaxFiles()), SRC, kind, ref == null ? "" : ref),
-                account, List.of(Mount.writable(into, SRC)), "/", environment(), network, limits,
-                config.cloneTimeout(), 64 * 1024, OutputListener.NONE, cancellation));
+                List.of(
+                        "/bin/sh",
+                        "-c",
+                        SCRIPT,
+                        "sh",
+                        url,
+                        Long.toString(config.repoMaxBytes()),
+                        Long.toString(config.repoMaxFiles()),
+                        SRC,
+                        kind,
+                        ref == null ? "" : ref),
+                account,
+                List.of(Mount.writable(into, SRC)),
+                "/",
+                environment(),
+                network,
+                limits,
+                config.cloneTimeout(),
+                64 * 1024,
+                OutputListener.NONE,
+                cancellation));
         if (clone.cancelled()) {
             return new Cloned(null, null, null, true);
         }
@@ -171,7 +191,8 @@ final class GitSource {
                     + config.buildMemoryMb() + ")");
         }
         if (clone.exitCode() == TOO_LARGE) {
-            String[] size = new String(clone.stderr(), StandardCharsets.UTF_8).trim().split(" ");
+            String[] size =
+                    new String(clone.stderr(), StandardCharsets.UTF_8).trim().split(" ");
             return Cloned.failure("clone failed: the repository is too large: " + String.join(" ", size)
                     + " (REPO_MAX_MB=" + config.repoMaxBytes() / (1024 * 1024) + ", REPO_MAX_FILES="
                     + config.repoMaxFiles() + ")");
@@ -179,7 +200,9 @@ final class GitSource {
         if (clone.exitCode() == NO_SUCH_REF && ref != null) {
             return Cloned.failure("ref '" + ref + "' not found in the repository");
         }
-        if (clone.exitCode() != 0 || ids.length != 2 || !ids[0].matches("[0-9a-f]{40,64}")
+        if (clone.exitCode() != 0
+                || ids.length != 2
+                || !ids[0].matches("[0-9a-f]{40,64}")
                 || !ids[1].matches("[0-9a-f]{40,64}")) {
             // one answer for a closed port, an open one that is not Git, a missing repository: a clone must not
             // be a port scanner
@@ -194,7 +217,8 @@ final class GitSource {
      * without asking the server. Over HTTP(S) the worker asks in process ({@link RemoteRefs}); otherwise, or when
      * that cannot tell, {@code git ls-remote} asks in a sandbox like the clone's.
      */
-    Optional<String> resolve(String url, String ref, Cancellation cancellation) throws IOException, InterruptedException {
+    Optional<String> resolve(String url, String ref, Cancellation cancellation)
+            throws IOException, InterruptedException {
         if (refused(url) != null) {
             return Optional.empty();
         }
@@ -206,14 +230,16 @@ final class GitSource {
                 return Optional.of(ref.toLowerCase(Locale.ROOT));
             }
         }
-        List<String> wanted = ref == null || ref.isEmpty() ? List.of("HEAD")
+        List<String> wanted = ref == null || ref.isEmpty()
+                ? List.of("HEAD")
                 : List.of("refs/heads/" + ref, "refs/tags/" + ref + "^{}", "refs/tags/" + ref);
         Optional<Map<String, String>> advertised = remoteRefs.advertised(URI.create(url));
         if (advertised.isEmpty() && !cancellation.isCancelled()) {
             advertised = lsRemote(url, ref, cancellation);
         }
         // as `git clone --branch` chooses: a branch before a tag; an annotated tag by the commit it points to
-        return advertised.flatMap(refs -> wanted.stream().map(refs::get).filter(Objects::nonNull).findFirst());
+        return advertised.flatMap(
+                refs -> wanted.stream().map(refs::get).filter(Objects::nonNull).findFirst());
     }
 
     /** Loads the in-process ref question's classes (a refused connection to a closed loopback port). */
@@ -224,11 +250,20 @@ final class GitSource {
     /** {@code git ls-remote} of the refs that may be {@code ref}, in a sandbox like the clone's. */
     private Optional<Map<String, String>> lsRemote(String url, String ref, Cancellation cancellation)
             throws IOException, InterruptedException {
-        List<String> argv = new ArrayList<>(List.of("git", "-c", "http.followRedirects=false",
-                "ls-remote", "--", url));
+        List<String> argv = new ArrayList<>(List.of("git", "-c", "http.followRedirects=false", "ls-remote", "--", url));
         argv.addAll(ref == null || ref.isEmpty() ? List.of("HEAD") : List.of("refs/heads/" + ref, "refs/tags/" + ref));
-        Outcome listed = sandbox.run(new SandboxCommand(argv, account, List.of(), "/", environment(), network,
-                config.buildLimits(), config.cloneTimeout(), 256 * 1024, OutputListener.NONE, cancellation));
+        Outcome listed = sandbox.run(new SandboxCommand(
+                argv,
+                account,
+                List.of(),
+                "/",
+                environment(),
+                network,
+                config.buildLimits(),
+                config.cloneTimeout(),
+                256 * 1024,
+                OutputListener.NONE,
+                cancellation));
         if (listed.exitCode() != 0 || listed.timedOut() || listed.cancelled()) {
             return Optional.empty();
         }
@@ -299,8 +334,11 @@ final class GitSource {
         // git must see the host the address check sees (parsers differ on user info, fragments and escapes)
         try {
             URIish other = new URIish(url);
-            if (uri.getHost() == null || !uri.getHost().equalsIgnoreCase(other.getHost()) || uri.getRawUserInfo() != null
-                    || uri.getRawFragment() != null || uri.getRawQuery() != null) {
+            if (uri.getHost() == null
+                    || !uri.getHost().equalsIgnoreCase(other.getHost())
+                    || uri.getRawUserInfo() != null
+                    || uri.getRawFragment() != null
+                    || uri.getRawQuery() != null) {
                 return Cloned.failure("clone failed: ambiguous repository URL (user info, fragment, query, or a host "
                         + "that parses two ways)");
             }

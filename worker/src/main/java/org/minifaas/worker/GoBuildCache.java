@@ -63,7 +63,8 @@ final class GoBuildCache {
             Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
             for (Path entry : list(sub)) {
                 Path to = target.resolve(entry.getFileName().toString());
-                if (Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS) && !Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)
+                        && !Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
                     Path tmp = Files.createTempFile(target, ".incoming-", "");
                     BinaryCache.copyOut(entry, tmp);
                     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));

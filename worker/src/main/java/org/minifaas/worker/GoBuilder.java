@@ -39,8 +39,8 @@ final class GoBuilder {
     private static final String GO_BUILD_CACHE = "/cache/go-build";
     private static final String GO_MOD_CACHE = "/cache/gomod";
     /** Passed to the module download only: how to reach the proxy. */
-    private static final List<String> PROXY_ENV = List.of("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy",
-            "https_proxy", "no_proxy", "GOSUMDB");
+    private static final List<String> PROXY_ENV =
+            List.of("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "GOSUMDB");
 
     private final WorkerConfig config;
     private final Sandbox sandbox;
@@ -62,7 +62,9 @@ final class GoBuilder {
     /** {@code go env GOROOT} of the worker's go (the same /usr the sandbox sees), or empty without one. */
     private static Optional<String> goRoot(String goBinary) {
         try {
-            Process p = new ProcessBuilder(goBinary, "env", "GOROOT").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(goBinary, "env", "GOROOT")
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             return p.waitFor() == 0 && out.startsWith("/") ? Optional.of(out) : Optional.empty();
         } catch (IOException e) {
@@ -74,8 +76,7 @@ final class GoBuilder {
     }
 
     /** The binary, or why there is none. */
-    record Built(Path binary, Execution failure) {
-    }
+    record Built(Path binary, Execution failure) {}
 
     /**
      * GOPROXY without "direct": a direct fetch would let a go.mod make the worker's network reach any host
@@ -85,8 +86,10 @@ final class GoBuilder {
         if (value == null || value.isBlank()) {
             return "https://proxy.golang.org";
         }
-        String kept = Arrays.stream(value.split("[,|]")).map(String::trim)
-                .filter(p -> !p.isEmpty() && !p.equals("direct")).collect(Collectors.joining(","));
+        String kept = Arrays.stream(value.split("[,|]"))
+                .map(String::trim)
+                .filter(p -> !p.isEmpty() && !p.equals("direct"))
+                .collect(Collectors.joining(","));
         if (!kept.equals(value.trim())) {
             log.warn("GOPROXY={}: 'direct' dropped (module downloads go through a proxy only)", value);
         }
@@ -109,9 +112,15 @@ final class GoBuilder {
         Path cache = workspace.goBuildCache().layer(taskDir.resolve("gocache"), account);
         List<byte[]> stderr = new ArrayList<>();
         if (GoModule.requiresModules(src)) {
-            Outcome download = run(List.of(config.goBinary(), "mod", "download"), List.of(
-                    Mount.writable(src, SRC), Mount.writable(workspace.goModCache(), GO_MOD_CACHE),
-                    Mount.writable(cache, GO_BUILD_CACHE)), Network.HOST, output, cancellation);
+            Outcome download = run(
+                    List.of(config.goBinary(), "mod", "download"),
+                    List.of(
+                            Mount.writable(src, SRC),
+                            Mount.writable(workspace.goModCache(), GO_MOD_CACHE),
+                            Mount.writable(cache, GO_BUILD_CACHE)),
+                    Network.HOST,
+                    output,
+                    cancellation);
             stderr.add(download.stderr());
             if (download.cancelled()) {
                 return new Built(null, Execution.cancelled(download.stdout(), concat(stderr)));
@@ -121,10 +130,14 @@ final class GoBuilder {
                 return new Built(null, Execution.failed(download.stdout(), concat(stderr), failed.get()));
             }
         }
-        Outcome build = run(List.of(config.goBinary(), "build", "-o", OUT + "/function", "main.go"), List.of(
-                Mount.writable(src, SRC), Mount.writable(out, OUT),
-                Mount.readOnly(workspace.goModCache(), GO_MOD_CACHE), Mount.writable(cache, GO_BUILD_CACHE)),
-                Network.NONE, output, cancellation);
+        Outcome build = run(
+                List.of(config.goBinary(), "build", "-o", OUT + "/function", "main.go"),
+                List.of(
+                        Mount.writable(src, SRC), Mount.writable(out, OUT),
+                        Mount.readOnly(workspace.goModCache(), GO_MOD_CACHE), Mount.writable(cache, GO_BUILD_CACHE)),
+                Network.NONE,
+                output,
+                cancellation);
         stderr.add(build.stderr());
         if (build.cancelled()) {
             return new Built(null, Execution.cancelled(build.stdout(), concat(stderr)));
@@ -156,12 +169,17 @@ final class GoBuilder {
         TaskWorkspace.handOver(dir, account);
         long start = System.nanoTime();
         Path cache = workspace.goBuildCache().layer(dir.resolve("gocache-warm"), account);
-        Outcome warm = run(List.of(config.goBinary(), "build", "-o", "/dev/null", "main.go"), List.of(
-                Mount.readOnly(src, SRC), Mount.writable(cache, GO_BUILD_CACHE)), Network.NONE,
-                OutputListener.NONE, new Cancellation());
+        Outcome warm = run(
+                List.of(config.goBinary(), "build", "-o", "/dev/null", "main.go"),
+                List.of(Mount.readOnly(src, SRC), Mount.writable(cache, GO_BUILD_CACHE)),
+                Network.NONE,
+                OutputListener.NONE,
+                new Cancellation());
         if (warm.exitCode() != 0 || warm.timedOut()) {
-            log.warn("the Go build cache could not be warmed (first builds will be slow): exit {}: {}",
-                    warm.exitCode(), new String(warm.stderr(), StandardCharsets.UTF_8).trim());
+            log.warn(
+                    "the Go build cache could not be warmed (first builds will be slow): exit {}: {}",
+                    warm.exitCode(),
+                    new String(warm.stderr(), StandardCharsets.UTF_8).trim());
             return Optional.empty();
         }
         // the sandbox has ended: the layer holds only what the go tool wrote for the worker's own program
@@ -175,15 +193,27 @@ final class GoBuilder {
         return Optional.of(built.binary());
     }
 
-    private Outcome run(List<String> argv, List<Mount> mounts, Network network, OutputListener output,
-                        Cancellation cancellation) throws IOException, InterruptedException {
-        return sandbox.run(new SandboxCommand(argv, account, mounts, SRC, environment(network == Network.HOST), network,
-                config.buildLimits(), config.buildTimeout(), config.outputCapBytes(), output, cancellation));
+    private Outcome run(
+            List<String> argv, List<Mount> mounts, Network network, OutputListener output, Cancellation cancellation)
+            throws IOException, InterruptedException {
+        return sandbox.run(new SandboxCommand(
+                argv,
+                account,
+                mounts,
+                SRC,
+                environment(network == Network.HOST),
+                network,
+                config.buildLimits(),
+                config.buildTimeout(),
+                config.outputCapBytes(),
+                output,
+                cancellation));
     }
 
     private Optional<String> failure(String step, Outcome outcome) {
         if (outcome.timedOut()) {
-            return Optional.of(step + " timed out after " + config.buildTimeout().toSeconds() + " s");
+            return Optional.of(
+                    step + " timed out after " + config.buildTimeout().toSeconds() + " s");
         }
         if (outcome.outOfMemory()) {
             return Optional.of(step + " reached the memory limit: BUILD_MEMORY_MB=" + config.buildMemoryMb());

@@ -17,8 +17,7 @@ import java.util.Optional;
 final class GoModule {
     private static final Path ROOT = Path.of("/repository");
 
-    private GoModule() {
-    }
+    private GoModule() {}
 
     /** Why the repository cannot be built, or empty. */
     static Optional<String> problem(Path src) throws IOException {
@@ -32,8 +31,8 @@ final class GoModule {
         }
         for (String target : replaceTargets(read(src.resolve("go.mod")))) {
             if (isLocalPath(target) && !ROOT.resolve(target).normalize().startsWith(ROOT)) {
-                return Optional.of("go.mod replaces a module with " + target
-                        + ", a path outside the repository: refused");
+                return Optional.of(
+                        "go.mod replaces a module with " + target + ", a path outside the repository: refused");
             }
         }
         return Optional.empty();
@@ -70,8 +69,13 @@ final class GoModule {
 
     /** Go's rule: a replacement is a directory when it starts with ./ or ../ or / (or is . or ..). */
     private static boolean isLocalPath(String target) {
-        return target.equals(".") || target.equals("..") || target.startsWith("./") || target.startsWith("../")
-                || target.startsWith("/") || target.startsWith(".\\") || target.startsWith("..\\")
+        return target.equals(".")
+                || target.equals("..")
+                || target.startsWith("./")
+                || target.startsWith("../")
+                || target.startsWith("/")
+                || target.startsWith(".\\")
+                || target.startsWith("..\\")
                 || target.matches("[A-Za-z]:[\\\\/].*");
     }
 

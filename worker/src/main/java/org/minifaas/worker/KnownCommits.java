@@ -46,8 +46,7 @@ final class KnownCommits {
     }
 
     /** What is kept of a commit: the binary's key and the source tree's copy. */
-    record Known(String binaryKey, Path source) {
-    }
+    record Known(String binaryKey, Path source) {}
 
     /**
      * The commit kept for {@code repository}, or empty: a commit id is only trusted for the repository it was cloned
@@ -100,7 +99,9 @@ final class KnownCommits {
      * when not kept.
      */
     boolean remember(String commitKey, String repository, String binaryKey, Path src) {
-        if (capacity == 0 || !commitKey.matches(KEY) || !binaryKey.matches(KEY)
+        if (capacity == 0
+                || !commitKey.matches(KEY)
+                || !binaryKey.matches(KEY)
                 || Files.isDirectory(dir.resolve(commitKey), LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
@@ -172,8 +173,8 @@ final class KnownCommits {
                 Path target = to.resolve(from.relativize(f).toString());
                 Files.copy(f, target, LinkOption.NOFOLLOW_LINKS);
                 boolean executable = Files.isExecutable(f);
-                Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(executable ? "rwxr-xr-x"
-                        : "rw-r--r--"));
+                Files.setPosixFilePermissions(
+                        target, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
                 return FileVisitResult.CONTINUE;
             }
         });

@@ -109,8 +109,8 @@ final class LiveLog implements TaskExecutor.Progress, AutoCloseable {
     private OutputListener listener(Kind out, Kind err) {
         Lines stdout = new Lines(out);
         Lines stderr = new Lines(err);
-        return (stream, data, offset, length) -> (stream == OutputListener.Stream.STDOUT ? stdout : stderr)
-                .output(stream, data, offset, length);
+        return (stream, data, offset, length) ->
+                (stream == OutputListener.Stream.STDOUT ? stdout : stderr).output(stream, data, offset, length);
     }
 
     private synchronized void accept(Lines lines, byte[] data, int offset, int length) {
@@ -224,7 +224,9 @@ final class LiveLog implements TaskExecutor.Progress, AutoCloseable {
     /** Adds a line to the last queued event when of the same kind and it fits, else queues a new event. */
     private void append(Kind kind, byte[] line, int length) {
         Event last = queue.peekLast();
-        if (last != null && last.kind == kind && last.phase == null
+        if (last != null
+                && last.kind == kind
+                && last.phase == null
                 && last.data.size() + 1 + length <= TaskLogs.MAX_EVENT_BYTES) {
             last.data.write('\n');
         } else {
@@ -296,8 +298,8 @@ final class LiveLog implements TaskExecutor.Progress, AutoCloseable {
 
     private void failed(Throwable e) {
         if (failed.compareAndSet(false, true)) {
-            log.warn("task {}: live log events lost ({}); the result files keep the whole output", taskId,
-                    e.toString());
+            log.warn(
+                    "task {}: live log events lost ({}); the result files keep the whole output", taskId, e.toString());
         }
     }
 

@@ -43,6 +43,7 @@ final class RemoteRefs implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RemoteRefs.class);
     /** An advertisement larger than this (tens of thousands of refs) is left to {@code git} in its sandbox. */
     static final int MAX_BYTES = 1024 * 1024;
+
     private static final String ADVERTISEMENT = "application/x-git-upload-pack-advertisement";
     private static final Pattern OBJECT_ID = Pattern.compile("[0-9a-f]{40}|[0-9a-f]{64}");
 
@@ -62,7 +63,9 @@ final class RemoteRefs implements AutoCloseable {
                         .setMaxConnTotal(16)
                         .setMaxConnPerRoute(4)
                         .build())
-                .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(Timeout.of(timeout)).build())
+                .setDefaultRequestConfig(RequestConfig.custom()
+                        .setResponseTimeout(Timeout.of(timeout))
+                        .build())
                 .disableRedirectHandling()
                 .disableCookieManagement()
                 .disableAuthCaching()

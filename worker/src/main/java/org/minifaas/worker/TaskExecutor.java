@@ -42,6 +42,7 @@ public final class TaskExecutor {
     private final KnownCommits commits;
     /** Repositories with a commit in {@link #commits}. */
     private final Set<String> knownRepositories = ConcurrentHashMap.newKeySet();
+
     private final Optional<RunAccount> buildAccount;
     /** Removes finished tasks' directories off the task's critical path, in order. */
     private final ExecutorService cleaner = Executors.newSingleThreadExecutor(Threads.daemon("task-cleanup"));
@@ -50,8 +51,9 @@ public final class TaskExecutor {
      * @param runAccount   the account functions run as (empty: the worker's own user)
      * @param buildAccount the account builds run as, owner of the shared Go caches (empty: the run account)
      */
-    public TaskExecutor(WorkerConfig config, Sandbox sandbox, Optional<RunAccount> runAccount,
-                        Optional<RunAccount> buildAccount) throws IOException {
+    public TaskExecutor(
+            WorkerConfig config, Sandbox sandbox, Optional<RunAccount> runAccount, Optional<RunAccount> buildAccount)
+            throws IOException {
         this.buildAccount = buildAccount.isPresent() ? buildAccount : runAccount;
         this.workspace = new TaskWorkspace(config.workDir(), config.cacheDir(), this.buildAccount);
         this.git = new GitSource(config, sandbox, runAccount, this.buildAccount);
@@ -92,7 +94,8 @@ public final class TaskExecutor {
             TaskWorkspace.remove(dir);
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        log.info("worker warm in {} ms: build cache, a build, a sandboxed run and the ref question ready",
+        log.info(
+                "worker warm in {} ms: build cache, a build, a sandboxed run and the ref question ready",
                 took.toMillis());
         return took;
     }
@@ -107,7 +110,7 @@ public final class TaskExecutor {
      * no call blocks the task.
      */
     interface Progress {
-        Progress NONE = phase -> { };
+        Progress NONE = phase -> {};
 
         void phase(String phase);
 
@@ -149,7 +152,7 @@ public final class TaskExecutor {
     /** Waits until the directories of the tasks executed so far are removed. */
     public void awaitCleanup() throws InterruptedException {
         try {
-            cleaner.submit(() -> { }).get(2, TimeUnit.MINUTES);
+            cleaner.submit(() -> {}).get(2, TimeUnit.MINUTES);
         } catch (ExecutionException | TimeoutException e) {
             log.warn("task directories not removed yet: {}", e.toString());
         }
@@ -163,7 +166,8 @@ public final class TaskExecutor {
         // a commit run before, its binary and files still kept: no clone, no build. Only asked for repositories this
         // worker kept a commit of (a new repository would pay the ref advertisement on top of its clone)
         Optional<String> resolved = knownRepositories.contains(task.repoUrl())
-                ? git.resolve(task.repoUrl(), task.ref(), cancellation) : Optional.empty();
+                ? git.resolve(task.repoUrl(), task.ref(), cancellation)
+                : Optional.empty();
         if (resolved.isPresent()) {
             Optional<KnownCommits.Known> known = commits.get(builder.cacheKey(resolved.get()), task.repoUrl());
             Optional<Path> binary = known.flatMap(k -> binaries.get(k.binaryKey()));
@@ -175,12 +179,19 @@ public final class TaskExecutor {
                 progress.phase("cached");
                 progress.phase("running");
                 start = System.nanoTime();
-                Execution execution = runner.run(task, known.get().source(), binary.get(), progress.runOutput(),
-                        cancellation);
+                Execution execution =
+                        runner.run(task, known.get().source(), binary.get(), progress.runOutput(), cancellation);
                 long runMs = millisSince(start);
-                log.info("task {} timings: clone {} ms, build 0 ms (cached), run {} ms (clone skipped, commit {}): {}",
-                        task.taskId(), resolveMs, runMs, resolved.get(), execution.reason());
-                return execution.with(resolved.get(), resolveMs, 0L, runMs, true).withoutClone();
+                log.info(
+                        "task {} timings: clone {} ms, build 0 ms (cached), run {} ms (clone skipped, commit {}): {}",
+                        task.taskId(),
+                        resolveMs,
+                        runMs,
+                        resolved.get(),
+                        execution.reason());
+                return execution
+                        .with(resolved.get(), resolveMs, 0L, runMs, true)
+                        .withoutClone();
             }
         }
         GitSource.Cloned cloned = git.cloneInto(task.repoUrl(), task.ref(), src, cancellation);
@@ -211,7 +222,8 @@ public final class TaskExecutor {
                 return built.failure().with(commit, cloneMs, millisSince(start), null, false);
             }
             // the build's sandbox has ended: nothing can change its output while the worker copies it
-            binary = binaries.put(key, built.binary()).orElse(BinaryCache.copyOut(built.binary(), dir.resolve("function")));
+            binary = binaries.put(key, built.binary())
+                    .orElse(BinaryCache.copyOut(built.binary(), dir.resolve("function")));
         }
         if (binary.startsWith(binariesDir)) {
             if (commits.remember(builder.cacheKey(commit), task.repoUrl(), key, src)
@@ -227,8 +239,14 @@ public final class TaskExecutor {
         start = System.nanoTime();
         Execution execution = runner.run(task, src, binary, progress.runOutput(), cancellation);
         long runMs = millisSince(start);
-        log.info("task {} timings: clone {} ms, build {} ms{}, run {} ms: {}", task.taskId(), cloneMs, buildMs,
-                cached.isPresent() ? " (cached)" : "", runMs, execution.reason());
+        log.info(
+                "task {} timings: clone {} ms, build {} ms{}, run {} ms: {}",
+                task.taskId(),
+                cloneMs,
+                buildMs,
+                cached.isPresent() ? " (cached)" : "",
+                runMs,
+                execution.reason());
         return execution.with(commit, cloneMs, buildMs, runMs, cached.isPresent());
     }
 

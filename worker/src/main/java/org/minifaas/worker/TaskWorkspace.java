@@ -102,7 +102,8 @@ final class TaskWorkspace {
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
                 if (attrs.isRegularFile()) {
                     boolean executable = Files.isExecutable(f);
-                    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
+                    Files.setPosixFilePermissions(
+                            f, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
                 }
                 own(f, account.get());
                 return FileVisitResult.CONTINUE;
@@ -174,7 +175,9 @@ final class TaskWorkspace {
         Object owner = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
         Object self = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
         var perms = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
-        if (Files.isSymbolicLink(dir) || !owner.equals(self) || perms.contains(PosixFilePermission.GROUP_WRITE)
+        if (Files.isSymbolicLink(dir)
+                || !owner.equals(self)
+                || perms.contains(PosixFilePermission.GROUP_WRITE)
                 || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
             throw new IllegalStateException("WORKER_WORK_DIR=" + dir + " must be a directory of the worker's own user "
                     + "that nobody else can write (remove it to have it created, or choose another)");
@@ -185,8 +188,8 @@ final class TaskWorkspace {
     private static void requireTraversable(Path dir) throws IOException {
         for (Path p = dir.getParent(); p != null; p = p.getParent()) {
             if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
-                throw new IllegalStateException(dir + " is not reachable by the sandbox's accounts: "
-                        + p + " is not searchable by others (chmod o+x " + p + ", or choose another directory)");
+                throw new IllegalStateException(dir + " is not reachable by the sandbox's accounts: " + p
+                        + " is not searchable by others (chmod o+x " + p + ", or choose another directory)");
             }
         }
     }

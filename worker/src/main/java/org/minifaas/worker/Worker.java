@@ -51,9 +51,11 @@ public final class Worker implements AutoCloseable {
     private final long logMaxBytes;
     /** How long a finished task's results and status are retried while NATS is unreachable. */
     private final Duration persistFor;
+
     private final WorkerMetrics metrics;
     private final List<Thread> loops = new ArrayList<>();
-    private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ack-heartbeat"));
+    private final ScheduledExecutorService heartbeats =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("ack-heartbeat"));
     private final String workerId = WorkerRegistry.processId(System.getenv("HOSTNAME"));
     private final AtomicInteger busy = new AtomicInteger();
     /**
@@ -61,6 +63,7 @@ public final class Worker implements AutoCloseable {
      * lost) is not run again, and a cancel signal finds it here.
      */
     private final Map<UUID, Cancellation> runningHere = new ConcurrentHashMap<>();
+
     private AutoCloseable cancelSignals;
     private volatile boolean running;
 
@@ -73,8 +76,13 @@ public final class Worker implements AutoCloseable {
         this(nats, executor, concurrency, sandboxed, logMaxBytes, WorkerMetrics.none());
     }
 
-    public Worker(NatsLayer nats, TaskExecutor executor, int concurrency, boolean sandboxed, long logMaxBytes,
-                  WorkerMetrics metrics) {
+    public Worker(
+            NatsLayer nats,
+            TaskExecutor executor,
+            int concurrency,
+            boolean sandboxed,
+            long logMaxBytes,
+            WorkerMetrics metrics) {
         this.nats = nats;
         this.metrics = metrics;
         this.executor = executor;
@@ -111,9 +119,17 @@ public final class Worker implements AutoCloseable {
      */
     private void warmNatsAndJson() {
         try {
-            Task sample = new Task(UUID.randomUUID(), "warm-up", "https://example.com/warm-up.git", List.of("a"),
-                    "main", 0, null, TaskRecord.now());
-            TaskRecord record = TaskRecord.pending(sample).started(workerId, 1)
+            Task sample = new Task(
+                    UUID.randomUUID(),
+                    "warm-up",
+                    "https://example.com/warm-up.git",
+                    List.of("a"),
+                    "main",
+                    0,
+                    null,
+                    TaskRecord.now());
+            TaskRecord record = TaskRecord.pending(sample)
+                    .started(workerId, 1)
                     .finished(TaskStatus.FINISHED, "0".repeat(40), 1L, 0L, 1L, 0, true, null);
             Json.fromBytes(Json.toBytes(sample), Task.class);
             Json.fromBytes(Json.toBytes(record), TaskRecord.class);
@@ -136,8 +152,11 @@ public final class Worker implements AutoCloseable {
     /** Tells the system this worker is alive (the registry counts live workers). */
     private void beat() {
         try {
-            nats.workers().beat(workerId, "{\"concurrency\":" + concurrency + ",\"busy\":" + busy.get()
-                    + ",\"sandbox\":" + (sandboxed ? "\"on\"" : "\"" + WorkerRegistry.SANDBOX_OFF + "\"") + "}");
+            nats.workers()
+                    .beat(
+                            workerId,
+                            "{\"concurrency\":" + concurrency + ",\"busy\":" + busy.get() + ",\"sandbox\":"
+                                    + (sandboxed ? "\"on\"" : "\"" + WorkerRegistry.SANDBOX_OFF + "\"") + "}");
         } catch (Exception e) {
             log.warn("heartbeat failed: {}", e.toString());
         }
@@ -174,8 +193,10 @@ public final class Worker implements AutoCloseable {
             // JetStream redelivered it while this process still runs it (say, NATS came back after an outage that
             // ate the progress signals): the running execution acknowledges the message when it ends
             message.inProgress();
-            log.info("task {} redelivered (delivery {}) while running here; left to the running execution",
-                    task.taskId(), delivered);
+            log.info(
+                    "task {} redelivered (delivery {}) while running here; left to the running execution",
+                    task.taskId(),
+                    delivered);
             return;
         }
         try {
@@ -200,9 +221,13 @@ public final class Worker implements AutoCloseable {
                 () -> inProgress(message, id, tasks, cancellation), ackEveryMs, ackEveryMs, TimeUnit.MILLISECONDS);
         try {
             int attempt = (int) delivered;
-            Optional<TaskRecord> record = tasks.update(id, r -> r.status().isFinal() ? r : r.started(workerId, attempt));
+            Optional<TaskRecord> record =
+                    tasks.update(id, r -> r.status().isFinal() ? r : r.started(workerId, attempt));
             TaskStatus found = record.map(TaskRecord::status).orElse(null);
-            if (found != null && found.isFinal() && found != TaskStatus.CANCELLED && !nats.results(id).exists()) {
+            if (found != null
+                    && found.isFinal()
+                    && found != TaskStatus.CANCELLED
+                    && !nats.results(id).exists()) {
                 log.warn("task {} is final but has no results; running it again", id);
                 record = tasks.update(id, r -> r.status() == TaskStatus.CANCELLED ? r : r.started(workerId, attempt));
             }
@@ -231,12 +256,16 @@ public final class Worker implements AutoCloseable {
                 execution = executor.execute(task, live, cancellation);
             }
             Optional<TaskRecord> now = tasks.record(id);
-            if (now.isPresent() && now.get().status().isFinal() && now.get().status() != TaskStatus.CANCELLED
+            if (now.isPresent()
+                    && now.get().status().isFinal()
+                    && now.get().status() != TaskStatus.CANCELLED
                     && nats.results(id).exists()) {
                 // another worker ran a redelivery of it to the end first: its outcome stands, never overwritten
                 heartbeat.cancel(false);
                 message.ackSync(Duration.ofSeconds(5));
-                log.info("task {} was finished meanwhile by another delivery; this outcome ({}) dropped", id,
+                log.info(
+                        "task {} was finished meanwhile by another delivery; this outcome ({}) dropped",
+                        id,
                         execution.reason());
                 return;
             }
@@ -244,17 +273,33 @@ public final class Worker implements AutoCloseable {
             // meanwhile keeps its status and reason (the output so far is stored all the same), and gains what the
             // run found out (commit, timings) if it got that far.
             Ending ending = persistently("store the results of task " + id, () -> store(task, execution));
-            Optional<TaskRecord> ended = persistently("record task " + id + " as " + ending.status(), () -> tasks
-                    .update(id, r -> {
+            Optional<TaskRecord> ended = persistently(
+                    "record task " + id + " as " + ending.status(),
+                    () -> tasks.update(id, r -> {
                         if (r.status() == TaskStatus.CANCELLED) {
-                            return r.commit() != null || execution.commit() == null ? r
-                                    : r.withRunFacts(execution.commit(), execution.cloneMs(), execution.buildMs(),
-                                            execution.runMs(), execution.exitCode(), execution.binaryCached())
+                            return r.commit() != null || execution.commit() == null
+                                    ? r
+                                    : r.withRunFacts(
+                                                    execution.commit(),
+                                                    execution.cloneMs(),
+                                                    execution.buildMs(),
+                                                    execution.runMs(),
+                                                    execution.exitCode(),
+                                                    execution.binaryCached())
                                             .withCloneSkipped(execution.cloneSkipped());
                         }
-                        return r.status().isFinal() ? r : r.finished(ending.status(), execution.commit(),
-                                execution.cloneMs(), execution.buildMs(), execution.runMs(), execution.exitCode(),
-                                execution.binaryCached(), ending.error()).withCloneSkipped(execution.cloneSkipped());
+                        return r.status().isFinal()
+                                ? r
+                                : r.finished(
+                                                ending.status(),
+                                                execution.commit(),
+                                                execution.cloneMs(),
+                                                execution.buildMs(),
+                                                execution.runMs(),
+                                                execution.exitCode(),
+                                                execution.binaryCached(),
+                                                ending.error())
+                                        .withCloneSkipped(execution.cloneSkipped());
                     }));
             TaskStatus finalStatus = ended.map(TaskRecord::status).orElse(ending.status());
             persistently("announce the end of task " + id, () -> announceEnd(task, finalStatus));
@@ -315,8 +360,7 @@ public final class Worker implements AutoCloseable {
     }
 
     /** The status and one-line error the record gets once the results are stored. */
-    private record Ending(TaskStatus status, String error) {
-    }
+    private record Ending(TaskStatus status, String error) {}
 
     /**
      * Stores the result files. Results over MAX_RESULT_BYTES turn the task into UNEXPECTED_ERROR with the reason
@@ -369,8 +413,12 @@ public final class Worker implements AutoCloseable {
             if (tasks.status(id).orElse(null) != TaskStatus.CANCELLED) {
                 nats.results(id).write(Map.of("error.txt", (reason + "\n").getBytes(StandardCharsets.UTF_8)));
             }
-            Optional<TaskRecord> ended = tasks.update(id, r -> r.status() == TaskStatus.CANCELLED ? r
-                            : r.finished(TaskStatus.UNEXPECTED_ERROR, r.commit(), null, null, null, null, null, reason));
+            Optional<TaskRecord> ended = tasks.update(
+                    id,
+                    r -> r.status() == TaskStatus.CANCELLED
+                            ? r
+                            : r.finished(
+                                    TaskStatus.UNEXPECTED_ERROR, r.commit(), null, null, null, null, null, reason));
             TaskStatus status = ended.map(TaskRecord::status).orElse(TaskStatus.UNEXPECTED_ERROR);
             announceEnd(task, status);
             message.ackSync(Duration.ofSeconds(5));

@@ -39,12 +39,29 @@ import org.minifaas.worker.sandbox.Network;
  *                           keep it all the same)
  * @param ops                METRICS_HOST, METRICS_PORT: the ops server (metrics, health)
  */
-public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser, String buildAsUser,
-                           Duration runTimeout, Duration cloneTimeout, Duration buildTimeout, Path workDir,
-                           Path cacheDir, String goBinary, Duration shutdownGrace, int binaryCacheEntries,
-                           String sandbox, Limits function, int buildMemoryMb, boolean cgo,
-                           boolean allowPrivateRepositories, long repoMaxBytes, int repoMaxFiles,
-                           Network network, long logMaxBytes, OpsSettings ops) {
+public record WorkerConfig(
+        NatsSettings nats,
+        int concurrency,
+        String runAsUser,
+        String buildAsUser,
+        Duration runTimeout,
+        Duration cloneTimeout,
+        Duration buildTimeout,
+        Path workDir,
+        Path cacheDir,
+        String goBinary,
+        Duration shutdownGrace,
+        int binaryCacheEntries,
+        String sandbox,
+        Limits function,
+        int buildMemoryMb,
+        boolean cgo,
+        boolean allowPrivateRepositories,
+        long repoMaxBytes,
+        int repoMaxFiles,
+        Network network,
+        long logMaxBytes,
+        OpsSettings ops) {
     /** LOG_MAX_BYTES unless set: 1 MiB of live output per task. */
     public static final long DEFAULT_LOG_MAX_BYTES = 1024 * 1024;
 
@@ -53,7 +70,8 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
     }
 
     public static WorkerConfig fromEnv(Env env, NatsSettings nats) {
-        Path workDir = Path.of(env.string("WORKER_WORK_DIR",
+        Path workDir = Path.of(env.string(
+                "WORKER_WORK_DIR",
                 Path.of(System.getProperty("java.io.tmpdir"), "minifaas-worker").toString()));
         String runAs = env.string("RUN_AS_USER", "client").trim();
         if (runAs.contains(",")) {
@@ -79,15 +97,19 @@ public record WorkerConfig(NatsSettings nats, int concurrency, String runAsUser,
                 env.string("GO_BINARY", "go"),
                 env.seconds("WORKER_SHUTDOWN_SECONDS", 25, 0, 3600),
                 env.intValue("BINARY_CACHE_ENTRIES", 256, 0, 100_000),
-                env.choices("SANDBOX", "bwrap", Set.of("bwrap", "off")).stream().findFirst().orElse("bwrap"),
+                env.choices("SANDBOX", "bwrap", Set.of("bwrap", "off")).stream()
+                        .findFirst()
+                        .orElse("bwrap"),
                 limits,
                 env.intValue("BUILD_MEMORY_MB", 2048, 256, 1 << 20),
                 env.intValue("FUNCTION_CGO", 0, 0, 1) == 1,
                 env.bool(AddressPolicy.ALLOW_PRIVATE, false),
                 env.longValue("REPO_MAX_MB", 100, 1, 1 << 20) * 1024 * 1024,
                 env.intValue("REPO_MAX_FILES", 20_000, 1, 10_000_000),
-                env.choices("FUNCTION_NETWORK", "egress", Set.of("egress", "none")).contains("none")
-                        ? Network.NONE : Network.EGRESS,
+                env.choices("FUNCTION_NETWORK", "egress", Set.of("egress", "none"))
+                                .contains("none")
+                        ? Network.NONE
+                        : Network.EGRESS,
                 env.longValue("LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES, 0, 1L << 30),
                 OpsSettings.fromEnv(env));
         env.validate();

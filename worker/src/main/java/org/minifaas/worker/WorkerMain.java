@@ -22,8 +22,7 @@ import org.slf4j.LoggerFactory;
 public final class WorkerMain {
     private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
 
-    private WorkerMain() {
-    }
+    private WorkerMain() {}
 
     public static void main(String[] args) throws Exception {
         WorkerConfig config = Env.loadOrExit("worker", WorkerConfig::fromEnv);
@@ -31,8 +30,8 @@ public final class WorkerMain {
         TaskExecutor executor;
         try {
             Optional<RunAccount> runAccount = RunAccount.resolve(config.runAsUser());
-            Optional<RunAccount> buildAccount = runAccount.isPresent() ? RunAccount.resolve(config.buildAsUser())
-                    : Optional.empty();
+            Optional<RunAccount> buildAccount =
+                    runAccount.isPresent() ? RunAccount.resolve(config.buildAsUser()) : Optional.empty();
             sandbox = sandbox(config, runAccount);
             sandbox.describe().forEach(line -> log.info("sandbox {}", line));
             sandbox.warnings().forEach(line -> log.warn("sandbox: {}", line));
@@ -52,14 +51,17 @@ public final class WorkerMain {
         PrometheusMeterRegistry registry = OpsRegistry.create("worker");
         Readiness readiness = new Readiness();
         AtomicReference<NatsLayer> connected = new AtomicReference<>();
-        Optional<OpsServer> ops = OpsServer.start(config.ops(), registry, readiness,
+        Optional<OpsServer> ops = OpsServer.start(
+                config.ops(),
+                registry,
+                readiness,
                 () -> connected.get() != null && connected.get().isConnected());
         executor.warm();
         NatsLayer nats = NatsLayer.connect(config.nats(), "worker");
         connected.set(nats);
         WorkerMetrics metrics = new WorkerMetrics(registry);
-        Worker worker = new Worker(nats, executor, config.concurrency(), sandbox.isolated(), config.logMaxBytes(),
-                metrics);
+        Worker worker =
+                new Worker(nats, executor, config.concurrency(), sandbox.isolated(), config.logMaxBytes(), metrics);
         metrics.watchSlots(worker::busySlots, config.concurrency());
         worker.start();
         nats.closeOnShutdown(() -> {
@@ -76,7 +78,8 @@ public final class WorkerMain {
             return new Unsandboxed(root);
         }
         Files.createDirectories(config.workDir());
-        return config.network() == Network.EGRESS ? BubblewrapSandbox.startWithEgress(config.workDir(), probeAccount)
+        return config.network() == Network.EGRESS
+                ? BubblewrapSandbox.startWithEgress(config.workDir(), probeAccount)
                 : BubblewrapSandbox.start(config.workDir(), probeAccount);
     }
 }

@@ -18,8 +18,8 @@ import org.minifaas.common.model.TaskStatus;
  */
 public final class WorkerMetrics {
     /** Histogram buckets (seconds) shared by the phase timings: a cached run in ms up to a slow build in minutes. */
-    private static final Duration[] BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
-            60, 120, 300);
+    private static final Duration[] BUCKETS =
+            seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300);
 
     private final MeterRegistry registry;
     private final Map<TaskStatus, Counter> finished = new EnumMap<>(TaskStatus.class);
@@ -36,20 +36,28 @@ public final class WorkerMetrics {
         this.registry = registry;
         for (TaskStatus status : TaskStatus.values()) {
             if (status.isFinal()) { // every final status from the start at 0: rates need no first occurrence
-                finished.put(status, Counter.builder("minifaas.tasks.finished").tag("status", status.name())
-                        .description("Tasks that reached a final status in this worker").register(registry));
+                finished.put(
+                        status,
+                        Counter.builder("minifaas.tasks.finished")
+                                .tag("status", status.name())
+                                .description("Tasks that reached a final status in this worker")
+                                .register(registry));
             }
         }
         queue = timer("minifaas.task.queue", "From creation to being taken by a worker (queueMs)");
-        clone = timer("minifaas.task.clone", "Fetching the source, or asking for the ref's commit when skipped (cloneMs)");
+        clone = timer(
+                "minifaas.task.clone", "Fetching the source, or asking for the ref's commit when skipped (cloneMs)");
         build = timer("minifaas.task.build", "Building, or finding the binary in the cache (buildMs)");
         run = timer("minifaas.task.run", "The function's own run (runMs)");
         cloneSkipped = Counter.builder("minifaas.task.clone.skipped")
-                .description("Runs of a known commit without a clone").register(registry);
+                .description("Runs of a known commit without a clone")
+                .register(registry);
         cacheHits = Counter.builder("minifaas.binary.cache.hits")
-                .description("Builds skipped: the compiled function was cached").register(registry);
+                .description("Builds skipped: the compiled function was cached")
+                .register(registry);
         cacheMisses = Counter.builder("minifaas.binary.cache.misses")
-                .description("Functions compiled: nothing cached for the source tree").register(registry);
+                .description("Functions compiled: nothing cached for the source tree")
+                .register(registry);
         deadLettered = Counter.builder("minifaas.tasks.dead.lettered")
                 .description("Tasks given up after TASK_MAX_DELIVERIES deliveries (their workers died)")
                 .register(registry);
@@ -62,9 +70,11 @@ public final class WorkerMetrics {
 
     /** The slots of this process and how many run a task now, read at each scrape. */
     public void watchSlots(IntSupplier busy, int slots) {
-        Gauge.builder("minifaas.worker.busy.slots", busy::getAsInt).description("Slots running a task now")
+        Gauge.builder("minifaas.worker.busy.slots", busy::getAsInt)
+                .description("Slots running a task now")
                 .register(registry);
-        Gauge.builder("minifaas.worker.slots", () -> slots).description("Tasks this worker runs at once")
+        Gauge.builder("minifaas.worker.slots", () -> slots)
+                .description("Tasks this worker runs at once")
                 .register(registry);
     }
 
@@ -94,7 +104,10 @@ public final class WorkerMetrics {
     }
 
     private Timer timer(String name, String description) {
-        return Timer.builder(name).description(description).serviceLevelObjectives(BUCKETS).register(registry);
+        return Timer.builder(name)
+                .description(description)
+                .serviceLevelObjectives(BUCKETS)
+                .register(registry);
     }
 
     private static void observe(Timer timer, Long millis) {

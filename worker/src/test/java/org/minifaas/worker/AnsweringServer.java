@@ -17,17 +17,20 @@ final class AnsweringServer implements AutoCloseable {
 
     static AnsweringServer start(InetAddress address, String body) throws IOException {
         ServerSocket socket = new ServerSocket(0, 50, address);
-        byte[] response = ("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + body)
-                .getBytes(StandardCharsets.US_ASCII);
-        Thread t = new Thread(() -> {
-            while (!socket.isClosed()) {
-                try (Socket s = socket.accept(); OutputStream out = s.getOutputStream()) {
-                    out.write(response);
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }, "answering-server");
+        byte[] response =
+                ("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
+        Thread t = new Thread(
+                () -> {
+                    while (!socket.isClosed()) {
+                        try (Socket s = socket.accept();
+                                OutputStream out = s.getOutputStream()) {
+                            out.write(response);
+                        } catch (IOException e) {
+                            return;
+                        }
+                    }
+                },
+                "answering-server");
         t.setDaemon(true);
         t.start();
         return new AnsweringServer(socket);

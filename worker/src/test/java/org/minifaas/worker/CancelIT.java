@@ -34,6 +34,7 @@ class CancelIT {
     static final Duration WAIT = Duration.ofSeconds(90);
     /** Progress signals every second: the record is read as often (the fallback for a lost signal). */
     static final Duration ACK_WAIT = Duration.ofSeconds(3);
+
     static RunningWorker stack;
 
     @BeforeAll
@@ -55,10 +56,14 @@ class CancelIT {
     static UUID runningTask(String marker, String callbackUrl) throws Exception {
         String url = stack.git.createRepo("sleeper-" + UUID.randomUUID(), Functions.SLOW_WITH_CHILD);
         Task t = task(url, null, 0, "60", marker);
-        UUID id = submit(stack.nats, new Task(t.taskId(), t.userId(), t.repoUrl(), t.parameters(), null, 0,
-                callbackUrl, t.createdAt()));
+        UUID id = submit(
+                stack.nats,
+                new Task(t.taskId(), t.userId(), t.repoUrl(), t.parameters(), null, 0, callbackUrl, t.createdAt()));
         awaitStatus(stack.nats, id, TaskStatus.EXECUTING, WAIT);
-        Poll.until(WAIT, () -> WorkerIT.hostProcessesWith(marker).size(), n -> n >= 2,
+        Poll.until(
+                WAIT,
+                () -> WorkerIT.hostProcessesWith(marker).size(),
+                n -> n >= 2,
                 "the function and its child to run");
         return id;
     }
@@ -73,7 +78,10 @@ class CancelIT {
     }
 
     static void awaitAcknowledged() throws Exception {
-        Poll.until(WAIT, () -> NatsInspect.taskStream(stack.nats).getStreamState().getMsgCount(), n -> n == 0,
+        Poll.until(
+                WAIT,
+                () -> NatsInspect.taskStream(stack.nats).getStreamState().getMsgCount(),
+                n -> n == 0,
                 "the queue message to be acknowledged");
     }
 
@@ -95,7 +103,10 @@ class CancelIT {
         cancelRecord(id);
         long start = System.nanoTime();
         stack.nats.cancels().send(id);
-        Poll.until(Duration.ofSeconds(2), () -> WorkerIT.hostProcessesWith(marker), List::isEmpty,
+        Poll.until(
+                Duration.ofSeconds(2),
+                () -> WorkerIT.hostProcessesWith(marker),
+                List::isEmpty,
                 "the function and its child to be killed");
         long killedMs = (System.nanoTime() - start) / 1_000_000;
         assertTrue(killedMs < 1_500, "killed after " + killedMs + " ms");
@@ -115,8 +126,15 @@ class CancelIT {
         assertEquals(TaskLogs.Kind.END, end.kind());
         assertTrue(end.data().contains("\"status\":\"CANCELLED\""), end::toString);
         stack.nats.webhooks().ensure();
-        assertEquals(1, stack.nats.connection().jetStreamManagement().getStreamInfo(WebhookQueue.STREAM)
-                .getStreamState().getMsgCount(), "the callback is queued once the task has ended");
+        assertEquals(
+                1,
+                stack.nats
+                        .connection()
+                        .jetStreamManagement()
+                        .getStreamInfo(WebhookQueue.STREAM)
+                        .getStreamState()
+                        .getMsgCount(),
+                "the callback is queued once the task has ended");
     }
 
     @Test
@@ -124,11 +142,16 @@ class CancelIT {
         String marker = marker();
         UUID id = runningTask(marker, null);
         cancelRecord(id); // and no signal
-        Poll.until(ACK_WAIT.plusSeconds(2), () -> WorkerIT.hostProcessesWith(marker), List::isEmpty,
+        Poll.until(
+                ACK_WAIT.plusSeconds(2),
+                () -> WorkerIT.hostProcessesWith(marker),
+                List::isEmpty,
                 "the function to be killed at the next progress signal");
         awaitAcknowledged();
         assertEquals(TaskStatus.CANCELLED, record(stack.nats, id).status());
-        assertEquals("cancelled by its owner while running\n", results(stack.nats, id).get("error.txt"));
+        assertEquals(
+                "cancelled by its owner while running\n",
+                results(stack.nats, id).get("error.txt"));
     }
 
     @Test

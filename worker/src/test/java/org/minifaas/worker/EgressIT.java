@@ -64,13 +64,16 @@ class EgressIT {
         sh("ip", "netns", "exec", netns, "ip", "addr", "add", PUBLIC + "/24", "dev", "mfp" + id);
         sh("ip", "netns", "exec", netns, "ip", "link", "set", "mfp" + id, "up");
         sh("ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up");
-        publicServer = new ProcessBuilder("ip", "netns", "exec", netns, "python3", "-m", "http.server", "8080",
-                "--bind", PUBLIC).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        publicServer = new ProcessBuilder(
+                        "ip", "netns", "exec", netns, "python3", "-m", "http.server", "8080", "--bind", PUBLIC)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         Poll.until(Duration.ofSeconds(20), EgressIT::publicServerAnswers, ok -> ok, "the public test server");
         git = GitHttpServer.start();
         workDir = Files.createTempDirectory("minifaas-egress-");
-        executor = Fixture.executor(Fixture.config(NatsSettings.defaults("nats://127.0.0.1:1"), workDir,
-                Duration.ofSeconds(20)));
+        executor = Fixture.executor(
+                Fixture.config(NatsSettings.defaults("nats://127.0.0.1:1"), workDir, Duration.ofSeconds(20)));
     }
 
     static boolean publicServerAnswers() {
@@ -112,13 +115,19 @@ class EgressIT {
 
     @Test
     void publicAddressesAreReachableAndTheHostPrivateAndLinkLocalOnesAreNot() throws Exception {
-        assertTrue(Fixture.sandbox().warnings().stream().noneMatch(w -> w.contains("egress")),
+        assertTrue(
+                Fixture.sandbox().warnings().stream().noneMatch(w -> w.contains("egress")),
                 "egress is possible here: " + Fixture.sandbox().warnings());
         int loopbackPort = hostServer(InetAddress.getLoopbackAddress());
         int hostSidePort = hostServer(InetAddress.getByName(HOST_SIDE));
         String url = git.createRepo("connect-" + UUID.randomUUID(), HostileFunctions.CONNECT);
-        List<String> refused = List.of("127.0.0.1:" + loopbackPort, "10.0.2.2:" + loopbackPort,
-                HOST_SIDE + ":" + hostSidePort, "169.254.169.254:80", "10.1.2.3:80", "192.168.1.1:80");
+        List<String> refused = List.of(
+                "127.0.0.1:" + loopbackPort,
+                "10.0.2.2:" + loopbackPort,
+                HOST_SIDE + ":" + hostSidePort,
+                "169.254.169.254:80",
+                "10.1.2.3:80",
+                "192.168.1.1:80");
         List<String> targets = new ArrayList<>(List.of(PUBLIC + ":8080"));
         targets.addAll(refused);
         Execution e = Fixture.execute(executor, url, targets.toArray(String[]::new));
@@ -132,8 +141,11 @@ class EgressIT {
 
     @Test
     void withNetworkNoneNotEvenPublicAddressesAreReachable() throws Exception {
-        TaskExecutor none = Fixture.executor(Fixture.config(NatsSettings.defaults("nats://127.0.0.1:1"),
-                workDir.resolve("none"), Duration.ofSeconds(20), Map.of("FUNCTION_NETWORK", "none")));
+        TaskExecutor none = Fixture.executor(Fixture.config(
+                NatsSettings.defaults("nats://127.0.0.1:1"),
+                workDir.resolve("none"),
+                Duration.ofSeconds(20),
+                Map.of("FUNCTION_NETWORK", "none")));
         String url = git.createRepo("connect-none-" + UUID.randomUUID(), HostileFunctions.CONNECT);
         Execution e = Fixture.execute(none, url, PUBLIC + ":8080");
         assertEquals(PUBLIC + ":8080=closed\n", Fixture.text(e, "stdout.txt"));
@@ -165,15 +177,22 @@ class EgressIT {
     void aFlushedFirewallIsPutBackAndFunctionsStayFiltered() throws Exception {
         Fixture.sandbox();
         sh("nft", "delete", "table", "inet", "minifaas_egress"); // as `systemctl reload nftables` would
-        Poll.until(Duration.ofSeconds(10), () -> {
-            Process p = new ProcessBuilder("nft", "list", "table", "inet", "minifaas_egress")
-                    .redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            return p.waitFor() == 0 && out.contains("jump functions");
-        }, back -> back, "the worker to put its firewall table back");
+        Poll.until(
+                Duration.ofSeconds(10),
+                () -> {
+                    Process p = new ProcessBuilder("nft", "list", "table", "inet", "minifaas_egress")
+                            .redirectErrorStream(true)
+                            .start();
+                    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    return p.waitFor() == 0 && out.contains("jump functions");
+                },
+                back -> back,
+                "the worker to put its firewall table back");
         String url = git.createRepo("connect-after-flush-" + UUID.randomUUID(), HostileFunctions.CONNECT);
         Execution e = Fixture.execute(executor, url, "169.254.169.254:80", PUBLIC + ":8080");
-        assertEquals("169.254.169.254:80=closed\n" + PUBLIC + ":8080=open\n", Fixture.text(e, "stdout.txt"),
+        assertEquals(
+                "169.254.169.254:80=closed\n" + PUBLIC + ":8080=open\n",
+                Fixture.text(e, "stdout.txt"),
                 Fixture.text(e, "error.txt"));
     }
 
@@ -187,21 +206,52 @@ class EgressIT {
         }
         sh("git", "-C", repo.toString(), "init", "-q", "-b", "main");
         sh("git", "-C", repo.toString(), "add", "-A");
-        sh("git", "-C", repo.toString(), "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "x");
-        Process gitServer = new ProcessBuilder("ip", "netns", "exec", netns, "python3",
-                Path.of("..", "scripts", "git-http-server.py").toAbsolutePath().toString(), repos.toString(), "8090",
-                "--host", PUBLIC).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        sh(
+                "git",
+                "-C",
+                repo.toString(),
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "commit",
+                "-q",
+                "-m",
+                "x");
+        Process gitServer = new ProcessBuilder(
+                        "ip",
+                        "netns",
+                        "exec",
+                        netns,
+                        "python3",
+                        Path.of("..", "scripts", "git-http-server.py")
+                                .toAbsolutePath()
+                                .toString(),
+                        repos.toString(),
+                        "8090",
+                        "--host",
+                        PUBLIC)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         try {
-            Poll.until(Duration.ofSeconds(20), () -> {
-                try (Socket s = new Socket()) {
-                    s.connect(new InetSocketAddress(PUBLIC, 8090), 500);
-                    return true;
-                } catch (IOException e) {
-                    return false;
-                }
-            }, up -> up, "the public Git server");
-            TaskExecutor strict = Fixture.executor(Fixture.config(NatsSettings.defaults("nats://127.0.0.1:1"),
-                    workDir.resolve("strict"), Duration.ofSeconds(20), Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", "false")));
+            Poll.until(
+                    Duration.ofSeconds(20),
+                    () -> {
+                        try (Socket s = new Socket()) {
+                            s.connect(new InetSocketAddress(PUBLIC, 8090), 500);
+                            return true;
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    },
+                    up -> up,
+                    "the public Git server");
+            TaskExecutor strict = Fixture.executor(Fixture.config(
+                    NatsSettings.defaults("nats://127.0.0.1:1"),
+                    workDir.resolve("strict"),
+                    Duration.ofSeconds(20),
+                    Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", "false")));
             Execution e = Fixture.execute(strict, "http://" + PUBLIC + ":8090/echo", "through egress");
             assertEquals(TaskStatus.FINISHED, e.status(), Fixture.text(e, "error.txt"));
             assertEquals("0:through egress\n", Fixture.text(e, "stdout.txt"));

@@ -25,13 +25,13 @@ import org.minifaas.worker.sandbox.Sandbox;
 final class Fixture {
     static final String USER = "worker-test-user";
     /** One Go build cache for every test of this JVM, warmed once (as a worker does at start). */
-    static final Path SHARED_CACHE = Path.of(System.getProperty("java.io.tmpdir"),
-            "minifaas-test-cache-" + System.getProperty("user.name"));
+    static final Path SHARED_CACHE =
+            Path.of(System.getProperty("java.io.tmpdir"), "minifaas-test-cache-" + System.getProperty("user.name"));
+
     private static Sandbox sandbox;
     private static boolean warmed;
 
-    private Fixture() {
-    }
+    private Fixture() {}
 
     static boolean isRoot() {
         return "root".equals(System.getProperty("user.name"));
@@ -105,8 +105,8 @@ final class Fixture {
 
     /** A task of the Task API: a ref (null: default branch) and its own time limit (0: the worker's). */
     static Task task(String repoUrl, String ref, int timeoutSeconds, String... parameters) {
-        return new Task(UUID.randomUUID(), USER, repoUrl, List.of(parameters), ref, timeoutSeconds, null,
-                TaskRecord.now());
+        return new Task(
+                UUID.randomUUID(), USER, repoUrl, List.of(parameters), ref, timeoutSeconds, null, TaskRecord.now());
     }
 
     /** Queues a task with its record as the frontend creates it. */
@@ -125,19 +125,22 @@ final class Fixture {
     }
 
     static TaskStatus awaitFinal(NatsLayer nats, UUID id, Duration timeout) throws Exception {
-        return Poll.until(timeout, () -> status(nats, id).orElse(null), s -> s != null && s.isFinal(),
+        return Poll.until(
+                timeout,
+                () -> status(nats, id).orElse(null),
+                s -> s != null && s.isFinal(),
                 "task " + id + " to finish");
     }
 
     static TaskStatus awaitStatus(NatsLayer nats, UUID id, TaskStatus wanted, Duration timeout) throws Exception {
-        return Poll.until(timeout, () -> status(nats, id).orElse(null), s -> s == wanted,
-                "task " + id + " to be " + wanted);
+        return Poll.until(
+                timeout, () -> status(nats, id).orElse(null), s -> s == wanted, "task " + id + " to be " + wanted);
     }
 
     static Map<String, String> results(NatsLayer nats, UUID id) throws Exception {
-        return nats.results(id).read().orElseThrow().entrySet().stream().collect(
-                java.util.stream.Collectors.toMap(Map.Entry::getKey,
-                        e -> new String(e.getValue(), StandardCharsets.UTF_8)));
+        return nats.results(id).read().orElseThrow().entrySet().stream()
+                .collect(java.util.stream.Collectors.toMap(
+                        Map.Entry::getKey, e -> new String(e.getValue(), StandardCharsets.UTF_8)));
     }
 
     /** Runs one task directly on an executor, as a worker slot would. */

@@ -4,8 +4,7 @@ import java.util.Map;
 
 /** Go functions written as an attacker would: each tries one way out of its sandbox. */
 final class HostileFunctions {
-    private HostileFunctions() {
-    }
+    private HostileFunctions() {}
 
     /**
      * Connects to each host:port argument and, where a connection opens, sends a forged proxy identity

@@ -81,10 +81,17 @@ class HostileFunctionsIT {
             acceptor.setDaemon(true);
             acceptor.start();
             int natsPort = URI.create(stack.server.url()).getPort();
-            List<String> targets = List.of("127.0.0.1:" + frontend.getLocalPort(), "127.0.0.1:" + natsPort,
-                    "localhost:" + frontend.getLocalPort(), "169.254.169.254:80", "10.0.0.1:80");
-            String out = run(repo("connect", HostileFunctions.CONNECT), TaskStatus.FINISHED,
-                    targets.toArray(String[]::new)).get("stdout.txt");
+            List<String> targets = List.of(
+                    "127.0.0.1:" + frontend.getLocalPort(),
+                    "127.0.0.1:" + natsPort,
+                    "localhost:" + frontend.getLocalPort(),
+                    "169.254.169.254:80",
+                    "10.0.0.1:80");
+            String out = run(
+                            repo("connect", HostileFunctions.CONNECT),
+                            TaskStatus.FINISHED,
+                            targets.toArray(String[]::new))
+                    .get("stdout.txt");
             for (String target : targets) {
                 assertTrue(out.contains(target + "=closed\n"), "reached " + target + ": " + out);
             }
@@ -101,7 +108,8 @@ class HostileFunctionsIT {
         stack.executor.awaitCleanup();
         for (Path dir : List.of(Path.of("/tmp"), Path.of("/dev/shm"), Path.of("/var/tmp"), stack.workDir)) {
             try (Stream<Path> s = Files.walk(dir, 6)) {
-                List<Path> found = s.filter(p -> p.getFileName().toString().contains(marker)).toList();
+                List<Path> found = s.filter(p -> p.getFileName().toString().contains(marker))
+                        .toList();
                 assertEquals(List.of(), found, "a plant outlived its task on the host");
             } catch (java.io.UncheckedIOException ignored) {
                 // a directory vanished during the walk: not ours
@@ -123,24 +131,27 @@ class HostileFunctionsIT {
         int natsPort = URI.create(stack.server.url()).getPort();
         String natsHex = String.format(":%04X", natsPort);
         assertFalse(out.contains(natsHex), "the host's listening ports were visible: " + out);
-        int processes = Integer.parseInt(out.substring(out.indexOf("processes=") + 10).trim());
+        int processes =
+                Integer.parseInt(out.substring(out.indexOf("processes=") + 10).trim());
         assertTrue(processes <= 3, "more than its own processes visible: " + out);
     }
 
     @Test
     void allocatingTwoGibEndsWithTheMemoryReasonAndTheWorkerCarriesOn() throws Exception {
-        Map<String, String> files = run(repo("alloc", HostileFunctions.ALLOCATE), TaskStatus.FINISHED_WITH_ERRORS,
-                "2048");
+        Map<String, String> files =
+                run(repo("alloc", HostileFunctions.ALLOCATE), TaskStatus.FINISHED_WITH_ERRORS, "2048");
         assertTrue(files.get("error.txt").startsWith("memory limit reached: FUNCTION_MEMORY_MB=512"), files.toString());
         assertFalse(files.get("stdout.txt").contains("allocated"), files.toString());
-        assertEquals("0:next\n", run(repo("echo", Functions.ECHO), TaskStatus.FINISHED, "next").get("stdout.txt"));
+        assertEquals(
+                "0:next\n",
+                run(repo("echo", Functions.ECHO), TaskStatus.FINISHED, "next").get("stdout.txt"));
     }
 
     @Test
     void aChildKilledForMemoryFailsTheTaskEvenWhenTheMainProcessSucceeds() throws Exception {
         assumeTrue(Fixture.isRoot(), "per-task memory cgroups need root (CI runs as root)");
-        Map<String, String> files = run(repo("alloc-child", HostileFunctions.ALLOCATE), TaskStatus.FINISHED_WITH_ERRORS,
-                "child", "2048");
+        Map<String, String> files =
+                run(repo("alloc-child", HostileFunctions.ALLOCATE), TaskStatus.FINISHED_WITH_ERRORS, "child", "2048");
         assertTrue(files.get("stdout.txt").startsWith("child ended: signal: killed"), files.toString());
         assertTrue(files.get("error.txt").startsWith("memory limit reached"), files.toString());
     }
@@ -152,7 +163,8 @@ class HostileFunctionsIT {
         run(url, TaskStatus.FINISHED, "walk", walker);
         assertEquals(List.of(), WorkerIT.hostProcessesWith(walker), "the fork walker outlived its task");
         String sleeper = Long.toString(600_000 + (long) (Math.random() * 300_000));
-        assertEquals("detached\n", run(url, TaskStatus.FINISHED, "detach", sleeper).get("stdout.txt"));
+        assertEquals(
+                "detached\n", run(url, TaskStatus.FINISHED, "detach", sleeper).get("stdout.txt"));
         assertEquals(List.of(), WorkerIT.hostProcessesWith(sleeper), "the double-forked sleeper outlived its task");
     }
 
@@ -165,7 +177,9 @@ class HostileFunctionsIT {
         assertTrue(out.contains("no space left on device"), out);
         stack.executor.awaitCleanup();
         try (Stream<Path> s = Files.walk(Path.of("/tmp"), 4)) {
-            assertEquals(List.of(), s.filter(p -> p.getFileName().toString().endsWith(marker)).toList());
+            assertEquals(
+                    List.of(),
+                    s.filter(p -> p.getFileName().toString().endsWith(marker)).toList());
         } catch (java.io.UncheckedIOException ignored) {
             // a directory vanished during the walk: not ours
         }

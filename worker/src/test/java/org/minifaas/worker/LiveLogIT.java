@@ -67,7 +67,9 @@ class LiveLogIT {
 
     /** The lines of the events of one kind, in order. */
     static List<String> lines(List<Event> events, Kind kind) {
-        return events.stream().filter(e -> e.kind() == kind).flatMap(e -> Arrays.stream(e.data().split("\n", -1)))
+        return events.stream()
+                .filter(e -> e.kind() == kind)
+                .flatMap(e -> Arrays.stream(e.data().split("\n", -1)))
                 .toList();
     }
 
@@ -88,7 +90,8 @@ class LiveLogIT {
         List<Event> events = events(id, 100);
         assertEquals(List.of("a", "b", "", "cd", "without newline"), lines(events, Kind.STDOUT));
         assertEquals(List.of("go: downloading", "compiling", "oops"), lines(events, Kind.STDERR));
-        List<String> order = events.stream().map(e -> e.kind() == Kind.STATUS ? e.data() : e.kind().name())
+        List<String> order = events.stream()
+                .map(e -> e.kind() == Kind.STATUS ? e.data() : e.kind().name())
                 .collect(Collectors.toList());
         assertTrue(order.get(0).contains("\"phase\":\"building\""), order::toString);
         assertEquals("STDERR", order.get(1), order::toString);
@@ -100,7 +103,7 @@ class LiveLogIT {
     void aLineWithoutItsNewlineIsSentAfterAMoment() throws Exception {
         UUID id = UUID.randomUUID();
         try (LiveLog live = LiveLog.start(stack.nats.logs(), id, 1 << 20);
-             TaskLogs.Reader reader = stack.nats.logs().reader(id, 0)) {
+                TaskLogs.Reader reader = stack.nats.logs().reader(id, 0)) {
             OutputListener run = live.runOutput();
             long start = System.nanoTime();
             print(run, OutputListener.Stream.STDOUT, "Password: ");
@@ -114,7 +117,8 @@ class LiveLogIT {
             print(run, OutputListener.Stream.STDOUT, "secret\n");
             Event line = reader.next(Duration.ofSeconds(5));
             assertEquals("secret", line.data());
-            assertTrue((System.nanoTime() - start) / 1_000_000 < LiveLog.PARTIAL_LINE_MS,
+            assertTrue(
+                    (System.nanoTime() - start) / 1_000_000 < LiveLog.PARTIAL_LINE_MS,
                     "a whole line is sent at once, not after the partial-line wait");
         }
     }
@@ -131,7 +135,8 @@ class LiveLogIT {
         }
         List<Event> events = events(id, 100);
         assertEquals(10, lines(events, Kind.STDOUT).size(), events::toString);
-        assertEquals(List.of("[live log truncated at 100 bytes; the result files have the full output]"),
+        assertEquals(
+                List.of("[live log truncated at 100 bytes; the result files have the full output]"),
                 lines(events, Kind.STDERR));
     }
 
@@ -146,8 +151,10 @@ class LiveLogIT {
             print(run, OutputListener.Stream.STDOUT, "\n");
         }
         List<Event> events = events(id, 100);
-        long published = events.stream().filter(e -> e.kind() == Kind.STDOUT)
-                .mapToLong(e -> e.data().getBytes(StandardCharsets.UTF_8).length).sum();
+        long published = events.stream()
+                .filter(e -> e.kind() == Kind.STDOUT)
+                .mapToLong(e -> e.data().getBytes(StandardCharsets.UTF_8).length)
+                .sum();
         assertTrue(published <= 1000, "published " + published + " bytes of output past a cap of 1000");
         assertEquals(1, lines(events, Kind.STDERR).size(), "the notice");
     }
@@ -187,7 +194,7 @@ class LiveLogIT {
     @Test
     void aNatsOutageCostsTheLogNeverTheTask() throws Exception {
         try (NatsTestServer server = NatsTestServer.start();
-             NatsLayer nats = NatsLayer.connect(server.settings(), "live-log-outage")) {
+                NatsLayer nats = NatsLayer.connect(server.settings(), "live-log-outage")) {
             nats.logs().ensure();
             LiveLog live = LiveLog.start(nats.logs(), UUID.randomUUID(), 1 << 30);
             OutputListener run = live.runOutput();
@@ -214,7 +221,8 @@ class LiveLogIT {
         TaskStatus whenFirstLineArrived = null;
         try (TaskLogs.Reader reader = stack.nats.logs().reader(id, 0)) {
             long deadline = System.nanoTime() + WAIT.toNanos();
-            while (System.nanoTime() < deadline && (events.isEmpty() || events.get(events.size() - 1).kind() != Kind.END)) {
+            while (System.nanoTime() < deadline
+                    && (events.isEmpty() || events.get(events.size() - 1).kind() != Kind.END)) {
                 Event e = reader.next(Duration.ofSeconds(1));
                 if (e == null) {
                     continue;
@@ -236,10 +244,16 @@ class LiveLogIT {
         for (int i = 0; i < 15; i++) {
             expected.add("line " + i + " at ");
         }
-        assertEquals(expected, lines(events, Kind.STDOUT).stream().map(l -> l.substring(0, l.lastIndexOf(' ') + 1))
-                .toList());
+        assertEquals(
+                expected,
+                lines(events, Kind.STDOUT).stream()
+                        .map(l -> l.substring(0, l.lastIndexOf(' ') + 1))
+                        .toList());
         assertEquals(List.of("warning 0", "warning 5", "warning 10"), lines(events, Kind.STDERR));
-        List<String> statuses = events.stream().filter(e -> e.kind() == Kind.STATUS).map(Event::data).toList();
+        List<String> statuses = events.stream()
+                .filter(e -> e.kind() == Kind.STATUS)
+                .map(Event::data)
+                .toList();
         assertTrue(statuses.get(0).contains("\"phase\":\"cloning\""), statuses::toString);
         assertTrue(statuses.get(1).contains("\"phase\":\"building\""), statuses::toString);
         assertTrue(statuses.get(2).contains("\"phase\":\"running\""), statuses::toString);

@@ -15,11 +15,11 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.minifaas.common.net.AddressPolicy;
-import org.minifaas.common.testing.GitHttpServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.minifaas.common.net.AddressPolicy;
+import org.minifaas.common.testing.GitHttpServer;
 
 /** The in-process ref question against a real {@code git http-backend}, and against servers that misbehave. */
 class RemoteRefsIT {
@@ -55,7 +55,8 @@ class RemoteRefsIT {
         });
         hostile.createContext("/dumb/", exchange -> {
             hostileRequests.incrementAndGet();
-            byte[] body = "0123456789012345678901234567890123456789\trefs/heads/main\n".getBytes(StandardCharsets.US_ASCII);
+            byte[] body =
+                    "0123456789012345678901234567890123456789\trefs/heads/main\n".getBytes(StandardCharsets.US_ASCII);
             exchange.getResponseHeaders().add("Content-Type", "text/plain");
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
@@ -87,7 +88,8 @@ class RemoteRefsIT {
         git.commit("app", Map.of("main.go", "package main\nfunc main() { println(1) }\n"), "second");
         String second = git.head("app");
 
-        Map<String, String> advertised = refs.advertised(URI.create(git.url("app"))).orElseThrow();
+        Map<String, String> advertised =
+                refs.advertised(URI.create(git.url("app"))).orElseThrow();
 
         assertEquals(second, advertised.get("HEAD"), advertised::toString);
         assertTrue(advertised.containsValue(second), advertised::toString);
@@ -118,8 +120,10 @@ class RemoteRefsIT {
         RemoteRefs strict = new RemoteRefs(new AddressPolicy(false), Duration.ofSeconds(5));
         int before = hostileRequests.get();
         assertEquals(Optional.empty(), strict.advertised(URI.create(hostileUrl("dumb"))));
-        assertEquals(Optional.empty(), strict.advertised(URI.create(
-                "http://localhost:" + hostile.getAddress().getPort() + "/dumb/repo")));
+        assertEquals(
+                Optional.empty(),
+                strict.advertised(
+                        URI.create("http://localhost:" + hostile.getAddress().getPort() + "/dumb/repo")));
         assertEquals(before, hostileRequests.get(), "no request reached a loopback server");
         strict.close();
     }

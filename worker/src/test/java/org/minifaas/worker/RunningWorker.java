@@ -22,8 +22,13 @@ final class RunningWorker implements AutoCloseable {
     final TaskExecutor executor;
     final Worker worker;
 
-    private RunningWorker(NatsTestServer server, GitHttpServer git, NatsLayer nats, Path workDir,
-                          TaskExecutor executor, Worker worker) {
+    private RunningWorker(
+            NatsTestServer server,
+            GitHttpServer git,
+            NatsLayer nats,
+            Path workDir,
+            TaskExecutor executor,
+            Worker worker) {
         this.server = server;
         this.git = git;
         this.nats = nats;

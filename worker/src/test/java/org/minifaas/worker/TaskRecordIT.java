@@ -107,8 +107,9 @@ class TaskRecordIT {
     @Test
     void aKnownCommitRunsWithoutACloneAndAMovedBranchIsClonedAgain() throws Exception {
         String name = "known-" + UUID.randomUUID();
-        String url = stack.git.createRepo(name, Map.of("go.mod", Functions.GO_MOD, "main.go", READS_ITS_FILE,
-                "data.txt", "first " + name + "\n"));
+        String url = stack.git.createRepo(
+                name,
+                Map.of("go.mod", Functions.GO_MOD, "main.go", READS_ITS_FILE, "data.txt", "first " + name + "\n"));
         TaskRecord first = run(url, null, 0);
         assertEquals(TaskStatus.FINISHED, first.status(), first::toString);
         assertEquals(false, first.cloneSkipped(), "the first run clones: " + first);
@@ -120,7 +121,9 @@ class TaskRecordIT {
         assertEquals(true, again.cloneSkipped(), "the same commit again: no clone: " + again);
         assertEquals(true, again.binaryCached());
         assertEquals(first.commit(), again.commit());
-        assertEquals("first " + name + "\n", results(stack.nats, id).get("stdout.txt"),
+        assertEquals(
+                "first " + name + "\n",
+                results(stack.nats, id).get("stdout.txt"),
                 "its repository's files are its working directory all the same");
         assertTrue(again.cloneMs() < first.cloneMs(), "resolving a ref is quicker than cloning: " + again);
 
@@ -141,13 +144,13 @@ class TaskRecordIT {
     @Test
     void aKeptCommitIsNeverRunForAnotherRepository() throws Exception {
         String victim = "kept-a-" + UUID.randomUUID();
-        String urlA = stack.git.createRepo(victim, Map.of("go.mod", Functions.GO_MOD, "main.go", READS_ITS_FILE,
-                "data.txt", "secret of A\n"));
+        String urlA = stack.git.createRepo(
+                victim, Map.of("go.mod", Functions.GO_MOD, "main.go", READS_ITS_FILE, "data.txt", "secret of A\n"));
         TaskRecord a = run(urlA, null, 0);
         assertEquals(TaskStatus.FINISHED, a.status(), a::toString);
         String other = "kept-b-" + UUID.randomUUID();
-        String urlB = stack.git.createRepo(other, Map.of("go.mod", Functions.GO_MOD, "main.go", READS_ITS_FILE,
-                "data.txt", "B\n"));
+        String urlB = stack.git.createRepo(
+                other, Map.of("go.mod", Functions.GO_MOD, "main.go", READS_ITS_FILE, "data.txt", "B\n"));
         assertEquals(TaskStatus.FINISHED, run(urlB, null, 0).status()); // B is a repository this worker knows too
 
         // B's task names A's commit: B has no such commit, so it must fail as a clone of B, never run A's code
@@ -191,8 +194,17 @@ class TaskRecordIT {
         stack.git.tag(name, "v2.0");
         String v3 = stack.git.commit(name, Functions.printing("version 3"), "third");
 
-        Map<String, String> expected = Map.of("", "version 3", "main", "version 3", "v2.0", "version 2", v1,
-                "version 1", v2.toUpperCase(), "version 2");
+        Map<String, String> expected = Map.of(
+                "",
+                "version 3",
+                "main",
+                "version 3",
+                "v2.0",
+                "version 2",
+                v1,
+                "version 1",
+                v2.toUpperCase(),
+                "version 2");
         Map<String, String> commits = Map.of("", v3, "main", v3, "v2.0", v2, v1, v1, v2.toUpperCase(), v2);
         for (Map.Entry<String, String> e : expected.entrySet()) {
             String ref = e.getKey().isEmpty() ? null : e.getKey();
@@ -209,15 +221,22 @@ class TaskRecordIT {
     void unknownRefsAndUnsafeRefsAreClearTaskErrors() throws Exception {
         String url = stack.git.createRepo("badrefs-" + UUID.randomUUID(), Functions.ECHO);
         Map<String, String> cases = Map.of(
-                "no-such-branch", "ref 'no-such-branch' not found in the repository",
+                "no-such-branch",
+                "ref 'no-such-branch' not found in the repository",
                 "1111111111111111111111111111111111111111",
                 "ref '1111111111111111111111111111111111111111' not found in the repository",
-                "--upload-pack=touch /tmp/pwned", "invalid ref '--upload-pack=touch /tmp/pwned': must not start with '-'",
-                "main..other", "invalid ref 'main..other': must not contain '..'",
-                "main~1", "invalid ref 'main~1': must not contain any of ~^:?*[\\",
-                "a b", "invalid ref 'a b': must not contain whitespace or control characters",
-                "line\nforged", "invalid ref 'line?forged': must not contain whitespace or control characters",
-                "x".repeat(256), "invalid ref '" + "x".repeat(100) + "...': longer than 255 characters");
+                "--upload-pack=touch /tmp/pwned",
+                "invalid ref '--upload-pack=touch /tmp/pwned': must not start with '-'",
+                "main..other",
+                "invalid ref 'main..other': must not contain '..'",
+                "main~1",
+                "invalid ref 'main~1': must not contain any of ~^:?*[\\",
+                "a b",
+                "invalid ref 'a b': must not contain whitespace or control characters",
+                "line\nforged",
+                "invalid ref 'line?forged': must not contain whitespace or control characters",
+                "x".repeat(256),
+                "invalid ref '" + "x".repeat(100) + "...': longer than 255 characters");
         for (Map.Entry<String, String> c : cases.entrySet()) {
             UUID id = submit(stack.nats, task(url, c.getKey(), 0));
             assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, id, WAIT), c.getKey());
@@ -251,8 +270,17 @@ class TaskRecordIT {
     void aTaskWithACallbackHasItsWebhookQueuedOnceItEnds() throws Exception {
         String url = stack.git.createRepo("hook-" + UUID.randomUUID(), Functions.ECHO);
         Task t = task(url, null, 0, "x");
-        UUID id = submit(stack.nats, new Task(t.taskId(), t.userId(), url, t.parameters(), null, 0,
-                "https://example.com/hook", t.createdAt()));
+        UUID id = submit(
+                stack.nats,
+                new Task(
+                        t.taskId(),
+                        t.userId(),
+                        url,
+                        t.parameters(),
+                        null,
+                        0,
+                        "https://example.com/hook",
+                        t.createdAt()));
         assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, id, WAIT));
         Message m = stack.nats.webhooks().consumer().next(Duration.ofSeconds(10));
         assertNotNull(m, "no webhook job queued");

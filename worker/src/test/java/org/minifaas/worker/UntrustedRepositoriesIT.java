@@ -36,9 +36,12 @@ class UntrustedRepositoriesIT {
         workDir = Files.createTempDirectory("minifaas-untrusted-");
         Files.setPosixFilePermissions(workDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
         NatsSettings unused = NatsSettings.defaults("nats://127.0.0.1:1");
-        permissive = Fixture.executor(Fixture.config(unused, workDir.resolve("permissive"), LIMIT,
-                Map.of("CLONE_TIMEOUT_SECONDS", "5")));
-        strict = Fixture.executor(Fixture.config(unused, workDir.resolve("strict"), LIMIT,
+        permissive = Fixture.executor(
+                Fixture.config(unused, workDir.resolve("permissive"), LIMIT, Map.of("CLONE_TIMEOUT_SECONDS", "5")));
+        strict = Fixture.executor(Fixture.config(
+                unused,
+                workDir.resolve("strict"),
+                LIMIT,
                 Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", "false", "CLONE_TIMEOUT_SECONDS", "5")));
     }
 
@@ -64,25 +67,37 @@ class UntrustedRepositoriesIT {
     void repositoriesOnPrivateAddressesAreRefusedBeforeAnyConnection() throws Exception {
         String url = git.createRepo("private-" + UUID.randomUUID(), Functions.ECHO);
         int port = Integer.parseInt(url.replaceAll(".*:(\\d+)/.*", "$1"));
-        for (String refused : List.of(url, "http://localhost:" + port + "/git/x", "http://[::1]:" + port + "/git/x",
-                "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/x.git", "git://127.0.0.1/x.git")) {
+        for (String refused : List.of(
+                url,
+                "http://localhost:" + port + "/git/x",
+                "http://[::1]:" + port + "/git/x",
+                "http://169.254.169.254/latest/meta-data/",
+                "http://10.0.0.1/x.git",
+                "git://127.0.0.1/x.git")) {
             Execution e = Fixture.execute(strict, refused);
             assertEquals(TaskStatus.FINISHED_WITH_ERRORS, e.status(), refused);
             assertTrue(error(e).startsWith("clone failed: repositories on "), refused + ": " + error(e));
         }
         assertEquals(TaskStatus.FINISHED, Fixture.execute(permissive, url).status(), "allowed when configured so");
-        for (String ambiguous : List.of("git://1.1.1.1#@127.0.0.1:4222/x", "http://user@198.51.100.7/x.git",
+        for (String ambiguous : List.of(
+                "git://1.1.1.1#@127.0.0.1:4222/x",
+                "http://user@198.51.100.7/x.git",
                 "http://198.51.100.7/x.git#frag")) {
-            assertEquals("clone failed: ambiguous repository URL (user info, fragment, query, or a host that parses "
-                    + "two ways)\n",
-                    error(Fixture.execute(strict, ambiguous)), ambiguous);
+            assertEquals(
+                    "clone failed: ambiguous repository URL (user info, fragment, query, or a host that parses "
+                            + "two ways)\n",
+                    error(Fixture.execute(strict, ambiguous)),
+                    ambiguous);
         }
     }
 
     @Test
     void repositoriesOverTheSizeLimitsAreRefusedBeforeCheckout() throws Exception {
-        TaskExecutor small = Fixture.executor(Fixture.config(NatsSettings.defaults("nats://127.0.0.1:1"),
-                workDir.resolve("small"), LIMIT, Map.of("REPO_MAX_MB", "1", "REPO_MAX_FILES", "20")));
+        TaskExecutor small = Fixture.executor(Fixture.config(
+                NatsSettings.defaults("nats://127.0.0.1:1"),
+                workDir.resolve("small"),
+                LIMIT,
+                Map.of("REPO_MAX_MB", "1", "REPO_MAX_FILES", "20")));
         Map<String, String> big = new HashMap<>(Functions.ECHO);
         big.put("data.txt", "x".repeat(3 * 1024 * 1024)); // compresses to almost nothing on the wire
         Execution e = Fixture.execute(small, git.createRepo("big-" + UUID.randomUUID(), big));
@@ -92,22 +107,26 @@ class UntrustedRepositoriesIT {
             many.put("f" + i + ".txt", "");
         }
         e = Fixture.execute(small, git.createRepo("many-" + UUID.randomUUID(), many));
-        assertTrue(error(e).startsWith("clone failed: the repository is too large: ") && error(e).contains(" 32 files"),
+        assertTrue(
+                error(e).startsWith("clone failed: the repository is too large: ") && error(e).contains(" 32 files"),
                 error(e));
-        assertEquals(TaskStatus.FINISHED, Fixture.execute(small, git.createRepo("fits-" + UUID.randomUUID(),
-                Functions.ECHO)).status());
+        assertEquals(
+                TaskStatus.FINISHED,
+                Fixture.execute(small, git.createRepo("fits-" + UUID.randomUUID(), Functions.ECHO))
+                        .status());
         small.awaitCleanup();
     }
 
     @Test
     void aClosedPortAndAnOpenOneThatIsNotGitLookTheSame() throws Exception {
         try (AnsweringServer open = AnsweringServer.start(InetAddress.getLoopbackAddress(), "hello");
-             ServerSocket closed = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+                ServerSocket closed = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             int closedPort = closed.getLocalPort();
             closed.close();
             String openError = error(Fixture.execute(permissive, "http://127.0.0.1:" + open.port() + "/r"));
             String closedError = error(Fixture.execute(permissive, "http://127.0.0.1:" + closedPort + "/r"));
-            assertEquals(openError.replace(Integer.toString(open.port()), "PORT"),
+            assertEquals(
+                    openError.replace(Integer.toString(open.port()), "PORT"),
                     closedError.replace(Integer.toString(closedPort), "PORT"));
         }
     }
@@ -129,8 +148,8 @@ class UntrustedRepositoriesIT {
             Map<String, String> files = new HashMap<>(Functions.ECHO);
             files.put("go.mod", Functions.GO_MOD + "\nreplace example.com/lib => " + target + "\n");
             Execution e = Fixture.execute(permissive, git.createRepo("replace-" + UUID.randomUUID(), files));
-            assertEquals("go.mod replaces a module with " + target + ", a path outside the repository: refused\n",
-                    error(e));
+            assertEquals(
+                    "go.mod replaces a module with " + target + ", a path outside the repository: refused\n", error(e));
         }
         Map<String, String> inside = new HashMap<>(Functions.ECHO);
         inside.put("go.mod", Functions.GO_MOD + "\nreplace (\n\texample.com/lib => ./lib // vendored\n)\n");

@@ -7,14 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.stream.Stream;
-import org.minifaas.common.config.NatsSettings;
-import org.minifaas.common.model.TaskStatus;
-import org.minifaas.common.testing.GitHttpServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.minifaas.common.config.NatsSettings;
+import org.minifaas.common.model.TaskStatus;
+import org.minifaas.common.testing.GitHttpServer;
 
 /** What a worker (re)started on its directory has ready before its first task. */
 class WarmStartIT {

@@ -27,18 +27,32 @@ class WorkerConfigTest {
 
     @Test
     void everyBadSandboxSettingIsNamedInOneError() {
-        ConfigException e = assertThrows(ConfigException.class, () -> WorkerConfig.fromEnv(new Env(Map.of(
-                "SANDBOX", "maybe", "RUN_AS_USER", "client,client2", "FUNCTION_NETWORK", "public",
-                "FUNCTION_MEMORY_MB", "1", "FUNCTION_CGO", "yes", "LOG_MAX_BYTES", "-1"))));
-        for (String name : new String[] {"SANDBOX", "RUN_AS_USER", "FUNCTION_NETWORK", "FUNCTION_MEMORY_MB",
-                "FUNCTION_CGO", "LOG_MAX_BYTES"}) {
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> WorkerConfig.fromEnv(new Env(Map.of(
+                        "SANDBOX",
+                        "maybe",
+                        "RUN_AS_USER",
+                        "client,client2",
+                        "FUNCTION_NETWORK",
+                        "public",
+                        "FUNCTION_MEMORY_MB",
+                        "1",
+                        "FUNCTION_CGO",
+                        "yes",
+                        "LOG_MAX_BYTES",
+                        "-1"))));
+        for (String name : new String[] {
+            "SANDBOX", "RUN_AS_USER", "FUNCTION_NETWORK", "FUNCTION_MEMORY_MB", "FUNCTION_CGO", "LOG_MAX_BYTES"
+        }) {
             assertTrue(e.getMessage().contains(name), e.getMessage());
         }
     }
 
     @Test
     void sandboxCanBeTurnedOffExplicitly() {
-        assertEquals("off", WorkerConfig.fromEnv(new Env(Map.of("SANDBOX", "off"))).sandbox());
+        assertEquals(
+                "off", WorkerConfig.fromEnv(new Env(Map.of("SANDBOX", "off"))).sandbox());
     }
 
     @Test

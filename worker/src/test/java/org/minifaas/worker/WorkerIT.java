@@ -62,7 +62,10 @@ class WorkerIT {
         assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, first, WAIT));
 
         // an stack.executor without a Go toolchain still runs the tree compiled before...
-        TaskExecutor withoutGo = Fixture.executor(Fixture.config(stack.server.settings(), stack.workDir, LIMIT,
+        TaskExecutor withoutGo = Fixture.executor(Fixture.config(
+                stack.server.settings(),
+                stack.workDir,
+                LIMIT,
                 Map.of("GO_BINARY", "/nonexistent/go", "WORKER_CONCURRENCY", "1")));
         Execution again = Fixture.execute(withoutGo, url, "second");
         assertEquals(TaskStatus.FINISHED, again.status(), Fixture.text(again, "error.txt"));
@@ -81,8 +84,18 @@ class WorkerIT {
     void shellMetacharactersArriveLiterallyAndRunNothing() throws Exception {
         Path marker = Files.createTempDirectory("minifaas-marker-").resolve("pwned");
         String url = stack.git.createRepo("meta-" + UUID.randomUUID(), Functions.ECHO);
-        List<String> params = List.of("; touch " + marker, "$(touch " + marker + ")", "`touch " + marker + "`",
-                "a b", "\"quoted\"", "'single'", "*", "", "| cat /etc/passwd", "&& echo x", "\\n");
+        List<String> params = List.of(
+                "; touch " + marker,
+                "$(touch " + marker + ")",
+                "`touch " + marker + "`",
+                "a b",
+                "\"quoted\"",
+                "'single'",
+                "*",
+                "",
+                "| cat /etc/passwd",
+                "&& echo x",
+                "\\n");
         UUID id = submit(stack.nats, url, params.toArray(String[]::new));
         assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, id, WAIT));
         StringBuilder expected = new StringBuilder();
@@ -153,19 +166,26 @@ class WorkerIT {
     @Test
     void aTaskCannotStartUnboundedProcesses() throws Exception {
         assumeTrue(Fixture.isRoot(), "the pids cgroup needs root (CI runs as root)");
-        TaskExecutor limited = Fixture.executor(Fixture.config(stack.server.settings(), stack.workDir, LIMIT,
+        TaskExecutor limited = Fixture.executor(Fixture.config(
+                stack.server.settings(),
+                stack.workDir,
+                LIMIT,
                 Map.of("FUNCTION_MAX_PROCESSES", "64", "WORKER_CONCURRENCY", "1")));
         String url = stack.git.createRepo("forks-" + UUID.randomUUID(), Functions.FORK_MANY);
         // compiled first by the shared worker, then run with the low limit
         assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, submit(stack.nats, url, "0"), WAIT));
         Execution run = Fixture.execute(limited, url, "300");
         String out = new String(run.files().get("stdout.txt"));
-        assertTrue(out.startsWith("started="), () -> run.status() + " " + new String(run.files().get("stderr.txt"))
-                + new String(run.files().getOrDefault("error.txt", new byte[0])));
+        assertTrue(
+                out.startsWith("started="),
+                () -> run.status() + " " + new String(run.files().get("stderr.txt"))
+                        + new String(run.files().getOrDefault("error.txt", new byte[0])));
         int started = Integer.parseInt(out.trim().substring("started=".length()));
         assertTrue(started < 64, out);
         limited.awaitCleanup();
-        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").equals("sleep 30")),
+        assertTrue(
+                ProcessHandle.allProcesses()
+                        .noneMatch(p -> p.info().commandLine().orElse("").equals("sleep 30")),
                 "children of the function survived it");
     }
 
@@ -186,8 +206,10 @@ class WorkerIT {
     void unreachableRepositoryFailsWithTheReason() throws Exception {
         UUID id = submit(stack.nats, "http://127.0.0.1:9/nothing-here.git");
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, id, WAIT));
-        assertEquals("clone failed: repository not found or not reachable within 30 s: "
-                + "http://127.0.0.1:9/nothing-here.git\n", results(stack.nats, id).get("error.txt"));
+        assertEquals(
+                "clone failed: repository not found or not reachable within 30 s: "
+                        + "http://127.0.0.1:9/nothing-here.git\n",
+                results(stack.nats, id).get("error.txt"));
     }
 
     @Test
@@ -195,12 +217,16 @@ class WorkerIT {
         String missingUrl = stack.git.url("no-such-repo-" + UUID.randomUUID());
         UUID missing = submit(stack.nats, missingUrl);
         UUID noMain = submit(stack.nats, stack.git.createRepo("nomain-" + UUID.randomUUID(), Functions.NO_MAIN));
-        UUID broken = submit(stack.nats, stack.git.createRepo("broken-" + UUID.randomUUID(), Functions.DOES_NOT_COMPILE));
+        UUID broken =
+                submit(stack.nats, stack.git.createRepo("broken-" + UUID.randomUUID(), Functions.DOES_NOT_COMPILE));
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, missing, WAIT));
-        assertEquals("clone failed: repository not found or not reachable within 30 s: " + missingUrl + "\n",
+        assertEquals(
+                "clone failed: repository not found or not reachable within 30 s: " + missingUrl + "\n",
                 results(stack.nats, missing).get("error.txt"));
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, noMain, WAIT));
-        assertEquals("no main.go in the repository root\n", results(stack.nats, noMain).get("error.txt"));
+        assertEquals(
+                "no main.go in the repository root\n",
+                results(stack.nats, noMain).get("error.txt"));
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, broken, WAIT));
         assertTrue(results(stack.nats, broken).get("error.txt").startsWith("compilation failed with exit code "));
         assertTrue(results(stack.nats, broken).get("stderr.txt").contains("undefined"));
@@ -210,7 +236,9 @@ class WorkerIT {
     void otherSchemesAreRefusedByTheWorkerToo() throws Exception {
         UUID id = submit(stack.nats, "file:///etc");
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, id, WAIT));
-        assertEquals("clone failed: repository URL scheme 'file' is not allowed\n", results(stack.nats, id).get("error.txt"));
+        assertEquals(
+                "clone failed: repository URL scheme 'file' is not allowed\n",
+                results(stack.nats, id).get("error.txt"));
     }
 
     static String readOrEmpty(Path p) {

@@ -23,7 +23,10 @@ class WorkerMetricsTest {
     }
 
     double finished(TaskStatus status) {
-        return registry.get("minifaas.tasks.finished").tag("status", status.name()).counter().count();
+        return registry.get("minifaas.tasks.finished")
+                .tag("status", status.name())
+                .counter()
+                .count();
     }
 
     long samples(String phase) {
@@ -32,8 +35,11 @@ class WorkerMetricsTest {
 
     @Test
     void everyFinalStatusIsThereFromTheStart() {
-        for (TaskStatus status : List.of(TaskStatus.FINISHED, TaskStatus.FINISHED_WITH_ERRORS,
-                TaskStatus.UNEXPECTED_ERROR, TaskStatus.CANCELLED)) {
+        for (TaskStatus status : List.of(
+                TaskStatus.FINISHED,
+                TaskStatus.FINISHED_WITH_ERRORS,
+                TaskStatus.UNEXPECTED_ERROR,
+                TaskStatus.CANCELLED)) {
             assertEquals(0, finished(status), status.name());
         }
         assertEquals(4, registry.find("minifaas.tasks.finished").counters().size());
@@ -41,9 +47,11 @@ class WorkerMetricsTest {
 
     @Test
     void aFinishedRecordCountsItsStatusTimingsAndCache() {
-        metrics.taskEnded(started().finished(TaskStatus.FINISHED, "abc", 120L, 2_000L, 7L, 0, false, null)
+        metrics.taskEnded(started()
+                .finished(TaskStatus.FINISHED, "abc", 120L, 2_000L, 7L, 0, false, null)
                 .withCloneSkipped(false));
-        metrics.taskEnded(started().finished(TaskStatus.FINISHED_WITH_ERRORS, "abc", 15L, 1L, 3L, 1, true, "exit code 1")
+        metrics.taskEnded(started()
+                .finished(TaskStatus.FINISHED_WITH_ERRORS, "abc", 15L, 1L, 3L, 1, true, "exit code 1")
                 .withCloneSkipped(true));
         assertEquals(1, finished(TaskStatus.FINISHED));
         assertEquals(1, finished(TaskStatus.FINISHED_WITH_ERRORS));
@@ -70,14 +78,26 @@ class WorkerMetricsTest {
     @Test
     void aRecordThatIsNotFinalCountsNothing() {
         metrics.taskEnded(started());
-        assertEquals(0, registry.find("minifaas.tasks.finished").counters().stream().mapToDouble(c -> c.count()).sum());
+        assertEquals(
+                0,
+                registry.find("minifaas.tasks.finished").counters().stream()
+                        .mapToDouble(c -> c.count())
+                        .sum());
         assertEquals(0, samples("queue"));
     }
 
     @Test
     void aTaskGivenUpIsDeadLetteredAndFinished() {
-        metrics.deadLettered(started().finished(TaskStatus.UNEXPECTED_ERROR, null, null, null, null, null, null,
-                "given up after 3 deliveries"));
+        metrics.deadLettered(started()
+                .finished(
+                        TaskStatus.UNEXPECTED_ERROR,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        "given up after 3 deliveries"));
         assertEquals(1, registry.get("minifaas.tasks.dead.lettered").counter().count());
         assertEquals(1, finished(TaskStatus.UNEXPECTED_ERROR));
         assertEquals(1, samples("queue"));

@@ -94,7 +94,10 @@ class WorkerRecoveryIT {
         nats.results(id).write(Map.of("stdout.txt", "first run\n".getBytes()));
         nats.userTasks(Fixture.USER).setStatus(id, TaskStatus.FINISHED);
         try (Worker w = worker(settings, "w")) {
-            Poll.until(WAIT, () -> NatsInspect.taskStream(nats).getStreamState().getMsgCount(), n -> n == 0,
+            Poll.until(
+                    WAIT,
+                    () -> NatsInspect.taskStream(nats).getStreamState().getMsgCount(),
+                    n -> n == 0,
                     "the message to be acknowledged");
         }
         assertEquals(TaskStatus.FINISHED, Fixture.status(nats, id).orElseThrow());
@@ -125,20 +128,28 @@ class WorkerRecoveryIT {
         String marker = Long.toString(500_000 + (long) (Math.random() * 400_000));
         String url = git.createRepo("slow-marked", Functions.SLOW_WITH_CHILD);
         Process doomed = workerProcess("killed", Map.of("WORKER_CONCURRENCY", "3"));
-        List<UUID> ids = List.of(submit(nats, url, "2", marker), submit(nats, url, "2", marker),
-                submit(nats, url, "2", marker));
+        List<UUID> ids =
+                List.of(submit(nats, url, "2", marker), submit(nats, url, "2", marker), submit(nats, url, "2", marker));
         try {
             for (UUID id : ids) {
                 awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
             }
-            Poll.until(WAIT, () -> WorkerIT.hostProcessesWith(marker).size(), n -> n >= 3, "the three functions to run");
+            Poll.until(
+                    WAIT, () -> WorkerIT.hostProcessesWith(marker).size(), n -> n >= 3, "the three functions to run");
             doomed.destroyForcibly(); // SIGKILL: no shutdown hook, nothing of the worker's code runs
             assertTrue(doomed.waitFor(10, TimeUnit.SECONDS));
-            Poll.until(Duration.ofSeconds(10), () -> WorkerIT.hostProcessesWith(marker), List::isEmpty,
+            Poll.until(
+                    Duration.ofSeconds(10),
+                    () -> WorkerIT.hostProcessesWith(marker),
+                    List::isEmpty,
                     "the functions and their children to die with their worker");
             // and the functions' network helpers (slirp4netns and its namespace holder) with them
-            Poll.until(Duration.ofSeconds(10), () -> WorkerIT.hostProcessesWith("slirp4netns").size()
-                    + WorkerIT.hostProcessesWith("sleep infinity").size(), n -> n == 0, "no egress helper left");
+            Poll.until(
+                    Duration.ofSeconds(10),
+                    () -> WorkerIT.hostProcessesWith("slirp4netns").size()
+                            + WorkerIT.hostProcessesWith("sleep infinity").size(),
+                    n -> n == 0,
+                    "no egress helper left");
         } finally {
             doomed.destroyForcibly();
         }
@@ -151,8 +162,11 @@ class WorkerRecoveryIT {
                 assertEquals(TaskStatus.FINISHED, status, files::toString);
                 assertEquals("done\n", results(nats, id).get("stdout.txt"));
             }
-            Poll.until(Duration.ofSeconds(10), () -> Fixture.leftovers(workDir.resolve("killed").resolve("tasks")),
-                    List::isEmpty, "no task directory left");
+            Poll.until(
+                    Duration.ofSeconds(10),
+                    () -> Fixture.leftovers(workDir.resolve("killed").resolve("tasks")),
+                    List::isEmpty,
+                    "no task directory left");
         } finally {
             next.destroy();
             next.waitFor(30, TimeUnit.SECONDS);
@@ -164,8 +178,8 @@ class WorkerRecoveryIT {
         String marker = Long.toString(100_000 + (long) (Math.random() * 300_000));
         String url = git.createRepo("slow-marked", Functions.SLOW_WITH_CHILD);
         try (Worker w = worker(settings, "outage", 3)) {
-            List<UUID> ids = List.of(submit(nats, url, "2", marker), submit(nats, url, "2", marker),
-                    submit(nats, url, "2", marker));
+            List<UUID> ids = List.of(
+                    submit(nats, url, "2", marker), submit(nats, url, "2", marker), submit(nats, url, "2", marker));
             for (UUID id : ids) {
                 awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
             }
@@ -175,13 +189,19 @@ class WorkerRecoveryIT {
             Poll.until(WAIT, () -> WorkerIT.hostProcessesWith(marker), List::isEmpty, "the functions to end");
             server.restart();
             for (UUID id : ids) {
-                assertEquals(TaskStatus.FINISHED, Poll.until(WAIT, () -> {
-                    try {
-                        return Fixture.status(nats, id).orElse(null);
-                    } catch (Exception e) {
-                        return null; // still reconnecting
-                    }
-                }, s -> s != null && s.isFinal(), "task " + id + " to finish"));
+                assertEquals(
+                        TaskStatus.FINISHED,
+                        Poll.until(
+                                WAIT,
+                                () -> {
+                                    try {
+                                        return Fixture.status(nats, id).orElse(null);
+                                    } catch (Exception e) {
+                                        return null; // still reconnecting
+                                    }
+                                },
+                                s -> s != null && s.isFinal(),
+                                "task " + id + " to finish"));
                 assertEquals("done\n", results(nats, id).get("stdout.txt"));
             }
         }
@@ -189,13 +209,16 @@ class WorkerRecoveryIT {
 
     @Test
     void aRestartedWorkerRemovesWhatAKilledOneLeft() throws Exception {
-        Path left = Files.createDirectories(workDir.resolve("restarted").resolve("tasks")
-                .resolve(UUID.randomUUID().toString()).resolve("src"));
+        Path left = Files.createDirectories(workDir.resolve("restarted")
+                .resolve("tasks")
+                .resolve(UUID.randomUUID().toString())
+                .resolve("src"));
         Files.writeString(left.resolve("main.go"), "package main\n");
         Process worker = workerProcess("restarted", Map.of());
         try {
             Poll.until(WAIT, () -> nats.workers().live(), n -> n == 1, "the worker to register");
-            assertEquals(List.of(), Fixture.leftovers(workDir.resolve("restarted").resolve("tasks")));
+            assertEquals(
+                    List.of(), Fixture.leftovers(workDir.resolve("restarted").resolve("tasks")));
         } finally {
             worker.destroy();
             worker.waitFor(30, TimeUnit.SECONDS);
@@ -205,18 +228,21 @@ class WorkerRecoveryIT {
     /** A worker in a process of its own, as deployed. */
     Process workerProcess(String name, Map<String, String> extraEnv) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName())
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        WorkerMain.class.getName())
                 .redirectErrorStream(true)
                 .redirectOutput(workDir.resolve(name + ".log").toFile());
-        pb.environment().putAll(Map.of(
-                "NATS_SERVER_ADDRESS", server.url(),
-                "TASK_ACK_WAIT_SECONDS", Long.toString(ACK_WAIT.toSeconds()),
-                "RUN_AS_USER", Fixture.runAsUser(),
-                "BUILD_AS_USER", Fixture.buildAsUser(),
-                "WORKER_WORK_DIR", workDir.resolve(name).toString(),
-                "WORKER_CACHE_DIR", Fixture.SHARED_CACHE.toString(),
-                "REPO_ALLOW_PRIVATE_ADDRESSES", "true"));
+        pb.environment()
+                .putAll(Map.of(
+                        "NATS_SERVER_ADDRESS", server.url(),
+                        "TASK_ACK_WAIT_SECONDS", Long.toString(ACK_WAIT.toSeconds()),
+                        "RUN_AS_USER", Fixture.runAsUser(),
+                        "BUILD_AS_USER", Fixture.buildAsUser(),
+                        "WORKER_WORK_DIR", workDir.resolve(name).toString(),
+                        "WORKER_CACHE_DIR", Fixture.SHARED_CACHE.toString(),
+                        "REPO_ALLOW_PRIVATE_ADDRESSES", "true"));
         pb.environment().putAll(extraEnv);
         return pb.start();
     }
@@ -263,16 +289,19 @@ class WorkerRecoveryIT {
         UUID id = submit(nats, git.createRepo("echo", Functions.ECHO), "never");
         // a worker that takes the task and dies without a word: a plain pull of the shared consumer
         nats.taskQueue().ensure();
-        JetStreamSubscription dead = nats.connection().jetStream().subscribe(TaskQueue.SUBJECT,
-                PullSubscribeOptions.bind(TaskQueue.STREAM, TaskQueue.CONSUMER));
+        JetStreamSubscription dead = nats.connection()
+                .jetStream()
+                .subscribe(TaskQueue.SUBJECT, PullSubscribeOptions.bind(TaskQueue.STREAM, TaskQueue.CONSUMER));
         List<Message> taken = dead.fetch(1, Duration.ofSeconds(5));
         assertEquals(1, taken.size());
         assertEquals(1, taken.get(0).metaData().deliveredCount());
         dead.unsubscribe();
 
         try (NatsLayer layer = NatsLayer.connect(oneDelivery, "limited");
-             Worker w = new Worker(layer, Fixture.executor(
-                     Fixture.config(oneDelivery, workDir.resolve("w"), Duration.ofSeconds(20))), 1)) {
+                Worker w = new Worker(
+                        layer,
+                        Fixture.executor(Fixture.config(oneDelivery, workDir.resolve("w"), Duration.ofSeconds(20))),
+                        1)) {
             w.start();
             assertEquals(TaskStatus.UNEXPECTED_ERROR, awaitFinal(nats, id, WAIT));
             String error = results(nats, id).get("error.txt");

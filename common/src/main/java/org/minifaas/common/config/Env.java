@@ -159,7 +159,9 @@ public final class Env {
      */
     public String urlList(String name, String defaultValue, Set<String> schemes) {
         String value = string(name, defaultValue);
-        List<String> urls = value == null ? List.of() : Arrays.stream(value.split(",")).map(String::trim).toList();
+        List<String> urls = value == null
+                ? List.of()
+                : Arrays.stream(value.split(",")).map(String::trim).toList();
         if (urls.isEmpty() || urls.stream().anyMatch(String::isEmpty)) {
             problems.add(name + "=" + value + " must be one URL or a comma-separated list of URLs");
             return value;

@@ -16,12 +16,25 @@ import java.util.Set;
  * @param replicas         NATS_REPLICAS: copies of every stream, key-value bucket and object store the services
  *                         create (1 on one server, 3 in a cluster of 3; at most 5, JetStream's limit)
  */
-public record NatsSettings(String serverUrl, String token, Duration retention, int maxActiveTasks,
-                           long maxResultBytes, Duration ackWait, int maxDeliveries, int replicas) {
+public record NatsSettings(
+        String serverUrl,
+        String token,
+        Duration retention,
+        int maxActiveTasks,
+        long maxResultBytes,
+        Duration ackWait,
+        int maxDeliveries,
+        int replicas) {
 
     /** One replica: a single server. */
-    public NatsSettings(String serverUrl, String token, Duration retention, int maxActiveTasks, long maxResultBytes,
-                        Duration ackWait, int maxDeliveries) {
+    public NatsSettings(
+            String serverUrl,
+            String token,
+            Duration retention,
+            int maxActiveTasks,
+            long maxResultBytes,
+            Duration ackWait,
+            int maxDeliveries) {
         this(serverUrl, token, retention, maxActiveTasks, maxResultBytes, ackWait, maxDeliveries, 1);
     }
 
@@ -41,16 +54,18 @@ public record NatsSettings(String serverUrl, String token, Duration retention, i
 
     /** Defaults, with another server address (tests, tools). */
     public static NatsSettings defaults(String serverUrl) {
-        return new NatsSettings(serverUrl, "", Duration.ofSeconds(1200), 80, 10L * 1024 * 1024,
-                Duration.ofSeconds(30), 3);
+        return new NatsSettings(
+                serverUrl, "", Duration.ofSeconds(1200), 80, 10L * 1024 * 1024, Duration.ofSeconds(30), 3);
     }
 
     public NatsSettings withToken(String value) {
-        return new NatsSettings(serverUrl, value, retention, maxActiveTasks, maxResultBytes, ackWait, maxDeliveries, replicas);
+        return new NatsSettings(
+                serverUrl, value, retention, maxActiveTasks, maxResultBytes, ackWait, maxDeliveries, replicas);
     }
 
     public NatsSettings withRetention(Duration value) {
-        return new NatsSettings(serverUrl, token, value, maxActiveTasks, maxResultBytes, ackWait, maxDeliveries, replicas);
+        return new NatsSettings(
+                serverUrl, token, value, maxActiveTasks, maxResultBytes, ackWait, maxDeliveries, replicas);
     }
 
     public NatsSettings withMaxActiveTasks(int value) {
@@ -58,7 +73,8 @@ public record NatsSettings(String serverUrl, String token, Duration retention, i
     }
 
     public NatsSettings withAckWait(Duration value) {
-        return new NatsSettings(serverUrl, token, retention, maxActiveTasks, maxResultBytes, value, maxDeliveries, replicas);
+        return new NatsSettings(
+                serverUrl, token, retention, maxActiveTasks, maxResultBytes, value, maxDeliveries, replicas);
     }
 
     public NatsSettings withMaxResultBytes(long value) {
@@ -70,8 +86,8 @@ public record NatsSettings(String serverUrl, String token, Duration retention, i
     }
 
     public NatsSettings withReplicas(int value) {
-        return new NatsSettings(serverUrl, token, retention, maxActiveTasks, maxResultBytes, ackWait, maxDeliveries,
-                value);
+        return new NatsSettings(
+                serverUrl, token, retention, maxActiveTasks, maxResultBytes, ackWait, maxDeliveries, value);
     }
 
     /** The servers to connect to (a cluster's, in the order given; the client picks among them). */

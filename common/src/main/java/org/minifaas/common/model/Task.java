@@ -15,8 +15,15 @@ import java.util.UUID;
  * @param createdAt      when it was accepted, ISO-8601 UTC (null for tasks queued by older frontends)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Task(UUID taskId, String userId, String repoUrl, List<String> parameters, String ref,
-                   int timeoutSeconds, String callbackUrl, String createdAt) {
+public record Task(
+        UUID taskId,
+        String userId,
+        String repoUrl,
+        List<String> parameters,
+        String ref,
+        int timeoutSeconds,
+        String callbackUrl,
+        String createdAt) {
     public Task {
         Objects.requireNonNull(taskId, "taskId");
         Objects.requireNonNull(userId, "userId");

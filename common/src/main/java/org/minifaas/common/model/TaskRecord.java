@@ -36,10 +36,28 @@ import java.util.UUID;
  * @param cloneSkipped whether the run used a known commit's cached binary and source without cloning (null: not
  *                     reached)
  */
-public record TaskRecord(UUID id, TaskStatus status, String url, String ref, String commit, List<String> parameters,
-                         int timeoutSeconds, String createdAt, String startedAt, String finishedAt, Long queueMs,
-                         Long cloneMs, Long buildMs, Long runMs, Integer exitCode, Boolean binaryCached, int attempts,
-                         String workerId, String error, Callback callback, Boolean cloneSkipped) {
+public record TaskRecord(
+        UUID id,
+        TaskStatus status,
+        String url,
+        String ref,
+        String commit,
+        List<String> parameters,
+        int timeoutSeconds,
+        String createdAt,
+        String startedAt,
+        String finishedAt,
+        Long queueMs,
+        Long cloneMs,
+        Long buildMs,
+        Long runMs,
+        Integer exitCode,
+        Boolean binaryCached,
+        int attempts,
+        String workerId,
+        String error,
+        Callback callback,
+        Boolean cloneSkipped) {
 
     public TaskRecord {
         Objects.requireNonNull(id, "id");
@@ -62,28 +80,70 @@ public record TaskRecord(UUID id, TaskStatus status, String url, String ref, Str
 
     /** PENDING until the task ends and the sender tries; DELIVERED on a 2xx; FAILED when the retries are used up. */
     public enum DeliveryState {
-        PENDING, RETRYING, DELIVERED, FAILED
+        PENDING,
+        RETRYING,
+        DELIVERED,
+        FAILED
     }
 
     /** The record of a task just accepted. */
     public static TaskRecord pending(Task task) {
-        return new TaskRecord(task.taskId(), TaskStatus.PENDING, task.repoUrl(), task.ref(), null, task.parameters(),
-                task.timeoutSeconds(), task.createdAt() == null ? now() : task.createdAt(), null, null, null, null,
-                null, null, null, null, 0, null, null,
-                task.callbackUrl() == null ? null : Callback.pending(task.callbackUrl()), null);
+        return new TaskRecord(
+                task.taskId(),
+                TaskStatus.PENDING,
+                task.repoUrl(),
+                task.ref(),
+                null,
+                task.parameters(),
+                task.timeoutSeconds(),
+                task.createdAt() == null ? now() : task.createdAt(),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                0,
+                null,
+                null,
+                task.callbackUrl() == null ? null : Callback.pending(task.callbackUrl()),
+                null);
     }
 
     /** A bare record for a status stored by an older version (a plain status name): only the id and status. */
     public static TaskRecord legacy(UUID id, TaskStatus status) {
-        return new TaskRecord(id, status, null, null, null, List.of(), 0, null, null, null, null, null, null, null,
-                null, null, 0, null, null, null, null);
+        return new TaskRecord(
+                id, status, null, null, null, List.of(), 0, null, null, null, null, null, null, null, null, null, 0,
+                null, null, null, null);
     }
 
     /** Taken by worker {@code workerId} for delivery {@code attempt}: EXECUTING, the previous attempt's end cleared. */
     public TaskRecord started(String workerId, int attempt) {
         String at = now();
-        return new TaskRecord(id, TaskStatus.EXECUTING, url, ref, commit, parameters, timeoutSeconds, createdAt, at,
-                null, between(createdAt, at), null, null, null, null, null, attempt, workerId, null, callback, null);
+        return new TaskRecord(
+                id,
+                TaskStatus.EXECUTING,
+                url,
+                ref,
+                commit,
+                parameters,
+                timeoutSeconds,
+                createdAt,
+                at,
+                null,
+                between(createdAt, at),
+                null,
+                null,
+                null,
+                null,
+                null,
+                attempt,
+                workerId,
+                null,
+                callback,
+                null);
     }
 
     /** Handed back (the worker stopped mid-task): PENDING again. */
@@ -92,41 +152,164 @@ public record TaskRecord(UUID id, TaskStatus status, String url, String ref, Str
     }
 
     /** What a run found out, in one write with the final status. */
-    public TaskRecord finished(TaskStatus finalStatus, String commitId, Long clone, Long build, Long run, Integer exit,
-                               Boolean cached, String reason) {
-        return new TaskRecord(id, finalStatus, url, ref, commitId, parameters, timeoutSeconds, createdAt, startedAt,
-                now(), queueMs, clone, build, run, exit, cached, attempts, workerId, reason, callback, cloneSkipped);
+    public TaskRecord finished(
+            TaskStatus finalStatus,
+            String commitId,
+            Long clone,
+            Long build,
+            Long run,
+            Integer exit,
+            Boolean cached,
+            String reason) {
+        return new TaskRecord(
+                id,
+                finalStatus,
+                url,
+                ref,
+                commitId,
+                parameters,
+                timeoutSeconds,
+                createdAt,
+                startedAt,
+                now(),
+                queueMs,
+                clone,
+                build,
+                run,
+                exit,
+                cached,
+                attempts,
+                workerId,
+                reason,
+                callback,
+                cloneSkipped);
     }
 
     /** What a run found out, added to a record that is final already (cancelled while it ran): status kept. */
     public TaskRecord withRunFacts(String commitId, Long clone, Long build, Long run, Integer exit, Boolean cached) {
-        return new TaskRecord(id, status, url, ref, commitId, parameters, timeoutSeconds, createdAt, startedAt,
-                finishedAt, queueMs, clone, build, run, exit, cached, attempts, workerId, error, callback, cloneSkipped);
+        return new TaskRecord(
+                id,
+                status,
+                url,
+                ref,
+                commitId,
+                parameters,
+                timeoutSeconds,
+                createdAt,
+                startedAt,
+                finishedAt,
+                queueMs,
+                clone,
+                build,
+                run,
+                exit,
+                cached,
+                attempts,
+                workerId,
+                error,
+                callback,
+                cloneSkipped);
     }
 
     /** Whether the run skipped the clone (a known commit, its binary and source cached). */
     public TaskRecord withCloneSkipped(Boolean value) {
-        return new TaskRecord(id, status, url, ref, commit, parameters, timeoutSeconds, createdAt, startedAt,
-                finishedAt, queueMs, cloneMs, buildMs, runMs, exitCode, binaryCached, attempts, workerId, error, callback,
+        return new TaskRecord(
+                id,
+                status,
+                url,
+                ref,
+                commit,
+                parameters,
+                timeoutSeconds,
+                createdAt,
+                startedAt,
+                finishedAt,
+                queueMs,
+                cloneMs,
+                buildMs,
+                runMs,
+                exitCode,
+                binaryCached,
+                attempts,
+                workerId,
+                error,
+                callback,
                 value);
     }
 
     /** Cancelled by its owner now. */
     public TaskRecord cancelled(String reason) {
-        return new TaskRecord(id, TaskStatus.CANCELLED, url, ref, commit, parameters, timeoutSeconds, createdAt,
-                startedAt, now(), queueMs, cloneMs, buildMs, runMs, exitCode, binaryCached, attempts, workerId, reason,
-                callback, cloneSkipped);
+        return new TaskRecord(
+                id,
+                TaskStatus.CANCELLED,
+                url,
+                ref,
+                commit,
+                parameters,
+                timeoutSeconds,
+                createdAt,
+                startedAt,
+                now(),
+                queueMs,
+                cloneMs,
+                buildMs,
+                runMs,
+                exitCode,
+                binaryCached,
+                attempts,
+                workerId,
+                reason,
+                callback,
+                cloneSkipped);
     }
 
     public TaskRecord withStatus(TaskStatus value) {
-        return new TaskRecord(id, value, url, ref, commit, parameters, timeoutSeconds, createdAt, startedAt,
-                value.isFinal() ? (finishedAt == null ? now() : finishedAt) : null, queueMs, cloneMs, buildMs, runMs,
-                exitCode, binaryCached, attempts, workerId, error, callback, cloneSkipped);
+        return new TaskRecord(
+                id,
+                value,
+                url,
+                ref,
+                commit,
+                parameters,
+                timeoutSeconds,
+                createdAt,
+                startedAt,
+                value.isFinal() ? (finishedAt == null ? now() : finishedAt) : null,
+                queueMs,
+                cloneMs,
+                buildMs,
+                runMs,
+                exitCode,
+                binaryCached,
+                attempts,
+                workerId,
+                error,
+                callback,
+                cloneSkipped);
     }
 
     public TaskRecord withCallback(Callback value) {
-        return new TaskRecord(id, status, url, ref, commit, parameters, timeoutSeconds, createdAt, startedAt,
-                finishedAt, queueMs, cloneMs, buildMs, runMs, exitCode, binaryCached, attempts, workerId, error, value,
+        return new TaskRecord(
+                id,
+                status,
+                url,
+                ref,
+                commit,
+                parameters,
+                timeoutSeconds,
+                createdAt,
+                startedAt,
+                finishedAt,
+                queueMs,
+                cloneMs,
+                buildMs,
+                runMs,
+                exitCode,
+                binaryCached,
+                attempts,
+                workerId,
+                error,
+                value,
                 cloneSkipped);
     }
 
@@ -145,6 +328,7 @@ public record TaskRecord(UUID id, TaskStatus status, String url, String ref, Str
         if (from == null || to == null) {
             return null;
         }
-        return Math.max(0, Duration.between(Instant.parse(from), Instant.parse(to)).toMillis());
+        return Math.max(
+                0, Duration.between(Instant.parse(from), Instant.parse(to)).toMillis());
     }
 }

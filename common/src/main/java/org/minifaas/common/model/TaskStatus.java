@@ -30,6 +30,8 @@ public enum TaskStatus {
 
     /** The status named {@code name} (as in the API, case-insensitive), or empty. */
     public static Optional<TaskStatus> parse(String name) {
-        return Arrays.stream(values()).filter(s -> s.name().equalsIgnoreCase(name)).findFirst();
+        return Arrays.stream(values())
+                .filter(s -> s.name().equalsIgnoreCase(name))
+                .findFirst();
     }
 }

@@ -7,6 +7,7 @@ final class ApiErrors {
     static final int STREAM_NOT_FOUND = 10059;
     /** A direct get of a message that is not there (expired, deleted). */
     static final int NO_MESSAGE_FOUND = 10037;
+
     static final int STREAM_NAME_IN_USE = 10058;
     /** A compare-and-set write lost: the key was written since it was read (or exists, for a create). */
     static final int WRONG_LAST_SEQUENCE = 10071;
@@ -15,15 +16,17 @@ final class ApiErrors {
     /** Also returned for byte limits by some server versions. */
     static final int MAXIMUM_BYTES_EXCEEDED = 10047;
 
-    private ApiErrors() {
-    }
+    private ApiErrors() {}
 
     static boolean is(JetStreamApiException e, int code) {
         return e.getApiErrorCode() == code;
     }
 
     static boolean isLimit(JetStreamApiException e) {
-        return is(e, MAXIMUM_EXCEEDED) || is(e, MAXIMUM_BYTES_EXCEEDED) || e.getErrorCode() == 503
-                && e.getMessage() != null && e.getMessage().contains("maximum");
+        return is(e, MAXIMUM_EXCEEDED)
+                || is(e, MAXIMUM_BYTES_EXCEEDED)
+                || e.getErrorCode() == 503
+                        && e.getMessage() != null
+                        && e.getMessage().contains("maximum");
     }
 }

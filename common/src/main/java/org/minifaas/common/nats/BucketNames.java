@@ -17,12 +17,12 @@ public final class BucketNames {
     public static final String RESULT_PREFIX = "results-";
     /** The object store of every task's results, one object per task. */
     public static final String RESULTS_BUCKET = "results";
+
     public static final String OBSERVER_BUCKET = "observer";
     public static final String WORKERS_BUCKET = "workers";
     public static final String INJECTOR_BUCKET = "injector_bucket";
 
-    private BucketNames() {
-    }
+    private BucketNames() {}
 
     public static String forUser(String userId) {
         byte[] digest = Sha256.digest().digest(userId.getBytes(StandardCharsets.UTF_8));

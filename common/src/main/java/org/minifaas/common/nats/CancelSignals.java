@@ -36,5 +36,4 @@ public final class CancelSignals {
         dispatcher.subscribe(SUBJECT_PREFIX + "*");
         return () -> layer.connection().closeDispatcher(dispatcher);
     }
-
 }

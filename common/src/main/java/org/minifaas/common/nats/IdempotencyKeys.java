@@ -30,12 +30,13 @@ public final class IdempotencyKeys {
 
     private KeyValue kv() throws IOException, JetStreamApiException {
         if (kv == null) {
-            kv = layer.streams().ensureKeyValue(KeyValueConfiguration.builder()
-                    .name(BUCKET)
-                    .maxHistoryPerKey(1)
-                    .ttl(layer.settings().retention())
-                    .storageType(StorageType.File)
-                    .build());
+            kv = layer.streams()
+                    .ensureKeyValue(KeyValueConfiguration.builder()
+                            .name(BUCKET)
+                            .maxHistoryPerKey(1)
+                            .ttl(layer.settings().retention())
+                            .storageType(StorageType.File)
+                            .build());
         }
         return kv;
     }

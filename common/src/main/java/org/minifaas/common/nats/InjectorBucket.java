@@ -22,11 +22,16 @@ public final class InjectorBucket {
     }
 
     private ObjectStore store() throws IOException, JetStreamApiException {
-        if (layer.streams().streamInfo(NatsObjectStoreUtil.toStreamName(BucketNames.INJECTOR_BUCKET)).isEmpty()) {
+        if (layer.streams()
+                .streamInfo(NatsObjectStoreUtil.toStreamName(BucketNames.INJECTOR_BUCKET))
+                .isEmpty()) {
             try {
-                layer.connection().objectStoreManagement().create(
-                        ObjectStoreConfiguration.builder(BucketNames.INJECTOR_BUCKET)
-                                .storageType(StorageType.File).replicas(layer.settings().replicas()).build());
+                layer.connection()
+                        .objectStoreManagement()
+                        .create(ObjectStoreConfiguration.builder(BucketNames.INJECTOR_BUCKET)
+                                .storageType(StorageType.File)
+                                .replicas(layer.settings().replicas())
+                                .build());
             } catch (JetStreamApiException e) {
                 if (!ApiErrors.is(e, ApiErrors.STREAM_NAME_IN_USE)) {
                     throw e;

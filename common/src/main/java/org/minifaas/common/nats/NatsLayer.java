@@ -96,8 +96,10 @@ public final class NatsLayer implements AutoCloseable {
                 return layer;
             } catch (AuthenticationException e) {
                 // a wrong or missing NATS_TOKEN does not fix itself: fail at once
-                throw new IllegalStateException("NATS at " + settings.serverUrl() + " refused the credentials: "
-                        + e.getMessage() + " (check NATS_TOKEN)", e);
+                throw new IllegalStateException(
+                        "NATS at " + settings.serverUrl() + " refused the credentials: " + e.getMessage()
+                                + " (check NATS_TOKEN)",
+                        e);
             } catch (IOException e) {
                 log.warn("NATS at {} not reachable yet ({}); retrying", settings.serverUrl(), e.getMessage());
                 Thread.sleep(delayMs);

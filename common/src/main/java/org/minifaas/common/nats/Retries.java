@@ -17,8 +17,7 @@ public final class Retries {
     /** Longer than a JetStream leader election under load, short enough to hold an HTTP request. */
     public static final Duration LEADER_CHANGE = Duration.ofSeconds(15);
 
-    private Retries() {
-    }
+    private Retries() {}
 
     /** A JetStream call. */
     @FunctionalInterface

@@ -12,8 +12,7 @@ import java.security.NoSuchAlgorithmException;
  * which declare its absence. The one place that turns that impossible case into an error.
  */
 final class Sha256 {
-    private Sha256() {
-    }
+    private Sha256() {}
 
     static MessageDigest digest() {
         try {

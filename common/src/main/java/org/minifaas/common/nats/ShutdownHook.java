@@ -5,17 +5,19 @@ package org.minifaas.common.nats;
  * close the connection.
  */
 final class ShutdownHook {
-    private ShutdownHook() {
-    }
+    private ShutdownHook() {}
 
     static void install(NatsLayer.Stop stopServiceFirst, NatsLayer layer) {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                stopServiceFirst.run();
-                layer.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                stopServiceFirst.run();
+                                layer.close();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        },
+                        "shutdown"));
     }
 }

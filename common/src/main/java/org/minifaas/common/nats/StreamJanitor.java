@@ -38,7 +38,8 @@ public final class StreamJanitor {
         // one request per page of 256 streams, not one per stream
         for (StreamInfo info : layer.jsm().getStreams()) {
             String name = info.getConfiguration().getName();
-            if (!name.startsWith(results) && !name.startsWith(users) || info.getStreamState().getMsgCount() > 0) {
+            if (!name.startsWith(results) && !name.startsWith(users)
+                    || info.getStreamState().getMsgCount() > 0) {
                 continue;
             }
             ZonedDateTime last = info.getStreamState().getLastTime();

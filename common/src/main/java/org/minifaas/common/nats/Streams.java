@@ -57,7 +57,8 @@ final class Streams {
      * Safe when several processes race to create the same stream.
      */
     StreamInfo ensureStream(StreamConfiguration config) throws IOException, JetStreamApiException {
-        StreamConfiguration wanted = StreamConfiguration.builder(config).replicas(replicas).build();
+        StreamConfiguration wanted =
+                StreamConfiguration.builder(config).replicas(replicas).build();
         Optional<StreamInfo> existing = streamInfo(wanted.getName());
         if (existing.isEmpty()) {
             try {
@@ -73,15 +74,19 @@ final class Streams {
             }
         }
         StreamConfiguration have = existing.get().getConfiguration();
-        if (have.getMaxMsgs() != wanted.getMaxMsgs() || !have.getMaxAge().equals(wanted.getMaxAge())
+        if (have.getMaxMsgs() != wanted.getMaxMsgs()
+                || !have.getMaxAge().equals(wanted.getMaxAge())
                 || have.getMaxBytes() != wanted.getMaxBytes()
                 || !have.getDuplicateWindow().equals(wanted.getDuplicateWindow())
                 || have.getReplicas() != wanted.getReplicas()) {
             // a stream made before NATS_REPLICAS changed (say, on one server, then the cluster) is brought to the
             // replicas wanted: never left at one copy unseen
             if (have.getReplicas() != wanted.getReplicas()) {
-                log.warn("stream {} has {} replica(s); changing it to NATS_REPLICAS={}", wanted.getName(),
-                        have.getReplicas(), wanted.getReplicas());
+                log.warn(
+                        "stream {} has {} replica(s); changing it to NATS_REPLICAS={}",
+                        wanted.getName(),
+                        have.getReplicas(),
+                        wanted.getReplicas());
             } else {
                 log.info("updating stream {} limits", wanted.getName());
             }
@@ -102,8 +107,9 @@ final class Streams {
      * delayed retries unacknowledged must not let those retries block new messages). {@code maxAge} zero keeps
      * messages until they are taken.
      */
-    void ensureWorkQueue(String stream, String subject, String consumer, Duration maxAge, Duration ackWait,
-                         long maxAckPending) throws IOException, JetStreamApiException {
+    void ensureWorkQueue(
+            String stream, String subject, String consumer, Duration maxAge, Duration ackWait, long maxAckPending)
+            throws IOException, JetStreamApiException {
         Duration window = Duration.ofMinutes(2);
         if (!maxAge.isZero() && maxAge.compareTo(window) < 0) {
             window = maxAge; // JetStream refuses a de-duplication window longer than the max age
@@ -118,14 +124,16 @@ final class Streams {
                 .build());
         // Deliveries are not capped by the server (maxDeliver -1): the readers count them themselves, so a
         // message the server gave up on can never stay parked in the stream.
-        jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder()
-                .durable(consumer)
-                .filterSubject(subject)
-                .ackPolicy(AckPolicy.Explicit)
-                .ackWait(ackWait)
-                .maxDeliver(-1)
-                .maxAckPending(maxAckPending)
-                .build());
+        jsm.addOrUpdateConsumer(
+                stream,
+                ConsumerConfiguration.builder()
+                        .durable(consumer)
+                        .filterSubject(subject)
+                        .ackPolicy(AckPolicy.Explicit)
+                        .ackWait(ackWait)
+                        .maxDeliver(-1)
+                        .maxAckPending(maxAckPending)
+                        .build());
     }
 
     /** Get-or-create of a key-value bucket. */
@@ -148,7 +156,8 @@ final class Streams {
 
     /** Removes a key of a key-value bucket without leaving a delete marker (a marker still takes a slot). */
     void purgeKey(String bucket, String key) throws IOException, JetStreamApiException {
-        jsm.purgeStream(NatsKeyValueUtil.toStreamName(bucket),
+        jsm.purgeStream(
+                NatsKeyValueUtil.toStreamName(bucket),
                 PurgeOptions.subject(NatsKeyValueUtil.toKeyPrefix(bucket) + key));
     }
 }

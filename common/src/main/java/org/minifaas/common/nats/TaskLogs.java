@@ -43,7 +43,10 @@ public final class TaskLogs {
 
     /** What an event carries. */
     public enum Kind {
-        STDOUT, STDERR, STATUS, END;
+        STDOUT,
+        STDERR,
+        STATUS,
+        END;
 
         public String wireName() {
             return name().toLowerCase(Locale.ROOT);
@@ -55,8 +58,7 @@ public final class TaskLogs {
     }
 
     /** One event of a task's log: its stream sequence (the SSE id), its kind and its text. */
-    public record Event(long sequence, Kind kind, String data) {
-    }
+    public record Event(long sequence, Kind kind, String data) {}
 
     private final NatsLayer layer;
     private volatile boolean ensured;
@@ -69,15 +71,16 @@ public final class TaskLogs {
         if (!ensured) {
             Duration retention = layer.settings().retention();
             Duration window = retention.compareTo(Duration.ofMinutes(2)) < 0 ? retention : Duration.ofMinutes(2);
-            layer.streams().ensureStream(StreamConfiguration.builder()
-                    .name(STREAM)
-                    .subjects(SUBJECT_PREFIX + "*")
-                    .storageType(StorageType.File)
-                    .maxAge(retention)
-                    .maxBytes(MAX_BYTES)
-                    .discardPolicy(DiscardPolicy.Old)
-                    .duplicateWindow(window)
-                    .build());
+            layer.streams()
+                    .ensureStream(StreamConfiguration.builder()
+                            .name(STREAM)
+                            .subjects(SUBJECT_PREFIX + "*")
+                            .storageType(StorageType.File)
+                            .maxAge(retention)
+                            .maxBytes(MAX_BYTES)
+                            .discardPolicy(DiscardPolicy.Old)
+                            .duplicateWindow(window)
+                            .build());
             ensured = true;
         }
     }
@@ -108,7 +111,10 @@ public final class TaskLogs {
      */
     public void end(UUID taskId, TaskStatus status) throws IOException, JetStreamApiException {
         ensure();
-        layer.js().publish(message(taskId, Kind.STATUS, statusJson(status, null)), options("status-" + status + "-" + taskId));
+        layer.js()
+                .publish(
+                        message(taskId, Kind.STATUS, statusJson(status, null)),
+                        options("status-" + status + "-" + taskId));
         layer.js().publish(message(taskId, Kind.END, statusJson(status, null)), options("end-" + taskId));
     }
 
@@ -147,8 +153,8 @@ public final class TaskLogs {
                 return null;
             }
             String kind = m.getHeaders() == null ? null : m.getHeaders().getFirst(KIND_HEADER);
-            return new Event(m.metaData().streamSequence(), Kind.parse(kind),
-                    new String(m.getData(), StandardCharsets.UTF_8));
+            return new Event(
+                    m.metaData().streamSequence(), Kind.parse(kind), new String(m.getData(), StandardCharsets.UTF_8));
         }
 
         @Override

@@ -38,10 +38,14 @@ public final class TaskQueue extends WorkQueue {
     /** Enqueues a task durably; the task id doubles as the de-duplication id. */
     public void publish(Task task) throws IOException, JetStreamApiException {
         ensure();
-        layer.js().publish(SUBJECT, Json.toBytes(task), PublishOptions.builder()
-                .messageId(task.taskId().toString())
-                .expectedStream(STREAM)
-                .build());
+        layer.js()
+                .publish(
+                        SUBJECT,
+                        Json.toBytes(task),
+                        PublishOptions.builder()
+                                .messageId(task.taskId().toString())
+                                .expectedStream(STREAM)
+                                .build());
     }
 
     public static Task decode(Message message) {

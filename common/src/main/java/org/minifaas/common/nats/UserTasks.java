@@ -68,7 +68,8 @@ public final class UserTasks {
         try {
             writing(() -> kv.create(record.id().toString(), Json.toBytes(record)));
         } catch (JetStreamApiException e) {
-            if (ApiErrors.is(e, ApiErrors.WRONG_LAST_SEQUENCE) && record(record.id()).isPresent()) {
+            if (ApiErrors.is(e, ApiErrors.WRONG_LAST_SEQUENCE)
+                    && record(record.id()).isPresent()) {
                 return;
             }
             if (ApiErrors.isLimit(e)) {
@@ -99,8 +100,7 @@ public final class UserTasks {
     }
 
     /** A record with the revision it was read at (for compare-and-set). */
-    public record Versioned(TaskRecord record, long revision) {
-    }
+    public record Versioned(TaskRecord record, long revision) {}
 
     public Optional<Versioned> versioned(UUID taskId) throws IOException, JetStreamApiException {
         KeyValueEntry entry;
@@ -203,8 +203,9 @@ public final class UserTasks {
         String prefix = NatsKeyValueUtil.toKeyPrefix(bucket);
         StreamInfo info;
         try {
-            info = layer.jsm().getStreamInfo(NatsKeyValueUtil.toStreamName(bucket),
-                    StreamInfoOptions.filterSubjects(prefix + ">"));
+            info = layer.jsm()
+                    .getStreamInfo(
+                            NatsKeyValueUtil.toStreamName(bucket), StreamInfoOptions.filterSubjects(prefix + ">"));
         } catch (IOException | JetStreamApiException e) {
             if (isMissingStream(e)) {
                 return List.of();
@@ -215,7 +216,9 @@ public final class UserTasks {
         if (subjects == null) {
             return List.of();
         }
-        return subjects.stream().map(sub -> sub.getName().substring(prefix.length())).toList();
+        return subjects.stream()
+                .map(sub -> sub.getName().substring(prefix.length()))
+                .toList();
     }
 
     /**
@@ -259,7 +262,9 @@ public final class UserTasks {
         }
         String message = String.valueOf(e.getMessage());
         if (message.contains("No Responders") || message.contains("Timeout or no response")) {
-            return layer.streams().streamInfo(NatsKeyValueUtil.toStreamName(bucket)).isEmpty();
+            return layer.streams()
+                    .streamInfo(NatsKeyValueUtil.toStreamName(bucket))
+                    .isEmpty();
         }
         return false;
     }

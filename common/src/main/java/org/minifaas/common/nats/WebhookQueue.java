@@ -19,8 +19,7 @@ public final class WebhookQueue extends WorkQueue {
     public static final String CONSUMER = "webhook-senders";
 
     /** One delivery to make: the task whose record is sent, and its owner (whose bucket holds the record). */
-    public record Job(UUID taskId, String userId) {
-    }
+    public record Job(UUID taskId, String userId) {}
 
     WebhookQueue(NatsLayer layer) {
         super(layer, STREAM, SUBJECT, CONSUMER);
@@ -50,10 +49,14 @@ public final class WebhookQueue extends WorkQueue {
     /** Queues the delivery of a task's record; the task id de-duplicates repeats (a worker finishing twice). */
     public void publish(Job job) throws IOException, JetStreamApiException {
         ensure();
-        layer.js().publish(SUBJECT, Json.toBytes(job), PublishOptions.builder()
-                .messageId("webhook-" + job.taskId())
-                .expectedStream(STREAM)
-                .build());
+        layer.js()
+                .publish(
+                        SUBJECT,
+                        Json.toBytes(job),
+                        PublishOptions.builder()
+                                .messageId("webhook-" + job.taskId())
+                                .expectedStream(STREAM)
+                                .build());
     }
 
     public static Job decode(Message message) {

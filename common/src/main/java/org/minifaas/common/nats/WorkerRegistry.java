@@ -52,8 +52,10 @@ public final class WorkerRegistry {
 
     /** Workers that beat within the TTL: one message per live key, counted from the stream state. */
     public long live() throws IOException, JetStreamApiException {
-        return layer.jsm().getStreamInfo(NatsKeyValueUtil.toStreamName(BucketNames.WORKERS_BUCKET))
-                .getStreamState().getMsgCount();
+        return layer.jsm()
+                .getStreamInfo(NatsKeyValueUtil.toStreamName(BucketNames.WORKERS_BUCKET))
+                .getStreamState()
+                .getMsgCount();
     }
 
     /** The live workers that run functions without a sandbox (their ids). */
@@ -61,8 +63,10 @@ public final class WorkerRegistry {
         List<String> ids = new ArrayList<>();
         for (String key : kv.keys()) {
             KeyValueEntry entry = kv.get(key);
-            if (entry != null && entry.getValue() != null && new String(entry.getValue(), StandardCharsets.UTF_8)
-                    .contains("\"sandbox\":\"" + SANDBOX_OFF + "\"")) {
+            if (entry != null
+                    && entry.getValue() != null
+                    && new String(entry.getValue(), StandardCharsets.UTF_8)
+                            .contains("\"sandbox\":\"" + SANDBOX_OFF + "\"")) {
                 ids.add(key);
             }
         }

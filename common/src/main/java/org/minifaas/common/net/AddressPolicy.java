@@ -91,8 +91,8 @@ public final class AddressPolicy {
         }
         for (InetAddress a : addresses) {
             if (!isPublic(a)) {
-                return Optional.of("repositories on private, loopback or link-local addresses are not allowed ("
-                        + host + ")");
+                return Optional.of(
+                        "repositories on private, loopback or link-local addresses are not allowed (" + host + ")");
             }
         }
         return Optional.empty();
@@ -100,7 +100,10 @@ public final class AddressPolicy {
 
     /** Whether an address is a public unicast address. */
     public static boolean isPublic(InetAddress a) {
-        if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
+        if (a.isLoopbackAddress()
+                || a.isAnyLocalAddress()
+                || a.isLinkLocalAddress()
+                || a.isSiteLocalAddress()
                 || a.isMulticastAddress()) {
             return false;
         }

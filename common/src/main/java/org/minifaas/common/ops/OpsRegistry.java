@@ -19,14 +19,14 @@ import java.nio.file.Path;
 public final class OpsRegistry {
     private static final Path STATUS = Path.of("/proc/self/status");
 
-    private OpsRegistry() {
-    }
+    private OpsRegistry() {}
 
     /** @param service frontend, worker, observer or injector */
     public static PrometheusMeterRegistry create(String service) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags("service", service);
-        registry.config().namingConvention(new KeepCreatedSuffix(registry.config().namingConvention()));
+        registry.config()
+                .namingConvention(new KeepCreatedSuffix(registry.config().namingConvention()));
         new JvmMemoryMetrics().bindTo(registry);
         // listens to the JVM's GC notifications: no thread of its own; lives as long as the process
         new JvmGcMetrics().bindTo(registry);
@@ -35,8 +35,10 @@ public final class OpsRegistry {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         // the figure the memory budget is about (heap + metaspace + code cache + stacks + native), read at scrape
-        Gauge.builder("process.resident.memory", OpsRegistry::residentBytes).baseUnit("bytes")
-                .description("Resident set size of the process (VmRSS of Linux's /proc/self/status)").register(registry);
+        Gauge.builder("process.resident.memory", OpsRegistry::residentBytes)
+                .baseUnit("bytes")
+                .description("Resident set size of the process (VmRSS of Linux's /proc/self/status)")
+                .register(registry);
         return registry;
     }
 

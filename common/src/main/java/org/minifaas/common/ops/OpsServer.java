@@ -33,8 +33,9 @@ public final class OpsServer implements AutoCloseable {
      *
      * @param natsConnected whether the service's NATS connection is CONNECTED right now
      */
-    public static Optional<OpsServer> start(OpsSettings settings, PrometheusMeterRegistry registry,
-                                            Readiness readiness, BooleanSupplier natsConnected) throws IOException {
+    public static Optional<OpsServer> start(
+            OpsSettings settings, PrometheusMeterRegistry registry, Readiness readiness, BooleanSupplier natsConnected)
+            throws IOException {
         if (!settings.enabled()) {
             log.info("ops server off (METRICS_PORT=0)");
             return Optional.empty();
@@ -43,8 +44,10 @@ public final class OpsServer implements AutoCloseable {
         try {
             server = HttpServer.create(new InetSocketAddress(settings.host(), Math.max(0, settings.port())), 0);
         } catch (java.net.BindException e) {
-            throw new IOException("the ops port METRICS_PORT=" + settings.port() + " on " + settings.host()
-                    + " is in use: give each process on this host its own METRICS_PORT (0 turns it off)", e);
+            throw new IOException(
+                    "the ops port METRICS_PORT=" + settings.port() + " on " + settings.host()
+                            + " is in use: give each process on this host its own METRICS_PORT (0 turns it off)",
+                    e);
         }
         server.createContext("/", exchange -> {
             try {
@@ -62,10 +65,12 @@ public final class OpsServer implements AutoCloseable {
         return Optional.of(ops);
     }
 
-    private static void answer(HttpExchange exchange, PrometheusMeterRegistry registry, Readiness readiness,
-                               BooleanSupplier natsConnected) throws IOException {
+    private static void answer(
+            HttpExchange exchange, PrometheusMeterRegistry registry, Readiness readiness, BooleanSupplier natsConnected)
+            throws IOException {
         String path = exchange.getRequestURI().getPath();
-        boolean get = exchange.getRequestMethod().equals("GET") || exchange.getRequestMethod().equals("HEAD");
+        boolean get = exchange.getRequestMethod().equals("GET")
+                || exchange.getRequestMethod().equals("HEAD");
         if (!path.equals("/metrics") && !path.equals("/healthz")) {
             send(exchange, 404, "application/json", "{\"error\":\"not found\"}");
         } else if (!get) {

@@ -17,8 +17,8 @@ public record OpsSettings(String host, int port) {
     public static final OpsSettings DISABLED = new OpsSettings("127.0.0.1", 0);
 
     public static OpsSettings fromEnv(Env env) {
-        return new OpsSettings(env.string("METRICS_HOST", "0.0.0.0"),
-                env.intValue("METRICS_PORT", DEFAULT_PORT, 0, 65535));
+        return new OpsSettings(
+                env.string("METRICS_HOST", "0.0.0.0"), env.intValue("METRICS_PORT", DEFAULT_PORT, 0, 65535));
     }
 
     public boolean enabled() {

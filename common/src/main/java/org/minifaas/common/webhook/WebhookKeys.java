@@ -15,8 +15,7 @@ import javax.crypto.spec.SecretKeySpec;
 public final class WebhookKeys {
     private static final String CONTEXT = "minifaas-webhook:";
 
-    private WebhookKeys() {
-    }
+    private WebhookKeys() {}
 
     public static String forUser(String secret, String userId) {
         if (secret == null || secret.isEmpty()) {

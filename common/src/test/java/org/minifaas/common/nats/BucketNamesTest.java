@@ -12,8 +12,8 @@ class BucketNamesTest {
 
     @Test
     void anyUserIdMapsToAValidBucketName() {
-        for (String user : List.of("alice", "alice@example.com", "x".repeat(5000), "ñandú ☃", "", "observer",
-                "../../etc", "a.b*c>")) {
+        for (String user : List.of(
+                "alice", "alice@example.com", "x".repeat(5000), "ñandú ☃", "", "observer", "../../etc", "a.b*c>")) {
             String name = BucketNames.forUser(user);
             assertTrue(name.matches("[A-Za-z0-9_-]{1,64}"), name);
             assertTrue(name.startsWith(BucketNames.USER_PREFIX));
@@ -28,8 +28,12 @@ class BucketNamesTest {
 
     @Test
     void userBucketsNeverCollideWithSystemBuckets() {
-        for (String system : List.of(BucketNames.OBSERVER_BUCKET, BucketNames.WORKERS_BUCKET,
-                BucketNames.INJECTOR_BUCKET, BucketNames.RESULTS_BUCKET, BucketNames.forResults(UUID.randomUUID()))) {
+        for (String system : List.of(
+                BucketNames.OBSERVER_BUCKET,
+                BucketNames.WORKERS_BUCKET,
+                BucketNames.INJECTOR_BUCKET,
+                BucketNames.RESULTS_BUCKET,
+                BucketNames.forResults(UUID.randomUUID()))) {
             assertNotEquals(system, BucketNames.forUser(system));
             assertTrue(!system.startsWith(BucketNames.USER_PREFIX), system);
         }

@@ -35,10 +35,11 @@ class NatsAuthIT {
 
     @Test
     void noTokenOrAWrongOneFailsFastWithAClearError() {
-        IllegalStateException none = assertThrows(IllegalStateException.class,
-                () -> NatsLayer.connect(server.settings(), "without-token"));
+        IllegalStateException none =
+                assertThrows(IllegalStateException.class, () -> NatsLayer.connect(server.settings(), "without-token"));
         assertTrue(none.getMessage().contains("NATS_TOKEN"), none.getMessage());
-        assertThrows(IllegalStateException.class,
+        assertThrows(
+                IllegalStateException.class,
                 () -> NatsLayer.connect(server.settings().withToken("wrong"), "wrong-token"));
     }
 

@@ -1,7 +1,6 @@
 package org.minifaas.common.nats;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -98,21 +97,31 @@ class NatsLayerIT {
     void emailsAndSystemNamesAreValidUserIds() throws Exception {
         UUID id = UUID.randomUUID();
         layer.userTasks("Someone.Else+tag@example.com").createPending(id);
-        assertEquals(TaskStatus.PENDING,
-                layer.existingUserTasks("Someone.Else+tag@example.com").orElseThrow().status(id).orElseThrow());
+        assertEquals(
+                TaskStatus.PENDING,
+                layer.existingUserTasks("Someone.Else+tag@example.com")
+                        .orElseThrow()
+                        .status(id)
+                        .orElseThrow());
 
         // a user called like the observer bucket gets a bucket of its own
         UUID other = UUID.randomUUID();
         layer.userTasks(BucketNames.OBSERVER_BUCKET).createPending(other);
-        assertTrue(layer.streams().streamInfo(NatsKeyValueUtil.toStreamName(BucketNames.OBSERVER_BUCKET)).isEmpty());
-        assertEquals(List.of(other.toString()), layer.userTasks(BucketNames.OBSERVER_BUCKET).taskIds());
+        assertTrue(layer.streams()
+                .streamInfo(NatsKeyValueUtil.toStreamName(BucketNames.OBSERVER_BUCKET))
+                .isEmpty());
+        assertEquals(
+                List.of(other.toString()),
+                layer.userTasks(BucketNames.OBSERVER_BUCKET).taskIds());
     }
 
     @Test
     void unknownUsersHaveNoBucketAndNoneIsCreatedForReads() throws Exception {
         String user = "ghost-" + UUID.randomUUID();
         assertTrue(layer.existingUserTasks(user).isEmpty());
-        assertTrue(layer.streams().streamInfo(NatsKeyValueUtil.toStreamName(BucketNames.forUser(user))).isEmpty());
+        assertTrue(layer.streams()
+                .streamInfo(NatsKeyValueUtil.toStreamName(BucketNames.forUser(user)))
+                .isEmpty());
     }
 
     @Test
@@ -129,8 +138,11 @@ class NatsLayerIT {
         var message = queue.consumer().next(Duration.ofSeconds(5));
         assertEquals(task, TaskQueue.decode(message));
         message.ack();
-        Poll.until(Duration.ofSeconds(5), () -> NatsInspect.taskStream(layer).getStreamState().getMsgCount(),
-                n -> n == before, "the acked task to leave the work queue");
+        Poll.until(
+                Duration.ofSeconds(5),
+                () -> NatsInspect.taskStream(layer).getStreamState().getMsgCount(),
+                n -> n == before,
+                "the acked task to leave the work queue");
     }
 
     @Test
@@ -138,15 +150,15 @@ class NatsLayerIT {
         UUID id = UUID.randomUUID();
         ResultStore store = layer.results(id);
         assertTrue(store.read().isEmpty());
-        store.write(Map.of("stdout.txt", "hello\n".getBytes(StandardCharsets.UTF_8),
-                "stderr.txt", new byte[0]));
+        store.write(Map.of("stdout.txt", "hello\n".getBytes(StandardCharsets.UTF_8), "stderr.txt", new byte[0]));
         Map<String, byte[]> files = store.read().orElseThrow();
         assertEquals("hello\n", new String(files.get("stdout.txt"), StandardCharsets.UTF_8));
         assertEquals(0, files.get("stderr.txt").length);
 
         NatsLayer small = NatsLayer.connect(server.settings().withMaxResultBytes(8192), "small");
         try {
-            assertThrows(ResultStore.ResultTooLargeException.class,
+            assertThrows(
+                    ResultStore.ResultTooLargeException.class,
                     () -> small.results(UUID.randomUUID()).write(Map.of("stdout.txt", new byte[64 * 1024])));
         } finally {
             small.close();

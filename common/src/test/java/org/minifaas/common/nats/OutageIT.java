@@ -24,15 +24,17 @@ class OutageIT {
     @Test
     void whileNatsIsDownWritesFailAtOnceTheQueueReaderRestsAndEverythingWorksAfter() throws Exception {
         try (NatsTestServer server = NatsTestServer.start();
-             NatsLayer layer = NatsLayer.connect(server.settings(), "outage-test")) {
+                NatsLayer layer = NatsLayer.connect(server.settings(), "outage-test")) {
             UUID before = UUID.randomUUID();
             layer.userTasks("outage-user").createPending(before);
             AtomicBoolean running = new AtomicBoolean(true);
             AtomicInteger taken = new AtomicInteger();
-            Thread reader = new Thread(() -> layer.taskQueue().take(running::get, m -> {
-                taken.incrementAndGet();
-                m.ack();
-            }), "queue-reader");
+            Thread reader = new Thread(
+                    () -> layer.taskQueue().take(running::get, m -> {
+                        taken.incrementAndGet();
+                        m.ack();
+                    }),
+                    "queue-reader");
             reader.start();
 
             server.kill();
@@ -50,9 +52,12 @@ class OutageIT {
 
             server.restart();
             Poll.until(Duration.ofSeconds(20), layer::isConnected, connected -> connected, "the reconnect");
-            assertEquals(TaskStatus.PENDING, layer.userTasks("outage-user").status(before).orElseThrow(),
+            assertEquals(
+                    TaskStatus.PENDING,
+                    layer.userTasks("outage-user").status(before).orElseThrow(),
                     "the failed write was not replayed after the reconnect");
-            layer.taskQueue().publish(new Task(UUID.randomUUID(), "outage-user", "https://example.com/x.git", List.of()));
+            layer.taskQueue()
+                    .publish(new Task(UUID.randomUUID(), "outage-user", "https://example.com/x.git", List.of()));
             Poll.until(Duration.ofSeconds(20), taken::get, n -> n == 1, "the reader to take a task again");
             running.set(false);
             reader.join(5_000);

@@ -70,8 +70,8 @@ class SystemBucketsIT {
         assertEquals("data.csv", request.fileName());
         layer.injectorBucket().store(request);
         message.ack();
-        assertEquals("a,b\n",
-                new String(NatsInspect.injectedFile(layer, "data.csv").orElseThrow(), StandardCharsets.UTF_8));
+        assertEquals(
+                "a,b\n", new String(NatsInspect.injectedFile(layer, "data.csv").orElseThrow(), StandardCharsets.UTF_8));
         assertTrue(NatsInspect.injectedNames(layer).contains("data.csv"));
     }
 
@@ -87,11 +87,17 @@ class SystemBucketsIT {
         assertEquals(baseline + 1, NatsInspect.countTaskStreams(layer), "the user's bucket; results share one store");
         assertEquals(0, janitor.sweep(Duration.ZERO), "streams holding data are kept");
 
-        Poll.until(Duration.ofSeconds(15), () -> tasks.status(id).isEmpty() && layer.results(id).read()
-                .map(Map::isEmpty).orElse(true), done -> done, "entries to expire");
-        Poll.until(Duration.ofSeconds(15),
+        Poll.until(
+                Duration.ofSeconds(15),
+                () -> tasks.status(id).isEmpty()
+                        && layer.results(id).read().map(Map::isEmpty).orElse(true),
+                done -> done,
+                "entries to expire");
+        Poll.until(
+                Duration.ofSeconds(15),
                 () -> janitor.sweep(Duration.ZERO) >= 0 && NatsInspect.countTaskStreams(layer) == baseline,
-                done -> done, "the emptied streams to be swept");
+                done -> done,
+                "the emptied streams to be swept");
         assertTrue(layer.results(id).read().isEmpty());
         assertTrue(tasks.status(id).isEmpty());
         assertEquals(List.of(), tasks.taskIds());

@@ -46,8 +46,15 @@ class TaskRecordsIT {
     }
 
     private static Task task(String user) {
-        return new Task(UUID.randomUUID(), user, "http://example.com/repo.git", List.of("a", "b"), "v1", 5,
-                "https://example.com/hook", TaskRecord.now());
+        return new Task(
+                UUID.randomUUID(),
+                user,
+                "http://example.com/repo.git",
+                List.of("a", "b"),
+                "v1",
+                5,
+                "https://example.com/hook",
+                TaskRecord.now());
     }
 
     @Test
@@ -78,7 +85,8 @@ class TaskRecordsIT {
         UUID id = UUID.randomUUID();
         String user = "legacy-" + UUID.randomUUID();
         UserTasks tasks = layer.userTasks(user);
-        layer.connection().keyValue(BucketNames.forUser(user))
+        layer.connection()
+                .keyValue(BucketNames.forUser(user))
                 .put(id.toString(), "FINISHED".getBytes(StandardCharsets.UTF_8));
         assertEquals(Optional.of(TaskStatus.FINISHED), tasks.status(id));
     }
@@ -96,8 +104,9 @@ class TaskRecordsIT {
             String me = "w" + i;
             results.add(pool.submit(() -> {
                 go.await();
-                TaskRecord after = tasks.update(task.taskId(),
-                        r -> r.status() == TaskStatus.PENDING ? r.started(me, 1) : r).orElseThrow();
+                TaskRecord after = tasks.update(
+                                task.taskId(), r -> r.status() == TaskStatus.PENDING ? r.started(me, 1) : r)
+                        .orElseThrow();
                 return after.workerId();
             }));
         }
@@ -108,7 +117,9 @@ class TaskRecordsIT {
         }
         pool.shutdown();
         assertEquals(1, winners.size(), "every thread sees the one winner: " + winners);
-        assertEquals(winners.iterator().next(), tasks.record(task.taskId()).orElseThrow().workerId());
+        assertEquals(
+                winners.iterator().next(),
+                tasks.record(task.taskId()).orElseThrow().workerId());
     }
 
     @Test
@@ -143,7 +154,8 @@ class TaskRecordsIT {
         }
         assertEquals(8, all.size(), all.toString());
         assertEquals(TaskLogs.Kind.STATUS, all.get(0).kind());
-        assertTrue(all.get(0).data().contains("\"phase\":\"running\""), all.get(0).data());
+        assertTrue(
+                all.get(0).data().contains("\"phase\":\"running\""), all.get(0).data());
         assertEquals("line 0", all.get(1).data());
         assertEquals(TaskLogs.Kind.END, all.get(7).kind());
         List<TaskLogs.Event> rest;
@@ -167,10 +179,19 @@ class TaskRecordsIT {
         layer.webhooks().ensure();
         // unacknowledged jobs (waiting for a delayed retry) are not capped: JetStream's default 1000 would let a
         // flood of failing callbacks stop every other user's deliveries
-        assertEquals(WebhookQueue.MAX_ACK_PENDING, layer.jsm().getConsumerInfo(WebhookQueue.STREAM, WebhookQueue.CONSUMER)
-                .getConsumerConfiguration().getMaxAckPending());
-        assertEquals(1000, layer.jsm().getConsumerInfo(TaskQueue.STREAM, TaskQueue.CONSUMER)
-                .getConsumerConfiguration().getMaxAckPending(), "tasks keep the default");
+        assertEquals(
+                WebhookQueue.MAX_ACK_PENDING,
+                layer.jsm()
+                        .getConsumerInfo(WebhookQueue.STREAM, WebhookQueue.CONSUMER)
+                        .getConsumerConfiguration()
+                        .getMaxAckPending());
+        assertEquals(
+                1000,
+                layer.jsm()
+                        .getConsumerInfo(TaskQueue.STREAM, TaskQueue.CONSUMER)
+                        .getConsumerConfiguration()
+                        .getMaxAckPending(),
+                "tasks keep the default");
     }
 
     @Test
@@ -201,7 +222,10 @@ class TaskRecordsIT {
         }
         pool.shutdown();
         assertEquals(1, winners.size());
-        assertTrue(layer.idempotency().claim("other-" + user, "key-1", UUID.randomUUID()).isEmpty(),
+        assertTrue(
+                layer.idempotency()
+                        .claim("other-" + user, "key-1", UUID.randomUUID())
+                        .isEmpty(),
                 "keys are per user");
         layer.idempotency().release(user, "key-1");
         assertNull(layer.idempotency().claim(user, "key-1", UUID.randomUUID()).orElse(null), "free again");

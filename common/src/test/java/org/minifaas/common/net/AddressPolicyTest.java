@@ -15,10 +15,28 @@ class AddressPolicyTest {
 
     @Test
     void privateLoopbackLinkLocalAndSpecialAddressesAreRefused() throws Exception {
-        for (String a : List.of("127.0.0.1", "127.1.2.3", "0.0.0.0", "10.0.0.1", "172.16.5.4", "192.168.1.1",
-                "169.254.169.254", "100.64.0.1", "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1",
-                "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.1.2.3", "64:ff9b::a9fe:a9fe",
-                "2002:7f00:1::1", "::127.0.0.1")) {
+        for (String a : List.of(
+                "127.0.0.1",
+                "127.1.2.3",
+                "0.0.0.0",
+                "10.0.0.1",
+                "172.16.5.4",
+                "192.168.1.1",
+                "169.254.169.254",
+                "100.64.0.1",
+                "224.0.0.1",
+                "255.255.255.255",
+                "::1",
+                "::",
+                "fe80::1",
+                "fc00::1",
+                "fd12:3456::1",
+                "ff02::1",
+                "::ffff:127.0.0.1",
+                "::ffff:10.1.2.3",
+                "64:ff9b::a9fe:a9fe",
+                "2002:7f00:1::1",
+                "::127.0.0.1")) {
             assertFalse(AddressPolicy.isPublic(InetAddress.getByName(a)), a);
         }
     }
@@ -32,11 +50,23 @@ class AddressPolicyTest {
 
     @Test
     void urlHostsInEveryFormAreChecked() {
-        for (String url : List.of("http://127.0.0.1:4222/x.git", "http://localhost/x.git", "http://LOCALHOST:8080/",
-                "http://[::1]/x.git", "http://169.254.169.254/latest/meta-data", "http://10.0.0.1/x.git",
-                "http://2130706433/x.git", "http://0x7f000001/x.git", "http://127.1/x.git", "http://0/x.git",
-                "https://[::ffff:127.0.0.1]/x.git", "http://a.localhost/x.git", "http://0177.0.0.1:8765/a",
-                "http://017700000001/b", "git://0177.0.0.1/c", "http://8.8.8.010/x.git")) {
+        for (String url : List.of(
+                "http://127.0.0.1:4222/x.git",
+                "http://localhost/x.git",
+                "http://LOCALHOST:8080/",
+                "http://[::1]/x.git",
+                "http://169.254.169.254/latest/meta-data",
+                "http://10.0.0.1/x.git",
+                "http://2130706433/x.git",
+                "http://0x7f000001/x.git",
+                "http://127.1/x.git",
+                "http://0/x.git",
+                "https://[::ffff:127.0.0.1]/x.git",
+                "http://a.localhost/x.git",
+                "http://0177.0.0.1:8765/a",
+                "http://017700000001/b",
+                "git://0177.0.0.1/c",
+                "http://8.8.8.010/x.git")) {
             Optional<String> refused = strict.refusal(URI.create(url));
             assertTrue(refused.isPresent(), url);
         }

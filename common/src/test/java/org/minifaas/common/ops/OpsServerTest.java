@@ -27,7 +27,8 @@ class OpsServerTest {
     @BeforeEach
     void start() throws Exception {
         registry = OpsRegistry.create("test-service");
-        ops = OpsServer.start(new OpsSettings("127.0.0.1", -1), registry, readiness, natsUp::get).orElseThrow();
+        ops = OpsServer.start(new OpsSettings("127.0.0.1", -1), registry, readiness, natsUp::get)
+                .orElseThrow();
     }
 
     @AfterEach
@@ -37,8 +38,11 @@ class OpsServerTest {
     }
 
     HttpResponse<String> call(String method, String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ops.port() + path))
-                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ops.port() + path))
+                        .method(method, HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -46,7 +50,8 @@ class OpsServerTest {
         HttpResponse<String> before = call("GET", "/healthz");
         assertEquals(503, before.statusCode());
         assertEquals("{\"status\":\"starting\"}", before.body());
-        assertEquals("application/json", before.headers().firstValue("Content-Type").orElse(""));
+        assertEquals(
+                "application/json", before.headers().firstValue("Content-Type").orElse(""));
 
         readiness.markReady();
         HttpResponse<String> ready = call("GET", "/healthz");
@@ -72,9 +77,15 @@ class OpsServerTest {
         assertTrue(r.body().contains("minifaas_things_done_total{service=\"test-service\"} 3.0"), r.body());
         // not minifaas_tasks_total: Prometheus's naming would drop "_created" as a reserved suffix
         assertTrue(r.body().contains("minifaas_tasks_created_total{service=\"test-service\"} 1.0"), r.body());
-        for (String jvm : new String[] {"jvm_memory_used_bytes", "jvm_gc_", "jvm_threads_live_threads",
-                "jvm_classes_loaded_classes", "process_cpu_usage", "process_uptime_seconds",
-                "process_resident_memory_bytes"}) {
+        for (String jvm : new String[] {
+            "jvm_memory_used_bytes",
+            "jvm_gc_",
+            "jvm_threads_live_threads",
+            "jvm_classes_loaded_classes",
+            "process_cpu_usage",
+            "process_uptime_seconds",
+            "process_resident_memory_bytes"
+        }) {
             assertTrue(r.body().contains(jvm), jvm + " missing");
         }
         assertFalse(r.body().contains("process_resident_memory_bytes{service=\"test-service\"} NaN"), "RSS read");
@@ -89,12 +100,15 @@ class OpsServerTest {
 
     @Test
     void portZeroStartsNothingAndTheDefaultsAreAllInterfacesOn9464() throws Exception {
-        assertTrue(OpsServer.start(OpsSettings.fromEnv(new Env(Map.of("METRICS_PORT", "0"))), registry, readiness,
-                natsUp::get).isEmpty());
+        assertTrue(OpsServer.start(
+                        OpsSettings.fromEnv(new Env(Map.of("METRICS_PORT", "0"))), registry, readiness, natsUp::get)
+                .isEmpty());
         assertEquals(new OpsSettings("0.0.0.0", 9464), OpsSettings.fromEnv(new Env(Map.of())));
         Env bad = new Env(Map.of("METRICS_PORT", "70000"));
         OpsSettings.fromEnv(bad);
         assertTrue(org.junit.jupiter.api.Assertions.assertThrows(
-                org.minifaas.common.config.ConfigException.class, bad::validate).getMessage().contains("METRICS_PORT"));
+                        org.minifaas.common.config.ConfigException.class, bad::validate)
+                .getMessage()
+                .contains("METRICS_PORT"));
     }
 }

@@ -66,7 +66,8 @@ public final class GitHttpServer implements AutoCloseable {
     }
 
     /** Commits {@code files} (added or replaced) on top of repository {@code name}; returns the new commit id. */
-    public String commit(String name, Map<String, String> files, String message) throws IOException, InterruptedException {
+    public String commit(String name, Map<String, String> files, String message)
+            throws IOException, InterruptedException {
         Path dir = root.resolve(name);
         for (Map.Entry<String, String> f : files.entrySet()) {
             Path p = dir.resolve(f.getKey());
@@ -85,7 +86,9 @@ public final class GitHttpServer implements AutoCloseable {
 
     /** The commit id of the current branch's head of repository {@code name}. */
     public String head(String name) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("git", "rev-parse", "HEAD").directory(root.resolve(name).toFile()).start();
+        Process p = new ProcessBuilder("git", "rev-parse", "HEAD")
+                .directory(root.resolve(name).toFile())
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         if (p.waitFor() != 0) {
             throw new IOException("git rev-parse HEAD failed in " + name);
@@ -101,7 +104,10 @@ public final class GitHttpServer implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add("git");
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(cmd)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.waitFor() != 0) {
             throw new IOException("git " + String.join(" ", args) + " failed: " + out);
@@ -117,7 +123,11 @@ public final class GitHttpServer implements AutoCloseable {
             env.put("GIT_HTTP_EXPORT_ALL", "1");
             env.put("PATH_INFO", path);
             env.put("REQUEST_METHOD", ex.getRequestMethod());
-            env.put("QUERY_STRING", ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery());
+            env.put(
+                    "QUERY_STRING",
+                    ex.getRequestURI().getRawQuery() == null
+                            ? ""
+                            : ex.getRequestURI().getRawQuery());
             env.put("REMOTE_ADDR", "127.0.0.1");
             String type = ex.getRequestHeaders().getFirst("Content-Type");
             if (type != null) {

@@ -16,8 +16,7 @@ import org.minifaas.common.nats.TaskQueue;
 
 /** What the tests read of NATS and the services never need: queue state, stream counts, the injector's files. */
 public final class NatsInspect {
-    private NatsInspect() {
-    }
+    private NatsInspect() {}
 
     /** Tasks enqueued but not yet acknowledged (waiting plus in flight). */
     public static long backlog(NatsLayer nats) throws IOException, JetStreamApiException {
@@ -36,7 +35,8 @@ public final class NatsInspect {
         String results = NatsObjectStoreUtil.toStreamName(BucketNames.RESULT_PREFIX);
         String users = NatsKeyValueUtil.toStreamName(BucketNames.USER_PREFIX);
         return nats.connection().jetStreamManagement().getStreamNames().stream()
-                .filter(n -> n.startsWith(results) || n.startsWith(users)).count();
+                .filter(n -> n.startsWith(results) || n.startsWith(users))
+                .count();
     }
 
     /** A file the injector stored, or empty. */
@@ -56,6 +56,8 @@ public final class NatsInspect {
     /** The names of the files the injector stored. */
     public static List<String> injectedNames(NatsLayer nats) throws Exception {
         return nats.connection().objectStore(BucketNames.INJECTOR_BUCKET).getList().stream()
-                .filter(i -> !i.isDeleted()).map(ObjectInfo::getObjectName).toList();
+                .filter(i -> !i.isDeleted())
+                .map(ObjectInfo::getObjectName)
+                .toList();
     }
 }

@@ -81,23 +81,27 @@ public final class NatsTestCluster implements AutoCloseable {
             clientPorts[i] = freePort();
             routePorts[i] = freePort();
         }
-        String routes = java.util.stream.IntStream.of(routePorts).mapToObj(p -> "nats-route://127.0.0.1:" + p)
+        String routes = java.util.stream.IntStream.of(routePorts)
+                .mapToObj(p -> "nats-route://127.0.0.1:" + p)
                 .collect(Collectors.joining(", "));
         List<Node> nodes = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             String name = "n" + (i + 1);
             Path store = Files.createDirectories(root.resolve(name));
             Path config = root.resolve(name + ".conf");
-            Files.writeString(config, String.join("\n",
-                    "server_name: " + name,
-                    "listen: 127.0.0.1:" + clientPorts[i],
-                    "jetstream { store_dir: \"" + store + "\" }",
-                    "cluster {",
-                    "  name: minifaas-test",
-                    "  listen: 127.0.0.1:" + routePorts[i],
-                    "  routes: [" + routes + "]",
-                    "}",
-                    ""));
+            Files.writeString(
+                    config,
+                    String.join(
+                            "\n",
+                            "server_name: " + name,
+                            "listen: 127.0.0.1:" + clientPorts[i],
+                            "jetstream { store_dir: \"" + store + "\" }",
+                            "cluster {",
+                            "  name: minifaas-test",
+                            "  listen: 127.0.0.1:" + routePorts[i],
+                            "  routes: [" + routes + "]",
+                            "}",
+                            ""));
             nodes.add(new Node(name, clientPorts[i], config, root.resolve(name + ".log")));
         }
         NatsTestCluster cluster = new NatsTestCluster(root, nodes);
@@ -121,16 +125,23 @@ public final class NatsTestCluster implements AutoCloseable {
 
     /** Waits until a JetStream API call succeeds through the cluster (a meta leader exists). */
     public void awaitJetStream(Duration within) throws IOException {
-        Options options = new Options.Builder().servers(urls().split(",")).connectionTimeout(Duration.ofSeconds(2))
-                .maxReconnects(0).build();
+        Options options = new Options.Builder()
+                .servers(urls().split(","))
+                .connectionTimeout(Duration.ofSeconds(2))
+                .maxReconnects(0)
+                .build();
         try {
-            Poll.until(within, () -> {
-                try (Connection c = Nats.connect(options)) {
-                    return c.jetStreamManagement().getAccountStatistics() != null;
-                } catch (Exception e) {
-                    return false;
-                }
-            }, ready -> ready, "a JetStream meta leader in the cluster");
+            Poll.until(
+                    within,
+                    () -> {
+                        try (Connection c = Nats.connect(options)) {
+                            return c.jetStreamManagement().getAccountStatistics() != null;
+                        } catch (Exception e) {
+                            return false;
+                        }
+                    },
+                    ready -> ready,
+                    "a JetStream meta leader in the cluster");
         } catch (Exception e) {
             throw new IOException("the NATS cluster did not come up (logs in " + root + ")", e);
         }
@@ -141,7 +152,9 @@ public final class NatsTestCluster implements AutoCloseable {
     }
 
     public Node node(String name) {
-        return nodes.stream().filter(n -> n.name.equals(name)).findFirst()
+        return nodes.stream()
+                .filter(n -> n.name.equals(name))
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no node " + name));
     }
 

@@ -1,6 +1,7 @@
 package org.minifaas.common.testing;
 
 import io.nats.NatsServerRunner;
+import io.nats.Output;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -9,7 +10,6 @@ import java.util.List;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import io.nats.Output;
 import org.minifaas.common.config.NatsSettings;
 
 /**
@@ -41,10 +41,8 @@ public final class NatsTestServer implements AutoCloseable {
     }
 
     private static NatsServerRunner run(List<String> args, Integer port) throws IOException {
-        NatsServerRunner.Builder builder = NatsServerRunner.builder()
-                .jetstream()
-                .customArgs(args)
-                .output(new QuietOutput());
+        NatsServerRunner.Builder builder =
+                NatsServerRunner.builder().jetstream().customArgs(args).output(new QuietOutput());
         if (port != null) {
             builder.port(port);
         }
@@ -55,7 +53,8 @@ public final class NatsTestServer implements AutoCloseable {
     public void kill() throws InterruptedException {
         String store = storeDir.toString(); // on this server's command line only
         List<ProcessHandle> servers = ProcessHandle.allProcesses()
-                .filter(p -> p.info().commandLine().orElse("").contains(store)).toList();
+                .filter(p -> p.info().commandLine().orElse("").contains(store))
+                .toList();
         if (servers.isEmpty()) {
             throw new IllegalStateException("no nats-server process with store " + store);
         }
@@ -72,15 +71,40 @@ public final class NatsTestServer implements AutoCloseable {
 
     /** Keeps the server's banner out of the test log; errors still show. */
     private static final class QuietOutput implements Output {
-        @Override public void setLevel(Level level) { }
-        @Override public void error(Supplier<String> msg) { System.err.println(msg.get()); }
-        @Override public void error(String msg) { System.err.println(msg); }
-        @Override public void warning(Supplier<String> msg) { }
-        @Override public void warning(String msg) { }
-        @Override public void info(Supplier<String> msg) { }
-        @Override public void info(String msg) { }
-        @Override public boolean isLogger() { return false; }
-        @Override public Logger getLogger() { return null; }
+        @Override
+        public void setLevel(Level level) {}
+
+        @Override
+        public void error(Supplier<String> msg) {
+            System.err.println(msg.get());
+        }
+
+        @Override
+        public void error(String msg) {
+            System.err.println(msg);
+        }
+
+        @Override
+        public void warning(Supplier<String> msg) {}
+
+        @Override
+        public void warning(String msg) {}
+
+        @Override
+        public void info(Supplier<String> msg) {}
+
+        @Override
+        public void info(String msg) {}
+
+        @Override
+        public boolean isLogger() {
+            return false;
+        }
+
+        @Override
+        public Logger getLogger() {
+            return null;
+        }
     }
 
     public String url() {

@@ -6,8 +6,7 @@ import java.util.function.Predicate;
 
 /** Polling with a deadline instead of sleeping: the synchronisation of the integration tests. */
 public final class Poll {
-    private Poll() {
-    }
+    private Poll() {}
 
     /** Calls {@code probe} every 50 ms until {@code done} accepts its value; fails after {@code timeout}. */
     public static <T> T until(Duration timeout, Callable<T> probe, Predicate<T> done, String what) throws Exception {

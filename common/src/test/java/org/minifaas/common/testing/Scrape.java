@@ -9,15 +9,18 @@ import java.time.Duration;
 
 /** Reads an ops server over HTTP, as Prometheus does, and finds one series' value in the text format. */
 public final class Scrape {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private Scrape() {
-    }
+    private Scrape() {}
 
     /** {@code GET http://127.0.0.1:port/path}. */
     public static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /** The scraped text of the ops server at {@code port}. */
@@ -50,8 +53,10 @@ public final class Scrape {
             for (String label : labels) {
                 int eq = label.indexOf('=');
                 String wanted = label.substring(0, eq) + "=\"" + label.substring(eq + 1) + "\"";
-                matches &= series.contains("{" + wanted + ",") || series.contains("," + wanted + ",")
-                        || series.contains("{" + wanted + "}") || series.contains("," + wanted + "}");
+                matches &= series.contains("{" + wanted + ",")
+                        || series.contains("," + wanted + ",")
+                        || series.contains("{" + wanted + "}")
+                        || series.contains("," + wanted + "}");
             }
             if (matches) {
                 total += Double.parseDouble(line.substring(end + 1).trim());

@@ -7,8 +7,7 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 public final class TestFiles {
-    private TestFiles() {
-    }
+    private TestFiles() {}
 
     public static void deleteTree(Path root) throws IOException {
         if (root == null || !Files.exists(root)) {

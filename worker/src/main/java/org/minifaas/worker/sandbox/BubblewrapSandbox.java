@@ -32,10 +32,11 @@ public final class BubblewrapSandbox implements Sandbox {
     private static final String JOIN = "f=$1; shift; echo 1000 > /proc/self/oom_score_adj 2>/dev/null; "
             + "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; "
             + "if [ \"$f\" = - ]; then exec \"$@\"; else exec \"$@\" 9<\"$f\"; fi";
+
     private static final String FILTER = "no-user-namespaces.bpf";
     private static final List<String> SYSTEM_LINKS = List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32");
-    private static final List<String> SYSTEM_ETC = List.of("ssl", "ca-certificates", "alternatives", "localtime",
-            "ld.so.cache");
+    private static final List<String> SYSTEM_ETC =
+            List.of("ssl", "ca-certificates", "alternatives", "localtime", "ld.so.cache");
 
     private final String bwrap;
     private final String setpriv;
@@ -48,10 +49,11 @@ public final class BubblewrapSandbox implements Sandbox {
     private final boolean disableUserns;
     /** FUNCTION_NETWORK=egress where this host allows it, else null (and why in {@link #egressProblem}). */
     private volatile Egress egress;
+
     private volatile String egressProblem = "not asked for (FUNCTION_NETWORK=none)";
 
-    private BubblewrapSandbox(String bwrap, Cgroups cgroups, Path etc, boolean root, boolean procMounted,
-                              boolean disableUserns) {
+    private BubblewrapSandbox(
+            String bwrap, Cgroups cgroups, Path etc, boolean root, boolean procMounted, boolean disableUserns) {
         this.bwrap = bwrap;
         this.setpriv = findOnPath("setpriv").orElse("/usr/bin/setpriv");
         this.prlimit = findOnPath("prlimit").orElse("/usr/bin/prlimit");
@@ -93,17 +95,20 @@ public final class BubblewrapSandbox implements Sandbox {
      * As {@link #start(Path, Optional)}; {@code trySysctl} false goes straight to the seccomp filter,
      * {@code useCgroups} false to the rlimits (what a container or a non-root worker gets).
      */
-    static BubblewrapSandbox start(Path stateDir, Optional<RunAccount> probeAccount, boolean trySysctl,
-                                   boolean useCgroups) throws IOException, InterruptedException {
-        String bwrap = findOnPath("bwrap").orElseThrow(() -> new IllegalStateException(
-                "bubblewrap (bwrap) is not installed: apt-get install bubblewrap (or set SANDBOX=off to run "
-                        + "functions without a sandbox, which is unsafe)"));
+    static BubblewrapSandbox start(
+            Path stateDir, Optional<RunAccount> probeAccount, boolean trySysctl, boolean useCgroups)
+            throws IOException, InterruptedException {
+        String bwrap = findOnPath("bwrap")
+                .orElseThrow(() -> new IllegalStateException(
+                        "bubblewrap (bwrap) is not installed: apt-get install bubblewrap (or set SANDBOX=off to run "
+                                + "functions without a sandbox, which is unsafe)"));
         Path etc = writeEtc(stateDir.resolve("sandbox-etc"));
         boolean root = "0".equals(String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid")));
         Cgroups cgroups = useCgroups ? Cgroups.detect() : Cgroups.none("not used");
         boolean filterKnown = UserNamespaceFilter.forThisMachine().isPresent();
         if (filterKnown) {
-            Files.write(etc.resolve(FILTER), UserNamespaceFilter.forThisMachine().get());
+            Files.write(
+                    etc.resolve(FILTER), UserNamespaceFilter.forThisMachine().get());
         }
         // The best sandbox this host allows, in order: a new /proc (Docker's masked /proc paths forbid one in a
         // user namespace), nested user namespaces refused by sysctl (a container's /proc/sys is read-only) or
@@ -127,8 +132,16 @@ public final class BubblewrapSandbox implements Sandbox {
     }
 
     private static SandboxCommand probeCommand(Optional<RunAccount> account) {
-        return new SandboxCommand(List.of("/bin/true"), account, List.of(), "/", Map.of("PATH", "/usr/bin:/bin"),
-                Network.NONE, new Limits(64, 1, 16, 1, 1 << 20), Duration.ofSeconds(20), 4096);
+        return new SandboxCommand(
+                List.of("/bin/true"),
+                account,
+                List.of(),
+                "/",
+                Map.of("PATH", "/usr/bin:/bin"),
+                Network.NONE,
+                new Limits(64, 1, 16, 1, 1 << 20),
+                Duration.ofSeconds(20),
+                4096);
     }
 
     @Override
@@ -149,15 +162,18 @@ public final class BubblewrapSandbox implements Sandbox {
                         + "no capabilities; no_new_privs; killed with the worker"
                         + (procMounted ? "" : "; no /proc inside (a new procfs is refused here)")
                         + (disableUserns ? "" : "; nested user namespaces refused by a seccomp filter"),
-                "memory (FUNCTION_MEMORY_MB, tmpfs included): " + (cgroups.available()
-                        ? "memory cgroup, out-of-memory kills counted" : "RLIMIT_DATA per process"),
-                "processes (FUNCTION_MAX_PROCESSES): " + (cgroups.available() ? "pids cgroup"
-                        : "RLIMIT_NPROC inside the sandbox's user namespace"),
+                "memory (FUNCTION_MEMORY_MB, tmpfs included): "
+                        + (cgroups.available()
+                                ? "memory cgroup, out-of-memory kills counted"
+                                : "RLIMIT_DATA per process"),
+                "processes (FUNCTION_MAX_PROCESSES): "
+                        + (cgroups.available() ? "pids cgroup" : "RLIMIT_NPROC inside the sandbox's user namespace"),
                 "cpu (FUNCTION_CPUS): " + (cgroups.limitsCpu() ? "cpu cgroup quota" : "not limited here"),
                 "/tmp and /dev/shm (FUNCTION_TMP_MB): private tmpfs of that size",
                 "files (FUNCTION_MAX_FILE_BYTES): RLIMIT_FSIZE",
-                egress != null ? "network (FUNCTION_NETWORK=egress): public addresses only, through slirp4netns and "
-                        + "the nftables table " + EgressFirewall.TABLE
+                egress != null
+                        ? "network (FUNCTION_NETWORK=egress): public addresses only, through slirp4netns and "
+                                + "the nftables table " + EgressFirewall.TABLE
                         : "network: a network namespace with loopback only",
                 "limits enforced by: " + limits);
     }
@@ -186,7 +202,8 @@ public final class BubblewrapSandbox implements Sandbox {
     public Outcome run(SandboxCommand command) throws IOException, InterruptedException {
         Limits limits = command.limits();
         try (Cgroups.Command group = cgroups.create(limits)) {
-            List<String> argv = join(group, disableUserns ? "-" : etc.resolve(FILTER).toString());
+            List<String> argv =
+                    join(group, disableUserns ? "-" : etc.resolve(FILTER).toString());
             Outcome raw;
             Optional<RunAccount> account = command.account();
             if (root && account.isPresent()) {
@@ -194,8 +211,7 @@ public final class BubblewrapSandbox implements Sandbox {
                 argv.addAll(List.of(setpriv, "--reuid=" + a.uid(), "--regid=" + a.gid(), "--clear-groups", "--"));
             }
             argv.addAll(List.of(prlimit, "--fsize=" + limits.maxFileBytes(), "--"));
-            Network network = command.network() == Network.EGRESS && egress == null ? Network.NONE
-                    : command.network();
+            Network network = command.network() == Network.EGRESS && egress == null ? Network.NONE : command.network();
             // the network's helpers join the same cgroups (without the seccomp program: they are not sandboxed)
             try (Egress.Attachment attached = network == Network.EGRESS ? egress.attach(join(group, "-")) : null) {
                 if (attached != null) {
@@ -207,17 +223,24 @@ public final class BubblewrapSandbox implements Sandbox {
                     // Without cgroups, rlimits, set inside the sandbox: RLIMIT_NPROC then counts the processes of
                     // this sandbox's user namespace only, not every process of the account on the host (all the
                     // workers' functions, in containers).
-                    argv.addAll(List.of(prlimit, "--nproc=" + limits.maxProcesses(),
-                            "--data=" + limits.memoryBytes(), "--"));
+                    argv.addAll(List.of(
+                            prlimit, "--nproc=" + limits.maxProcesses(), "--data=" + limits.memoryBytes(), "--"));
                 }
                 argv.addAll(command.argv());
                 // bubblewrap's PID namespace ends with its first process: no process group to hunt for
-                raw = ProcessRunner.run(argv, Path.of("/"), command.env(), command.timeout(), command.outputCap(),
-                        false, command.output(), command.cancellation());
+                raw = ProcessRunner.run(
+                        argv,
+                        Path.of("/"),
+                        command.env(),
+                        command.timeout(),
+                        command.outputCap(),
+                        false,
+                        command.output(),
+                        command.cancellation());
             }
             boolean oom = cgroups.available() ? group.oomKills() > 0 : ranOutOfMemory(raw.stderr());
-            return new Outcome(raw.exitCode(), raw.timedOut(), oom, raw.stdout(), raw.stderr(), raw.elapsed(),
-                    raw.cancelled());
+            return new Outcome(
+                    raw.exitCode(), raw.timedOut(), oom, raw.stdout(), raw.stderr(), raw.elapsed(), raw.cancelled());
         }
     }
 
@@ -276,7 +299,8 @@ public final class BubblewrapSandbox implements Sandbox {
     /** Without a memory cgroup: what Go's runtime (and C's allocator, through the shell) print when refused. */
     static boolean ranOutOfMemory(byte[] stderr) {
         String s = text(stderr);
-        return s.contains("fatal error: runtime: out of memory") || s.contains("fatal error: out of memory")
+        return s.contains("fatal error: runtime: out of memory")
+                || s.contains("fatal error: out of memory")
                 || s.contains("Cannot allocate memory");
     }
 
@@ -289,8 +313,10 @@ public final class BubblewrapSandbox implements Sandbox {
     private static Path writeEtc(Path dir) throws IOException {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        write(dir.resolve("passwd"), "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+        write(
+                dir.resolve("passwd"),
+                "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                        + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
         write(dir.resolve("group"), "root:x:0:\nnogroup:x:65534:\n");
         write(dir.resolve("hosts"), "127.0.0.1 localhost minifaas\n::1 localhost ip6-localhost\n");
         write(dir.resolve("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");

@@ -30,15 +30,21 @@ final class Cgroups {
     private static final AtomicLong SEQUENCE = new AtomicLong();
     /** This worker's groups: minifaas-PID-N (N tells apart several sandboxes of one process, as in tests). */
     private static final Pattern OWN_GROUP = Pattern.compile("minifaas-(\\d+)(-\\d+)?");
+
     private static final AtomicLong INSTANCES = new AtomicLong();
     private static final ExecutorService REMOVER = Executors.newSingleThreadExecutor(Threads.daemon("cgroup-remover"));
 
     private final Version version;
     /** Per controller (v1) or the single "" entry (v2): this worker's group, parent of the commands' groups. */
     private final Map<String, Path> bases;
+
     private final String unavailableReason;
 
-    enum Version { V1, V2, NONE }
+    enum Version {
+        V1,
+        V2,
+        NONE
+    }
 
     private Cgroups(Version version, Map<String, Path> bases, String unavailableReason) {
         this.version = version;
@@ -71,7 +77,9 @@ final class Cgroups {
     /** One line for the worker's start log. */
     public String describe() {
         return switch (version) {
-            case V1 -> "cgroup v1 (" + String.join(", ", bases.keySet()) + ") under " + bases.get("memory").getParent();
+            case V1 ->
+                "cgroup v1 (" + String.join(", ", bases.keySet()) + ") under "
+                        + bases.get("memory").getParent();
             case V2 -> "cgroup v2 under " + bases.get("").getParent();
             case NONE -> "no writable cgroups (" + unavailableReason + ")";
         };
@@ -125,7 +133,8 @@ final class Cgroups {
                 if (controller.equals("cpu")) {
                     continue;
                 }
-                throw new IOException(parent + " is not writable (" + e.getClass().getSimpleName() + ")");
+                throw new IOException(
+                        parent + " is not writable (" + e.getClass().getSimpleName() + ")");
             }
             bases.put(controller, base);
         }
@@ -148,9 +157,12 @@ final class Cgroups {
         } catch (IOException busy) {
             // "no internal processes": a group with processes cannot hand controllers to children. Move this
             // worker into a leaf of its own, then enable them on the (now process-free) parent.
-            Path leaf = parent.resolve("minifaas-worker-" + ProcessHandle.current().pid());
+            Path leaf =
+                    parent.resolve("minifaas-worker-" + ProcessHandle.current().pid());
             Files.createDirectories(leaf);
-            Files.writeString(leaf.resolve("cgroup.procs"), Long.toString(ProcessHandle.current().pid()));
+            Files.writeString(
+                    leaf.resolve("cgroup.procs"),
+                    Long.toString(ProcessHandle.current().pid()));
             Files.writeString(parent.resolve("cgroup.subtree_control"), enable);
         }
         Files.writeString(base.resolve("cgroup.subtree_control"), enable);
@@ -289,7 +301,9 @@ final class Cgroups {
     private static List<Long> pids(Path dir) {
         try {
             return Files.readAllLines(dir.resolve("cgroup.procs")).stream()
-                    .filter(l -> !l.isBlank()).map(Long::parseLong).toList();
+                    .filter(l -> !l.isBlank())
+                    .map(Long::parseLong)
+                    .toList();
         } catch (IOException | RuntimeException e) {
             return List.of();
         }

@@ -9,13 +9,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.minifaas.common.Threads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * FUNCTION_NETWORK=egress: a function's network namespace gets a route to public addresses through
@@ -68,7 +68,8 @@ final class Egress {
         Path dir = stateDir.resolve("egress");
         Files.createDirectories(dir);
         try (var stale = Files.list(dir)) { // runs of a worker killed before it could remove them
-            for (Path run : stale.filter(p -> p.getFileName().toString().startsWith("run-")).toList()) {
+            for (Path run : stale.filter(p -> p.getFileName().toString().startsWith("run-"))
+                    .toList()) {
                 Files.deleteIfExists(run.resolve("ready"));
                 Files.deleteIfExists(run);
             }
@@ -85,23 +86,28 @@ final class Egress {
      * `systemctl reload nftables`), puts it back when it is not, and refuses egress until it is.
      */
     private void watchFirewall() {
-        WATCHER.scheduleWithFixedDelay(() -> {
-            try {
-                if (!EgressFirewall.installed()) {
-                    firewallInPlace = false;
-                    log.warn("the egress firewall table {} is gone; functions get no network until it is back",
-                            EgressFirewall.TABLE);
-                    EgressFirewall.install(account.uid());
-                    log.info("egress firewall table {} installed again", EgressFirewall.TABLE);
-                }
-                firewallInPlace = EgressFirewall.installed();
-            } catch (IOException e) {
-                firewallInPlace = false;
-                log.warn("egress firewall check failed: {}", e.toString());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, 1, 1, TimeUnit.SECONDS);
+        WATCHER.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        if (!EgressFirewall.installed()) {
+                            firewallInPlace = false;
+                            log.warn(
+                                    "the egress firewall table {} is gone; functions get no network until it is back",
+                                    EgressFirewall.TABLE);
+                            EgressFirewall.install(account.uid());
+                            log.info("egress firewall table {} installed again", EgressFirewall.TABLE);
+                        }
+                        firewallInPlace = EgressFirewall.installed();
+                    } catch (IOException e) {
+                        firewallInPlace = false;
+                        log.warn("egress firewall check failed: {}", e.toString());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                1,
+                1,
+                TimeUnit.SECONDS);
     }
 
     /** The sandbox's /etc/resolv.conf: slirp4netns's DNS forwarder. */
@@ -122,12 +128,24 @@ final class Egress {
         Path run = dir.resolve("run-" + ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet());
         Files.createDirectory(run);
         Files.setAttribute(run, "unix:uid", account.uid());
-        List<String> asAccount = List.of(setpriv, "--reuid=" + account.uid(), "--regid=" + account.gid(),
-                "--clear-groups", "--pdeathsig", "KILL", "--");
+        List<String> asAccount = List.of(
+                setpriv,
+                "--reuid=" + account.uid(),
+                "--regid=" + account.gid(),
+                "--clear-groups",
+                "--pdeathsig",
+                "KILL",
+                "--");
         List<String> holderCommand = new ArrayList<>(join);
         holderCommand.addAll(asAccount);
-        holderCommand.addAll(List.of("unshare", "--map-user=" + account.uid(), "--map-group=" + account.gid(),
-                "--net", "--", "sleep", "infinity"));
+        holderCommand.addAll(List.of(
+                "unshare",
+                "--map-user=" + account.uid(),
+                "--map-group=" + account.gid(),
+                "--net",
+                "--",
+                "sleep",
+                "infinity"));
         Process holder = start(holderCommand);
         Process slirp = null;
         try {
@@ -137,16 +155,23 @@ final class Egress {
             // the namespaces, and a sandbox entering the namespace before that has no mapped ids there, so that
             // bubblewrap's own user namespace is refused (EPERM), seen on a loaded machine
             Path holderProc = Path.of("/proc", Long.toString(holder.pid()));
-            await(() -> !ownNet.equals(Files.readSymbolicLink(holderNet).toString())
-                    && !Files.readString(holderProc.resolve("uid_map")).isBlank()
-                    && !Files.readString(holderProc.resolve("gid_map")).isBlank(), holder, "its namespaces");
+            await(
+                    () -> !ownNet.equals(Files.readSymbolicLink(holderNet).toString())
+                            && !Files.readString(holderProc.resolve("uid_map")).isBlank()
+                            && !Files.readString(holderProc.resolve("gid_map")).isBlank(),
+                    holder,
+                    "its namespaces");
             List<String> slirpCommand = new ArrayList<>(join);
             slirpCommand.addAll(asAccount);
             // at most 4096 connections at once for one function
-            slirpCommand.addAll(List.of("sh", "-c", "exec prlimit --nofile=4096:4096 -- slirp4netns --configure "
-                    + "--mtu=65520 --disable-host-loopback --enable-seccomp --ready-fd 3 "
-                    + "--userns-path=/proc/$0/ns/user $0 tap0 3>\"$1\"",
-                    Long.toString(holder.pid()), run.resolve("ready").toString()));
+            slirpCommand.addAll(List.of(
+                    "sh",
+                    "-c",
+                    "exec prlimit --nofile=4096:4096 -- slirp4netns --configure "
+                            + "--mtu=65520 --disable-host-loopback --enable-seccomp --ready-fd 3 "
+                            + "--userns-path=/proc/$0/ns/user $0 tap0 3>\"$1\"",
+                    Long.toString(holder.pid()),
+                    run.resolve("ready").toString()));
             slirp = start(slirpCommand);
             Path ready = run.resolve("ready");
             Process s = slirp;
@@ -159,8 +184,10 @@ final class Egress {
     }
 
     private static Process start(List<String> command) throws IOException {
-        return new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        return new ProcessBuilder(command)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
     }
 
     @FunctionalInterface
@@ -179,8 +206,8 @@ final class Egress {
                 // not there yet
             }
             if (!process.isAlive()) {
-                throw new IOException("the function's network could not be set up: " + what + " exited with "
-                        + process.exitValue());
+                throw new IOException(
+                        "the function's network could not be set up: " + what + " exited with " + process.exitValue());
             }
             if (System.nanoTime() > deadline) {
                 throw new IOException("the function's network could not be set up: " + what + " is not ready");

@@ -19,8 +19,7 @@ import java.util.concurrent.TimeUnit;
 final class EgressFirewall {
     static final String TABLE = "minifaas_egress";
 
-    private EgressFirewall() {
-    }
+    private EgressFirewall() {}
 
     /** The ruleset for the account {@code uid} and the resolvers of /etc/resolv.conf. */
     static String ruleset(int uid, List<String> resolvers) {
@@ -38,11 +37,13 @@ final class EgressFirewall {
         s.append("  }\n");
         s.append("  chain functions {\n");
         if (!v4.isEmpty()) {
-            s.append("    ip daddr { ").append(String.join(", ", v4))
+            s.append("    ip daddr { ")
+                    .append(String.join(", ", v4))
                     .append(" } meta l4proto { tcp, udp } th dport 53 accept\n");
         }
         if (!v6.isEmpty()) {
-            s.append("    ip6 daddr { ").append(String.join(", ", v6))
+            s.append("    ip6 daddr { ")
+                    .append(String.join(", ", v6))
                     .append(" } meta l4proto { tcp, udp } th dport 53 accept\n");
         }
         s.append("    fib daddr type { local, broadcast, multicast, anycast } reject\n");
@@ -72,14 +73,17 @@ final class EgressFirewall {
 
     /** Whether the table is in place as installed. */
     static boolean installed() throws IOException, InterruptedException {
-        Process nft = new ProcessBuilder("nft", "list", "table", "inet", TABLE).redirectErrorStream(true).start();
+        Process nft = new ProcessBuilder("nft", "list", "table", "inet", TABLE)
+                .redirectErrorStream(true)
+                .start();
         String out = new String(nft.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         return nft.waitFor(10, TimeUnit.SECONDS) && nft.exitValue() == 0 && out.contains("jump functions");
     }
 
     /** Installs the rules (root); the reason when it cannot. */
     static void install(int uid) throws IOException, InterruptedException {
-        Process nft = new ProcessBuilder("nft", "-f", "-").redirectErrorStream(true).start();
+        Process nft =
+                new ProcessBuilder("nft", "-f", "-").redirectErrorStream(true).start();
         try (OutputStream in = nft.getOutputStream()) {
             in.write(ruleset(uid, resolvers()).getBytes(StandardCharsets.UTF_8));
         }

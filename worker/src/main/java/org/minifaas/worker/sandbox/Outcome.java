@@ -10,6 +10,11 @@ import java.time.Duration;
  * @param outOfMemory a process of its sandbox (any, not only the first) was killed or failed for memory
  * @param cancelled   its task was cancelled while it ran, and everything in its sandbox was killed
  */
-public record Outcome(int exitCode, boolean timedOut, boolean outOfMemory, byte[] stdout, byte[] stderr,
-                      Duration elapsed, boolean cancelled) {
-}
+public record Outcome(
+        int exitCode,
+        boolean timedOut,
+        boolean outOfMemory,
+        byte[] stdout,
+        byte[] stderr,
+        Duration elapsed,
+        boolean cancelled) {}

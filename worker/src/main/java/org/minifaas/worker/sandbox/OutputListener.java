@@ -8,10 +8,11 @@ package org.minifaas.worker.sandbox;
 public interface OutputListener {
     /** The pipe a chunk was read from. */
     enum Stream {
-        STDOUT, STDERR
+        STDOUT,
+        STDERR
     }
 
-    OutputListener NONE = (stream, data, offset, length) -> { };
+    OutputListener NONE = (stream, data, offset, length) -> {};
 
     /**
      * Called on the pipe's capture thread: returns quickly, and copies what it keeps ({@code data} is reused by the

@@ -24,21 +24,28 @@ import java.util.concurrent.TimeoutException;
  * sandbox's PID namespace makes unnecessary: its end kills all inside).
  */
 final class ProcessRunner {
-    private ProcessRunner() {
-    }
+    private ProcessRunner() {}
 
     static Outcome run(List<String> argv, Path dir, Map<String, String> env, Duration timeout, long outputCap)
             throws IOException, InterruptedException {
         return run(argv, dir, env, timeout, outputCap, true);
     }
 
-    static Outcome run(List<String> argv, Path dir, Map<String, String> env, Duration timeout, long outputCap,
-                       boolean killGroup) throws IOException, InterruptedException {
+    static Outcome run(
+            List<String> argv, Path dir, Map<String, String> env, Duration timeout, long outputCap, boolean killGroup)
+            throws IOException, InterruptedException {
         return run(argv, dir, env, timeout, outputCap, killGroup, OutputListener.NONE, new Cancellation());
     }
 
-    static Outcome run(List<String> argv, Path dir, Map<String, String> env, Duration timeout, long outputCap,
-                       boolean killGroup, OutputListener output, Cancellation cancellation)
+    static Outcome run(
+            List<String> argv,
+            Path dir,
+            Map<String, String> env,
+            Duration timeout,
+            long outputCap,
+            boolean killGroup,
+            OutputListener output,
+            Cancellation cancellation)
             throws IOException, InterruptedException {
         if (cancellation.isCancelled()) {
             return new Outcome(-1, false, false, new byte[0], new byte[0], Duration.ZERO, true); // never started
@@ -78,8 +85,11 @@ final class ProcessRunner {
         if (killGroup) {
             try {
                 // bash's builtin kill signals the whole group (negative pid); dash's cannot parse "-- -pid"
-                new ProcessBuilder("bash", "-c", "kill -KILL -- -\"$1\" 2>/dev/null", "bash",
-                        Long.toString(process.pid())).redirectErrorStream(true).start().waitFor(5, TimeUnit.SECONDS);
+                new ProcessBuilder(
+                                "bash", "-c", "kill -KILL -- -\"$1\" 2>/dev/null", "bash", Long.toString(process.pid()))
+                        .redirectErrorStream(true)
+                        .start()
+                        .waitFor(5, TimeUnit.SECONDS);
             } catch (IOException e) {
                 // fall through: the handles below are still killed one by one
             }
@@ -89,7 +99,8 @@ final class ProcessRunner {
         tree.forEach(ProcessHandle::destroyForcibly);
         process.toHandle().destroyForcibly();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < deadline && (process.isAlive() || tree.stream().anyMatch(ProcessRunner::running))) {
+        while (System.nanoTime() < deadline
+                && (process.isAlive() || tree.stream().anyMatch(ProcessRunner::running))) {
             Thread.sleep(5);
         }
         process.waitFor(1, TimeUnit.SECONDS);
@@ -174,8 +185,9 @@ final class ProcessRunner {
             }
             synchronized (this) {
                 if (dropped > 0) {
-                    kept.writeBytes(("\n[output truncated: " + dropped + " more bytes over the limit of "
-                            + cap + " bytes]\n").getBytes(StandardCharsets.UTF_8));
+                    kept.writeBytes(
+                            ("\n[output truncated: " + dropped + " more bytes over the limit of " + cap + " bytes]\n")
+                                    .getBytes(StandardCharsets.UTF_8));
                 }
                 return kept.toByteArray();
             }

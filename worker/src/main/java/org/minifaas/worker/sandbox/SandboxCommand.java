@@ -20,9 +20,18 @@ import java.util.Optional;
  * @param output       sees the output as it is printed (besides the capture)
  * @param cancellation kills the command when its task is cancelled
  */
-public record SandboxCommand(List<String> argv, Optional<RunAccount> account, List<Mount> mounts, String workDir,
-                             Map<String, String> env, Network network, Limits limits, Duration timeout,
-                             long outputCap, OutputListener output, Cancellation cancellation) {
+public record SandboxCommand(
+        List<String> argv,
+        Optional<RunAccount> account,
+        List<Mount> mounts,
+        String workDir,
+        Map<String, String> env,
+        Network network,
+        Limits limits,
+        Duration timeout,
+        long outputCap,
+        OutputListener output,
+        Cancellation cancellation) {
 
     public SandboxCommand {
         output = output == null ? OutputListener.NONE : output;
@@ -30,8 +39,16 @@ public record SandboxCommand(List<String> argv, Optional<RunAccount> account, Li
     }
 
     /** A command nobody watches or cancels. */
-    public SandboxCommand(List<String> argv, Optional<RunAccount> account, List<Mount> mounts, String workDir,
-                          Map<String, String> env, Network network, Limits limits, Duration timeout, long outputCap) {
+    public SandboxCommand(
+            List<String> argv,
+            Optional<RunAccount> account,
+            List<Mount> mounts,
+            String workDir,
+            Map<String, String> env,
+            Network network,
+            Limits limits,
+            Duration timeout,
+            long outputCap) {
         this(argv, account, mounts, workDir, env, network, limits, timeout, outputCap, null, null);
     }
 }

@@ -32,7 +32,8 @@ public final class Unsandboxed implements Sandbox {
 
     @Override
     public List<String> describe() {
-        return List.of("isolation: NONE (SANDBOX=off): functions share this host's files, processes and network",
+        return List.of(
+                "isolation: NONE (SANDBOX=off): functions share this host's files, processes and network",
                 "files (FUNCTION_MAX_FILE_BYTES): RLIMIT_FSIZE; processes: RLIMIT_NPROC of the run account",
                 "memory, cpu, /tmp: not limited");
     }
@@ -45,22 +46,29 @@ public final class Unsandboxed implements Sandbox {
 
     @Override
     public Outcome run(SandboxCommand command) throws IOException, InterruptedException {
-        List<String> argv = new ArrayList<>(List.of("prlimit", "--fsize=" + command.limits().maxFileBytes()));
+        List<String> argv =
+                new ArrayList<>(List.of("prlimit", "--fsize=" + command.limits().maxFileBytes()));
         Optional<RunAccount> account = root ? command.account() : Optional.empty();
         if (account.isPresent()) {
             argv.add("--nproc=" + command.limits().maxProcesses());
         }
         argv.add("--");
-        account.ifPresent(a -> argv.addAll(List.of("setpriv", "--reuid=" + a.uid(), "--regid=" + a.gid(),
-                "--clear-groups", "--")));
+        account.ifPresent(a ->
+                argv.addAll(List.of("setpriv", "--reuid=" + a.uid(), "--regid=" + a.gid(), "--clear-groups", "--")));
         command.argv().forEach(arg -> argv.add(translate(arg, command)));
         Map<String, String> env = new LinkedHashMap<>();
         command.env().forEach((k, v) -> env.put(k, translate(v, command)));
         Path dir = Path.of(translate(command.workDir(), command));
-        Outcome raw = ProcessRunner.run(argv, dir, env, command.timeout(), command.outputCap(), true,
-                command.output(), command.cancellation());
-        return new Outcome(raw.exitCode(), raw.timedOut(), BubblewrapSandbox.ranOutOfMemory(raw.stderr()),
-                raw.stdout(), raw.stderr(), raw.elapsed(), raw.cancelled());
+        Outcome raw = ProcessRunner.run(
+                argv, dir, env, command.timeout(), command.outputCap(), true, command.output(), command.cancellation());
+        return new Outcome(
+                raw.exitCode(),
+                raw.timedOut(),
+                BubblewrapSandbox.ranOutOfMemory(raw.stderr()),
+                raw.stdout(),
+                raw.stderr(),
+                raw.elapsed(),
+                raw.cancelled());
     }
 
     /** A path inside the sandbox as the host path of the mount that holds it; other values unchanged. */

@@ -26,12 +26,10 @@ final class UserNamespaceFilter {
     private static final int OFFSET_ARCH = 4;
     private static final int OFFSET_ARG0 = 16; // the low half of args[0], little-endian
 
-    private UserNamespaceFilter() {
-    }
+    private UserNamespaceFilter() {}
 
     /** The architecture's audit id and its clone, clone3 and unshare numbers. */
-    private record Arch(int audit, int cloneNr, int clone3Nr, int unshareNr) {
-    }
+    private record Arch(int audit, int cloneNr, int clone3Nr, int unshareNr) {}
 
     /** The program for the JVM's architecture, or empty where its syscall numbers are not known here. */
     static Optional<byte[]> forThisMachine() {

@@ -51,9 +51,18 @@ class BubblewrapSandboxIT {
     }
 
     static Outcome sh(String script, Limits limits, Duration timeout) throws Exception {
-        return sandbox.run(new SandboxCommand(List.of("/bin/sh", "-c", script), account,
-                List.of(Mount.writable(writable, "/task/out"), Mount.readOnly(state.resolve("sandbox-etc"), "/task/ro")),
-                "/task/out", Map.of("PATH", "/usr/bin:/bin"), Network.NONE, limits, timeout, 1 << 20));
+        return sandbox.run(new SandboxCommand(
+                List.of("/bin/sh", "-c", script),
+                account,
+                List.of(
+                        Mount.writable(writable, "/task/out"),
+                        Mount.readOnly(state.resolve("sandbox-etc"), "/task/ro")),
+                "/task/out",
+                Map.of("PATH", "/usr/bin:/bin"),
+                Network.NONE,
+                limits,
+                timeout,
+                1 << 20));
     }
 
     static String out(Outcome o) {
@@ -74,8 +83,10 @@ class BubblewrapSandboxIT {
     void theSystemIsReadOnlyAndOnlyTheCommandsMountsAreWritable() throws Exception {
         String text = out(sh("for f in /usr/planted /planted /etc/planted /task/ro/planted /tmp/ok /dev/shm/ok "
                 + "/task/out/ok; do touch $f 2>/dev/null && echo \"$f=written\" || echo \"$f=refused\"; done"));
-        assertEquals("/usr/planted=refused\n/planted=refused\n/etc/planted=refused\n/task/ro/planted=refused\n"
-                + "/tmp/ok=written\n/dev/shm/ok=written\n/task/out/ok=written\n", text);
+        assertEquals(
+                "/usr/planted=refused\n/planted=refused\n/etc/planted=refused\n/task/ro/planted=refused\n"
+                        + "/tmp/ok=written\n/dev/shm/ok=written\n/task/out/ok=written\n",
+                text);
         assertTrue(Files.exists(writable.resolve("ok")));
         assertFalse(Files.exists(Path.of("/tmp/ok")), "the sandbox's /tmp is not the host's");
     }
@@ -103,10 +114,12 @@ class BubblewrapSandboxIT {
     @Test
     void everythingInTheSandboxDiesWhenItsTimeIsUp() throws Exception {
         String marker = Long.toString(800_000 + (long) (Math.random() * 100_000));
-        Outcome o = sh("sleep " + marker + " & setsid sleep " + marker + " & sleep " + marker, LIMITS,
-                Duration.ofMillis(700));
+        Outcome o = sh(
+                "sleep " + marker + " & setsid sleep " + marker + " & sleep " + marker, LIMITS, Duration.ofMillis(700));
         assertTrue(o.timedOut());
-        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").contains(marker)),
+        assertTrue(
+                ProcessHandle.allProcesses()
+                        .noneMatch(p -> p.info().commandLine().orElse("").contains(marker)),
                 "a process of the sandbox survived it");
     }
 
@@ -136,11 +149,22 @@ class BubblewrapSandboxIT {
         Path other = Files.createTempDirectory("minifaas-sandbox-filter-");
         Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rwx--x--x"));
         try (BubblewrapSandbox filtered = BubblewrapSandbox.start(other, account, false, true)) {
-            assertTrue(String.join(" ", filtered.describe()).contains("seccomp filter"), filtered.describe().toString());
-            Outcome o = filtered.run(new SandboxCommand(List.of("/bin/sh", "-c",
-                    "unshare -U true 2>/dev/null && echo nested=yes || echo nested=no; "
-                            + "unshare -n true 2>/dev/null && echo net=yes || echo net=no; sh -c 'echo child'"),
-                    account, List.of(), "/", Map.of("PATH", "/usr/bin:/bin"), Network.NONE, LIMITS, Duration.ofSeconds(20),
+            assertTrue(
+                    String.join(" ", filtered.describe()).contains("seccomp filter"),
+                    filtered.describe().toString());
+            Outcome o = filtered.run(new SandboxCommand(
+                    List.of(
+                            "/bin/sh",
+                            "-c",
+                            "unshare -U true 2>/dev/null && echo nested=yes || echo nested=no; "
+                                    + "unshare -n true 2>/dev/null && echo net=yes || echo net=no; sh -c 'echo child'"),
+                    account,
+                    List.of(),
+                    "/",
+                    Map.of("PATH", "/usr/bin:/bin"),
+                    Network.NONE,
+                    LIMITS,
+                    Duration.ofSeconds(20),
                     4096));
             assertEquals("nested=no\nnet=no\nchild\n", out(o));
         } finally {
@@ -157,18 +181,34 @@ class BubblewrapSandboxIT {
         try (BubblewrapSandbox rlimits = BubblewrapSandbox.start(other, account, true, false)) {
             // other functions of the same account elsewhere on the host (other workers, other containers)
             for (int i = 0; i < 40; i++) {
-                others.add(new ProcessBuilder("setpriv", "--reuid=" + account.get().uid(),
-                        "--regid=" + account.get().gid(), "--clear-groups", "--", "sleep", "60").start());
+                others.add(new ProcessBuilder(
+                                "setpriv",
+                                "--reuid=" + account.get().uid(),
+                                "--regid=" + account.get().gid(),
+                                "--clear-groups",
+                                "--",
+                                "sleep",
+                                "60")
+                        .start());
             }
             Limits thirtyTwo = new Limits(128, 8, 32, 1, 1 << 20);
-            Outcome o = rlimits.run(new SandboxCommand(List.of("/bin/sh", "-c",
-                    "i=0; while [ $i -lt 100 ]; do sleep 5 2>/dev/null & i=$((i+1)); done; "
-                            + "echo \"$(ls /proc | grep -c '^[0-9]')\" 2>/dev/null"),
-                    account, List.of(), "/", Map.of("PATH", "/usr/bin:/bin"), Network.NONE, thirtyTwo,
-                    Duration.ofSeconds(20), 4096));
+            Outcome o = rlimits.run(new SandboxCommand(
+                    List.of(
+                            "/bin/sh",
+                            "-c",
+                            "i=0; while [ $i -lt 100 ]; do sleep 5 2>/dev/null & i=$((i+1)); done; "
+                                    + "echo \"$(ls /proc | grep -c '^[0-9]')\" 2>/dev/null"),
+                    account,
+                    List.of(),
+                    "/",
+                    Map.of("PATH", "/usr/bin:/bin"),
+                    Network.NONE,
+                    thirtyTwo,
+                    Duration.ofSeconds(20),
+                    4096));
             String text = out(o);
-            assertFalse(text.contains("Creating new namespace failed"), "the account's other processes counted: "
-                    + text);
+            assertFalse(
+                    text.contains("Creating new namespace failed"), "the account's other processes counted: " + text);
             assertTrue(o.stdout().length == 0 || Integer.parseInt(text.trim().split("\\s+")[0]) <= 33, text);
         } finally {
             others.forEach(Process::destroyForcibly);

@@ -10,8 +10,12 @@ class CgroupsTest {
 
     @Test
     void ownGroupsAreReadPerControllerAndForTheUnifiedHierarchy() {
-        Map<String, String> paths = Cgroups.ownPaths(List.of("12:pids:/a", "4:memory:/process_api/x",
-                "1:cpu,cpuacct:/b", "1:name=systemd:/s", "0::/user.slice/session-1.scope"));
+        Map<String, String> paths = Cgroups.ownPaths(List.of(
+                "12:pids:/a",
+                "4:memory:/process_api/x",
+                "1:cpu,cpuacct:/b",
+                "1:name=systemd:/s",
+                "0::/user.slice/session-1.scope"));
         assertEquals("/a", paths.get("pids"));
         assertEquals("/process_api/x", paths.get("memory"));
         assertEquals("/b", paths.get("cpu"));

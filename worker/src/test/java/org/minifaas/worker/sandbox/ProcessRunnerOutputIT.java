@@ -18,8 +18,8 @@ class ProcessRunnerOutputIT {
     void shortOutputIsNeverLostWhenTheCommandExitsAtOnce() throws Exception {
         // closing the pipes while the capture threads drain them lost ~1 % of outputs under load
         for (int i = 0; i < 500; i++) {
-            Outcome out = ProcessRunner.run(List.of("sh", "-c", "echo out; echo err >&2"), dir, env,
-                    Duration.ofSeconds(10), 1000);
+            Outcome out = ProcessRunner.run(
+                    List.of("sh", "-c", "echo out; echo err >&2"), dir, env, Duration.ofSeconds(10), 1000);
             assertEquals("out\n", new String(out.stdout(), StandardCharsets.UTF_8), "run " + i);
             assertEquals("err\n", new String(out.stderr(), StandardCharsets.UTF_8), "run " + i);
         }

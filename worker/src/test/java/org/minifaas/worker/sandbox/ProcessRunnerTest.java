@@ -20,19 +20,20 @@ class ProcessRunnerTest {
 
     @Test
     void outputBeyondTheCapIsDroppedAndMarked() throws Exception {
-        Outcome out = ProcessRunner.run(List.of("sh", "-c", "yes xxxxxxxxx | head -c 100000"),
-                dir, env, Duration.ofSeconds(10), 1000);
+        Outcome out = ProcessRunner.run(
+                List.of("sh", "-c", "yes xxxxxxxxx | head -c 100000"), dir, env, Duration.ofSeconds(10), 1000);
         String stdout = new String(out.stdout(), StandardCharsets.UTF_8);
         assertEquals(0, out.exitCode());
         assertEquals("xxxxxxxxx\n".repeat(100), stdout.substring(0, 1000));
-        assertTrue(stdout.substring(1000).startsWith("\n[output truncated: 99000 more bytes over the limit of 1000"),
+        assertTrue(
+                stdout.substring(1000).startsWith("\n[output truncated: 99000 more bytes over the limit of 1000"),
                 stdout.substring(1000));
     }
 
     @Test
     void exitCodeAndStderrAreKept() throws Exception {
-        Outcome out = ProcessRunner.run(List.of("sh", "-c", "echo oops >&2; exit 7"), dir, env,
-                Duration.ofSeconds(10), 1000);
+        Outcome out =
+                ProcessRunner.run(List.of("sh", "-c", "echo oops >&2; exit 7"), dir, env, Duration.ofSeconds(10), 1000);
         assertEquals(7, out.exitCode());
         assertFalse(out.timedOut());
         assertEquals("oops\n", new String(out.stderr(), StandardCharsets.UTF_8));
@@ -47,21 +48,32 @@ class ProcessRunnerTest {
     @Test
     void backgroundChildrenDieWithTheCommandEvenWhenItExitsNormally() throws Exception {
         String marker = Long.toString(700_000 + (long) (Math.random() * 200_000));
-        Outcome out = ProcessRunner.run(List.of("sh", "-c", "sleep " + marker + " >/dev/null 2>&1 & echo started"),
-                dir, env, Duration.ofSeconds(10), 1000);
+        Outcome out = ProcessRunner.run(
+                List.of("sh", "-c", "sleep " + marker + " >/dev/null 2>&1 & echo started"),
+                dir,
+                env,
+                Duration.ofSeconds(10),
+                1000);
         assertEquals("started\n", new String(out.stdout(), StandardCharsets.UTF_8));
-        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").contains(marker)),
-                () -> "the background child survived: " + ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(marker)).map(p -> p.pid() + " " + p.info()).toList());
+        assertTrue(
+                ProcessHandle.allProcesses()
+                        .noneMatch(p -> p.info().commandLine().orElse("").contains(marker)),
+                () -> "the background child survived: "
+                        + ProcessHandle.allProcesses()
+                                .filter(p -> p.info().commandLine().orElse("").contains(marker))
+                                .map(p -> p.pid() + " " + p.info())
+                                .toList());
     }
 
     @Test
     void timeoutKillsTheWholeGroup() throws Exception {
         long start = System.nanoTime();
-        Outcome out = ProcessRunner.run(List.of("sh", "-c", "sleep 600 & sleep 600"), dir, env,
-                Duration.ofMillis(500), 1000);
+        Outcome out =
+                ProcessRunner.run(List.of("sh", "-c", "sleep 600 & sleep 600"), dir, env, Duration.ofMillis(500), 1000);
         assertTrue(out.timedOut());
         assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 10);
-        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").equals("sleep 600")));
+        assertTrue(ProcessHandle.allProcesses()
+                .noneMatch(p -> p.info().commandLine().orElse("").equals("sleep 600")));
     }
 
     @Test
@@ -80,8 +92,19 @@ class ProcessRunnerTest {
                     }
                 }
             };
-            Outcome out = ProcessRunner.run(List.of("sh", "-c", "echo ready; while [ ! -e \"$1\" ]; do sleep 0.02; done; "
-                    + "echo done", "sh", flag.toString()), dir, env, Duration.ofSeconds(20), 1000, true, listener,
+            Outcome out = ProcessRunner.run(
+                    List.of(
+                            "sh",
+                            "-c",
+                            "echo ready; while [ ! -e \"$1\" ]; do sleep 0.02; done; " + "echo done",
+                            "sh",
+                            flag.toString()),
+                    dir,
+                    env,
+                    Duration.ofSeconds(20),
+                    1000,
+                    true,
+                    listener,
                     new Cancellation());
             assertFalse(out.timedOut());
             assertEquals(0, out.exitCode());
@@ -97,15 +120,25 @@ class ProcessRunnerTest {
         Cancellation cancellation = new Cancellation();
         OutputListener cancelOnStart = (stream, data, offset, length) -> cancellation.cancel();
         long start = System.nanoTime();
-        Outcome out = ProcessRunner.run(List.of("sh", "-c", "sleep " + marker + " & echo started; sleep " + marker),
-                dir, env, Duration.ofSeconds(60), 1000, true, cancelOnStart, cancellation);
+        Outcome out = ProcessRunner.run(
+                List.of("sh", "-c", "sleep " + marker + " & echo started; sleep " + marker),
+                dir,
+                env,
+                Duration.ofSeconds(60),
+                1000,
+                true,
+                cancelOnStart,
+                cancellation);
         assertTrue(out.cancelled());
         assertFalse(out.timedOut());
         assertEquals(-1, out.exitCode());
         assertEquals("started\n", new String(out.stdout(), StandardCharsets.UTF_8));
         assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 2_000);
-        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").contains(marker)
-                && p.isAlive() && !zombie(p.pid())), "a process of the cancelled command survived");
+        assertTrue(
+                ProcessHandle.allProcesses()
+                        .noneMatch(p ->
+                                p.info().commandLine().orElse("").contains(marker) && p.isAlive() && !zombie(p.pid())),
+                "a process of the cancelled command survived");
     }
 
     @Test
@@ -113,8 +146,15 @@ class ProcessRunnerTest {
         Path marker = Files.createTempDirectory("minifaas-cancelled-").resolve("ran");
         Cancellation cancellation = new Cancellation();
         cancellation.cancel();
-        Outcome out = ProcessRunner.run(List.of("touch", marker.toString()), dir, env, Duration.ofSeconds(10), 1000,
-                true, OutputListener.NONE, cancellation);
+        Outcome out = ProcessRunner.run(
+                List.of("touch", marker.toString()),
+                dir,
+                env,
+                Duration.ofSeconds(10),
+                1000,
+                true,
+                OutputListener.NONE,
+                cancellation);
         assertTrue(out.cancelled());
         assertFalse(Files.exists(marker));
         TestFiles.deleteTree(marker.getParent());

@@ -10,10 +10,18 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class UnsandboxedTest {
-    final SandboxCommand command = new SandboxCommand(List.of(), Optional.empty(),
-            List.of(Mount.readOnly(Path.of("/host/tasks/1/src"), "/task/src"),
+    final SandboxCommand command = new SandboxCommand(
+            List.of(),
+            Optional.empty(),
+            List.of(
+                    Mount.readOnly(Path.of("/host/tasks/1/src"), "/task/src"),
                     Mount.readOnly(Path.of("/host/bin/abc"), "/task/function")),
-            "/task/src", Map.of(), Network.NONE, new Limits(1, 1, 8, 1, 1), Duration.ZERO, 0);
+            "/task/src",
+            Map.of(),
+            Network.NONE,
+            new Limits(1, 1, 8, 1, 1),
+            Duration.ZERO,
+            0);
 
     @Test
     void pathsInsideTheSandboxBecomeTheMountsHostPaths() {
