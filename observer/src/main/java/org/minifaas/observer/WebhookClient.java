@@ -19,9 +19,11 @@ import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.util.Timeout;
 import org.minifaas.common.net.AddressPolicy;
@@ -52,6 +54,14 @@ final class WebhookClient implements AutoCloseable {
         this.timeout = timeout;
         this.http = HttpClients.custom()
                 .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                        // a hostile server's endless header line or thousand headers would otherwise be read into the
+                        // heap
+                        .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
+                                .http1Config(Http1Config.custom()
+                                        .setMaxLineLength(8192)
+                                        .setMaxHeaderCount(100)
+                                        .build())
+                                .build())
                         .setDnsResolver(new DnsResolver() {
                             @Override
                             public InetAddress[] resolve(String host) throws UnknownHostException {
