@@ -11,17 +11,21 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.minifaas.common.Json;
+import org.minifaas.common.model.Task;
 import org.minifaas.common.net.AddressPolicy;
 
 /**
  * A validated task request: {@code POST /createTask}'s {@code {"url": "...", "parameters": ["..."]}}, or
- * {@code POST /v1/tasks}'s, which may also carry {@code ref}, {@code timeoutSeconds} and {@code callbackUrl}.
+ * {@code POST /v1/tasks}'s, which may also carry {@code ref}, {@code timeoutSeconds}, {@code callbackUrl} and
+ * {@code runtime}.
  *
  * @param ref            branch, tag or commit to run (null: the default branch)
  * @param timeoutSeconds the task's own run limit (0: the workers' limit)
  * @param callbackUrl    where the record is POSTed once the task ends (null: nowhere)
+ * @param runtime        go, node or python (null: the worker recognises it from the repository's files)
  */
-record CreateTaskRequest(String url, List<String> parameters, String ref, int timeoutSeconds, String callbackUrl) {
+record CreateTaskRequest(
+        String url, List<String> parameters, String ref, int timeoutSeconds, String callbackUrl, String runtime) {
     static final int MAX_PARAMETERS = 256;
     static final int MAX_URL_LENGTH = 2048;
     static final int MAX_REF_LENGTH = 255;
@@ -32,7 +36,7 @@ record CreateTaskRequest(String url, List<String> parameters, String ref, int ti
             Collections.unmodifiableSet(new LinkedHashSet<>(List.of("https", "http")));
 
     public CreateTaskRequest(String url, List<String> parameters) {
-        this(url, parameters, null, 0, null);
+        this(url, parameters, null, 0, null, null);
     }
 
     /**
@@ -58,7 +62,8 @@ record CreateTaskRequest(String url, List<String> parameters, String ref, int ti
         String ref = ref(root.get("ref"));
         int timeout = timeoutSeconds(root.get("timeoutSeconds"), maxTimeoutSeconds);
         String callback = callbackUrl(root.get("callbackUrl"), addresses);
-        return new CreateTaskRequest(url, parameters, ref, timeout, callback);
+        String runtime = runtime(root.get("runtime"));
+        return new CreateTaskRequest(url, parameters, ref, timeout, callback, runtime);
     }
 
     private static JsonNode readObject(byte[] body) {
@@ -152,6 +157,19 @@ record CreateTaskRequest(String url, List<String> parameters, String ref, int ti
             }
         }
         return ref;
+    }
+
+    /** One of {@link Task#RUNTIMES}, or null when absent. */
+    private static String runtime(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isTextual() || !Task.RUNTIMES.contains(node.asText())) {
+            throw new DomainException.InvalidRequest(
+                    "Field 'runtime' must be one of " + String.join(", ", Task.RUNTIMES)
+                            + " (or left out: the worker recognises it from the repository).");
+        }
+        return node.asText();
     }
 
     private static int timeoutSeconds(JsonNode node, int max) {

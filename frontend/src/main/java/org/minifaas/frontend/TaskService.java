@@ -135,7 +135,8 @@ public final class TaskService {
                 request.ref(),
                 request.timeoutSeconds(),
                 request.callbackUrl(),
-                TaskRecord.now());
+                TaskRecord.now(),
+                request.runtime());
         TaskRecord record = TaskRecord.pending(task);
         UserTasks tasks =
                 Retries.repeatable("open the tasks of a user", Retries.LEADER_CHANGE, () -> nats.userTasks(userId));

@@ -118,6 +118,31 @@ class CreateTaskRequestTest {
         }
     }
 
+    @Test
+    void v1TakesAKnownRuntimeOrNone() {
+        assertEquals(null, parseV1("{\"url\":\"https://example.com/a.git\"}").runtime());
+        assertEquals(
+                null,
+                parseV1("{\"url\":\"https://example.com/a.git\",\"runtime\":null}")
+                        .runtime());
+        for (String runtime : List.of("go", "node", "python")) {
+            assertEquals(
+                    runtime,
+                    parseV1("{\"url\":\"https://example.com/a.git\",\"runtime\":\"" + runtime + "\"}")
+                            .runtime());
+        }
+        for (String bad : List.of("\"Go\"", "\"java\"", "\"\"", "1", "[\"go\"]", "\"go \"")) {
+            DomainException.InvalidRequest e = assertThrows(
+                    DomainException.InvalidRequest.class,
+                    () -> parseV1("{\"url\":\"https://example.com/a.git\",\"runtime\":" + bad + "}"),
+                    bad);
+            assertEquals(
+                    "Field 'runtime' must be one of go, node, python (or left out: the worker recognises it from the "
+                            + "repository).",
+                    e.getMessage());
+        }
+    }
+
     /** The worker's GitSource.refProblem, case by case: what it refuses is a 400 here, what it takes is accepted. */
     @Test
     void refsAreCheckedAsTheWorkerChecksThem() {

@@ -16,6 +16,8 @@ import org.minifaas.common.model.TaskStatus;
  * @param exitCode     the function's exit status (null: it did not run, or was killed: time, memory, cancel)
  * @param binaryCached whether the binary came from the cache (null: not reached)
  * @param cloneSkipped whether a known commit ran from the caches without a clone (null: not reached)
+ * @param runtime      the runtime that ran it: go, node, python (null: not known yet)
+ * @param toolchain    the toolchain or interpreter that built or ran it: go1.23.5, node20.19.2 (null: none chosen)
  */
 record Execution(
         TaskStatus status,
@@ -27,7 +29,9 @@ record Execution(
         Long runMs,
         Integer exitCode,
         Boolean binaryCached,
-        Boolean cloneSkipped) {
+        Boolean cloneSkipped,
+        String runtime,
+        String toolchain) {
     static final String CANCELLED = "cancelled by its owner while running";
 
     /** FINISHED_WITH_ERRORS with what was printed and the reason in error.txt. */
@@ -43,7 +47,8 @@ record Execution(
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("stdout.txt", stdout);
         files.put("stderr.txt", stderr);
-        return new Execution(TaskStatus.FINISHED, files, "exit code 0", null, null, null, null, 0, null, null);
+        return new Execution(
+                TaskStatus.FINISHED, files, "exit code 0", null, null, null, null, 0, null, null, null, null);
     }
 
     /** CANCELLED, with what was printed until then. */
@@ -60,23 +65,83 @@ record Execution(
         files.put("stdout.txt", stdout);
         files.put("stderr.txt", stderr);
         files.put("error.txt", line(reason));
-        return new Execution(status, files, reason, null, null, null, null, null, null, null);
+        return new Execution(status, files, reason, null, null, null, null, null, null, null, null, null);
     }
 
     /** The function's exit status, for a run that ended by itself. */
     Execution withExitCode(int code) {
-        return new Execution(status, files, reason, commit, cloneMs, buildMs, runMs, code, binaryCached, cloneSkipped);
+        return new Execution(
+                status,
+                files,
+                reason,
+                commit,
+                cloneMs,
+                buildMs,
+                runMs,
+                code,
+                binaryCached,
+                cloneSkipped,
+                runtime,
+                toolchain);
     }
 
     /** With the facts of the steps reached (null for those that were not). */
     Execution with(String commitId, Long clone, Long build, Long run, Boolean cached) {
         return new Execution(
-                status, files, reason, commitId, clone, build, run, exitCode, cached, cached == null ? null : false);
+                status,
+                files,
+                reason,
+                commitId,
+                clone,
+                build,
+                run,
+                exitCode,
+                cached,
+                build == null ? null : false,
+                runtime,
+                toolchain);
     }
 
     /** Ran a known commit from the caches: no clone. */
     Execution withoutClone() {
-        return new Execution(status, files, reason, commit, cloneMs, buildMs, runMs, exitCode, binaryCached, true);
+        return new Execution(
+                status,
+                files,
+                reason,
+                commit,
+                cloneMs,
+                buildMs,
+                runMs,
+                exitCode,
+                binaryCached,
+                true,
+                runtime,
+                toolchain);
+    }
+
+    /**
+     * With the runtime that ran it and the toolchain or interpreter it was built or run with ({@code null}: none
+     * chosen); error.txt then says which on its second line.
+     */
+    Execution withRuntime(String runtimeName, String toolchainLabel) {
+        Map<String, byte[]> withToolchain = files;
+        if (toolchainLabel != null && files.containsKey("error.txt")) {
+            withToolchain = new LinkedHashMap<>(files);
+            withToolchain.put("error.txt", line(reason + "\nruntime: " + toolchainLabel));
+        }
+        return new Execution(
+                status,
+                withToolchain,
+                reason,
+                commit,
+                cloneMs,
+                buildMs,
+                runMs,
+                exitCode,
+                binaryCached,
+                cloneSkipped,
+                runtimeName,
+                toolchainLabel);
     }
 
     /** The record's one-line error: the reason of a failure, none when FINISHED. */

@@ -18,13 +18,12 @@ import org.minifaas.worker.sandbox.Sandbox;
 import org.minifaas.worker.sandbox.SandboxCommand;
 
 /**
- * Runs a compiled function with the task's parameters in a sandbox of its own, as the run account: its
- * repository read-only as the working directory, the program read-only, a clean environment, /tmp (also
- * HOME) private to it, within the task's time limit. Turns how it ended into the task's status and result files.
+ * Runs a function with the task's parameters in a sandbox of its own, as the run account: its repository read-only
+ * as the working directory, what its runtime prepared read-only ({@link FunctionRuntime.Launch}), a clean
+ * environment, /tmp (also HOME) private to it, within the task's time limit. Turns how it ended into the task's
+ * status and result files.
  */
 final class FunctionRunner {
-    private static final String PROGRAM = "/task/function";
-
     private final WorkerConfig config;
     private final Sandbox sandbox;
     private final Optional<RunAccount> account;
@@ -41,21 +40,24 @@ final class FunctionRunner {
         return task.timeoutSeconds() > 0 && own.compareTo(config.runTimeout()) < 0 ? own : config.runTimeout();
     }
 
-    Execution run(Task task, Path src, Path binary, OutputListener output, Cancellation cancellation)
+    Execution run(Task task, Path src, FunctionRuntime.Launch launch, OutputListener output, Cancellation cancellation)
             throws IOException, InterruptedException {
-        List<String> argv = new ArrayList<>();
-        argv.add(PROGRAM);
+        List<String> argv = new ArrayList<>(launch.command());
         argv.addAll(task.parameters());
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
         env.put("HOME", "/tmp");
         env.put("TMPDIR", "/tmp");
         env.put("LANG", "C.UTF-8");
+        env.putAll(launch.env());
+        List<Mount> mounts = new ArrayList<>();
+        mounts.add(Mount.readOnly(src, GoBuilder.SRC));
+        mounts.addAll(launch.mounts());
         Duration timeout = timeout(task);
         Outcome run = sandbox.run(new SandboxCommand(
                 argv,
                 account,
-                List.of(Mount.readOnly(src, GoBuilder.SRC), Mount.readOnly(binary, PROGRAM)),
+                mounts,
                 GoBuilder.SRC,
                 env,
                 config.network(),

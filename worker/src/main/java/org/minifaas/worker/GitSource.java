@@ -122,6 +122,11 @@ final class GitSource {
                 policy, cloneTimeout.compareTo(REF_QUESTION_TIMEOUT) < 0 ? cloneTimeout : REF_QUESTION_TIMEOUT);
     }
 
+    /** The network a clone gets: egress (public addresses only) or the host's. */
+    Network network() {
+        return network;
+    }
+
     /** The account a clone runs as: the clone's directory must be its. */
     Optional<RunAccount> account() {
         return account;

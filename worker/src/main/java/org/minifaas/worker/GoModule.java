@@ -80,7 +80,7 @@ final class GoModule {
     }
 
     /** A regular file's text (at most 1 MiB), never through a link; empty when absent. */
-    private static String read(Path file) throws IOException {
+    static String read(Path file) throws IOException {
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             return "";
         }

@@ -19,15 +19,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Commits run before, so that a task naming one again runs without a clone: for each commit (and build settings),
- * the key of its binary in the {@link BinaryCache} and a copy of its checked-out files (the function's working
+ * Commits run before, so that a task naming one again runs without a clone: for each commit (and runtime settings),
+ * the runtime and toolchain that ran it, the key of what the runtime prepared (a binary in the {@link BinaryCache},
+ * dependencies in the {@link DependencyCache}) and a copy of its checked-out files (the function's working
  * directory, without Git's {@code .git}). Only small source trees are kept (at most {@link #MAX_SOURCE_BYTES} in {@link #MAX_SOURCE_FILES}
  * regular files and directories, no links); others are cloned every time. Written only by the worker, from a tree it
  * checked out itself; functions get the copy mounted read-only. Keeps the most recently used {@code capacity}.
  */
 final class KnownCommits {
     private static final Logger log = LoggerFactory.getLogger(KnownCommits.class);
-    private static final String KEY = "[0-9a-f]{40,64}(-cgo)?";
+    private static final String KEY = "[0-9a-f]{64}";
+    private static final String NONE = "-";
     static final long MAX_SOURCE_BYTES = 1024 * 1024;
     static final int MAX_SOURCE_FILES = 256;
 
@@ -45,8 +47,11 @@ final class KnownCommits {
         }
     }
 
-    /** What is kept of a commit: the binary's key and the source tree's copy. */
-    record Known(String binaryKey, Path source) {}
+    /**
+     * What is kept of a commit: its runtime and toolchain, the key of what was prepared for it (null: nothing was)
+     * and the source tree's copy.
+     */
+    record Known(String runtime, String toolchain, String artifactKey, Path source) {}
 
     /**
      * The commit kept for {@code repository}, or empty: a commit id is only trusted for the repository it was cloned
@@ -62,13 +67,16 @@ final class KnownCommits {
             if (!Files.readString(entry.resolve("repository")).equals(repository)) {
                 return Optional.empty();
             }
-            String binaryKey = Files.readString(entry.resolve("binary")).trim();
+            String[] prepared = Files.readString(entry.resolve("prepared")).split("\n");
             Path source = entry.resolve("src");
-            if (!binaryKey.matches(KEY) || !Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+            if (prepared.length < 3
+                    || !(prepared[2].equals(NONE) || prepared[2].matches(KEY))
+                    || !Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
                 return Optional.empty();
             }
             Files.setLastModifiedTime(entry, FileTime.fromMillis(System.currentTimeMillis()));
-            return Optional.of(new Known(binaryKey, source));
+            return Optional.of(
+                    new Known(prepared[0], prepared[1], prepared[2].equals(NONE) ? null : prepared[2], source));
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -95,25 +103,30 @@ final class KnownCommits {
     }
 
     /**
-     * Keeps a commit of {@code repository}: its binary key and a copy of {@code src} when it is small enough; false
-     * when not kept.
+     * Keeps a commit of {@code repository}: how it was run ({@code plan}) and a copy of {@code src} when it is small
+     * enough, each of the top-level {@code emptied} names in it an empty directory (a runtime's mount point, such as
+     * node_modules, whose content comes from its cache); false when not kept.
      */
-    boolean remember(String commitKey, String repository, String binaryKey, Path src) {
+    boolean remember(String commitKey, String repository, FunctionRuntime.Plan plan, Path src, Set<String> emptied) {
+        String artifactKey = plan.artifactKey() == null ? NONE : plan.artifactKey();
         if (capacity == 0
                 || !commitKey.matches(KEY)
-                || !binaryKey.matches(KEY)
+                || !(artifactKey.equals(NONE) || artifactKey.matches(KEY))
+                || !plan.runtime().matches("[a-z]+")
+                || !plan.toolchain().matches("[A-Za-z0-9.+_-]+")
                 || Files.isDirectory(dir.resolve(commitKey), LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
         Path incoming = null;
         try {
-            if (!small(src)) {
+            if (!small(src, emptied)) {
                 return false;
             }
             incoming = Files.createTempDirectory(dir, "incoming-");
             Files.setPosixFilePermissions(incoming, PosixFilePermissions.fromString("rwxr-xr-x"));
-            copyTree(src, incoming.resolve("src"));
-            Files.writeString(incoming.resolve("binary"), binaryKey + "\n");
+            copyTree(src, incoming.resolve("src"), emptied);
+            Files.writeString(
+                    incoming.resolve("prepared"), plan.runtime() + "\n" + plan.toolchain() + "\n" + artifactKey + "\n");
             Files.writeString(incoming.resolve("repository"), repository);
             Files.move(incoming, dir.resolve(commitKey), StandardCopyOption.ATOMIC_MOVE);
             incoming = null;
@@ -130,13 +143,13 @@ final class KnownCommits {
     }
 
     /** Regular files and directories only (Git's own {@code .git} aside), within the size and count. */
-    private static boolean small(Path src) throws IOException {
+    private static boolean small(Path src, Set<String> emptied) throws IOException {
         AtomicLong bytes = new AtomicLong();
         AtomicLong entries = new AtomicLong();
         Path git = src.resolve(".git");
         try (Stream<Path> walk = Files.walk(src)) {
             for (Path p : (Iterable<Path>) walk::iterator) {
-                if (p.startsWith(git)) {
+                if (p.startsWith(git) || skipped(src, p, emptied)) {
                     continue;
                 }
                 BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -152,7 +165,7 @@ final class KnownCommits {
     }
 
     /** A copy owned by the worker, readable by all (it is mounted read-only into the function's sandbox). */
-    private static void copyTree(Path from, Path to) throws IOException {
+    private static void copyTree(Path from, Path to, Set<String> emptied) throws IOException {
         Files.walkFileTree(from, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
@@ -162,11 +175,14 @@ final class KnownCommits {
                 Path target = to.resolve(from.relativize(d).toString());
                 Files.createDirectories(target);
                 Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
-                return FileVisitResult.CONTINUE;
+                return skipped(from, d, emptied) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+                if (skipped(from, f, emptied)) {
+                    return FileVisitResult.CONTINUE;
+                }
                 if (!attrs.isRegularFile()) {
                     throw new IOException("not a regular file: " + f);
                 }
@@ -178,6 +194,16 @@ final class KnownCommits {
                 return FileVisitResult.CONTINUE;
             }
         });
+    }
+
+    /** Whether {@code p} is one of the top-level {@code emptied} names of {@code root} or inside one. */
+    private static boolean skipped(Path root, Path p, Set<String> emptied) {
+        for (String name : emptied) {
+            if (p.startsWith(root.resolve(name))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void evict() throws IOException {

@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.minifaas.common.Threads;
 import org.minifaas.common.model.Task;
-import org.minifaas.common.model.TaskStatus;
 import org.minifaas.worker.sandbox.Cancellation;
+import org.minifaas.worker.sandbox.Network;
 import org.minifaas.worker.sandbox.OutputListener;
 import org.minifaas.worker.sandbox.RunAccount;
 import org.minifaas.worker.sandbox.Sandbox;
@@ -24,21 +24,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one task from repository to result files: clone ({@link GitSource}), compile unless the binary cache
- * has the tree ({@link GoBuilder}, {@link BinaryCache}), run ({@link FunctionRunner}); every step that runs
- * code of the repository runs in the {@link Sandbox}. Every failure ends the task as FINISHED_WITH_ERRORS
- * with a one-line reason in error.txt; a cancellation kills the step running and skips the others; the task's
- * directory is removed in every case.
+ * Runs one task from repository to result files: clone ({@link GitSource}), pick the runtime ({@link Runtimes}) and
+ * prepare what it needs unless cached (compile, install dependencies), run ({@link FunctionRunner}); every step that
+ * runs code of the repository runs in the {@link Sandbox}. A commit run before runs from the caches without a clone
+ * ({@link KnownCommits}). Every failure ends the task as FINISHED_WITH_ERRORS with a one-line reason in error.txt; a
+ * cancellation kills the step running and skips the others; the task's directory is removed in every case.
  */
 public final class TaskExecutor {
     private static final Logger log = LoggerFactory.getLogger(TaskExecutor.class);
 
     private final TaskWorkspace workspace;
     private final GitSource git;
-    private final GoBuilder builder;
+    private final Runtimes runtimes;
+    /** Changes when what the runtimes would run with changes: part of each kept commit's key. */
+    private final String runtimesFingerprint;
+
     private final FunctionRunner runner;
-    private final BinaryCache binaries;
-    private final Path binariesDir;
     private final KnownCommits commits;
     /** Repositories with a commit in {@link #commits}. */
     private final Set<String> knownRepositories = ConcurrentHashMap.newKeySet();
@@ -57,12 +58,31 @@ public final class TaskExecutor {
         this.buildAccount = buildAccount.isPresent() ? buildAccount : runAccount;
         this.workspace = new TaskWorkspace(config.workDir(), config.cacheDir(), this.buildAccount);
         this.git = new GitSource(config, sandbox, runAccount, this.buildAccount);
-        this.builder = new GoBuilder(config, sandbox, this.buildAccount, workspace);
         this.runner = new FunctionRunner(config, sandbox, runAccount);
-        this.binariesDir = config.workDir().resolve("binaries");
-        this.binaries = new BinaryCache(binariesDir, config.binaryCacheEntries());
+        BinaryCache binaries = new BinaryCache(config.workDir().resolve("binaries"), config.binaryCacheEntries());
+        DependencyCache dependencies =
+                new DependencyCache(config.workDir().resolve("dependencies"), config.binaryCacheEntries());
+        // module downloads go through GOPROXY alone, on the host's network; package installs fetch what a
+        // lockfile names, so they get a clone's network and account (egress: public addresses only)
+        BuildStep builds = new BuildStep(config, sandbox, this.buildAccount, Network.HOST);
+        BuildStep installs = new BuildStep(config, sandbox, git.account(), git.network());
+        this.runtimes = new Runtimes(List.of(
+                new GoRuntime(
+                        GoToolchains.discover(config.goToolchains(), config.goBinary()),
+                        new GoBuilder(config, builds, workspace),
+                        binaries,
+                        config.cgo()),
+                new NodeRuntime(
+                        Interpreter.probe(config.nodeBinary(), "node"), config.npmBinary(), installs, dependencies),
+                new PythonRuntime(Interpreter.probe(config.pythonBinary(), "python"), installs, dependencies)));
+        this.runtimesFingerprint = runtimes.fingerprint();
         this.commits = new KnownCommits(config.workDir().resolve("commits"), config.binaryCacheEntries());
         this.knownRepositories.addAll(commits.repositories());
+    }
+
+    /** The runtimes and their toolchains, one line each (for the start log). */
+    public List<String> describeRuntimes() {
+        return runtimes.describe();
     }
 
     /** The directory tasks run in; exposed for the tests' leak checks. */
@@ -71,22 +91,19 @@ public final class TaskExecutor {
     }
 
     /**
-     * Makes the first task as fast as the next ones, before the worker takes any (at start): the shared Go build
-     * cache filled and a build done the way a task's goes, the worker's program run in a function's sandbox with the
-     * functions' network, and the ref question's HTTP client loaded. Returns what it took; a step that fails is
-     * logged and skipped (tasks then pay for it).
+     * Makes the first task as fast as the next ones, before the worker takes any (at start): each runtime's warm-up
+     * (Go: the shared build cache filled for each toolchain, a build done the way a task's goes and its program run in
+     * a function's sandbox with the functions' network), and the ref question's HTTP client loaded. Returns what it
+     * took; a step that fails is logged and skipped (tasks then pay for it).
      */
     public Duration warm() throws IOException, InterruptedException {
         long start = System.nanoTime();
         Path dir = workspace.create(UUID.randomUUID(), buildAccount);
         try {
-            Optional<Path> built = builder.warm(dir);
-            if (built.isPresent()) {
-                Path binary = BinaryCache.copyOut(built.get(), dir.resolve("function"));
-                Task warmup = new Task(UUID.randomUUID(), "warmup", "warmup", List.of("warm"));
-                Execution run = runner.run(warmup, dir.resolve("src"), binary, OutputListener.NONE, new Cancellation());
-                if (run.status() != TaskStatus.FINISHED) {
-                    log.warn("the warm-up run failed: {}", run.reason());
+            for (String name : List.of(GoRuntime.NAME, NodeRuntime.NAME, PythonRuntime.NAME)) {
+                Optional<FunctionRuntime> runtime = runtimes.byName(name);
+                if (runtime.isPresent()) {
+                    runtime.get().warm(dir, runner);
                 }
             }
             git.warm();
@@ -163,35 +180,16 @@ public final class TaskExecutor {
         Path src = dir.resolve("src");
         progress.phase("cloning");
         long start = System.nanoTime();
-        // a commit run before, its binary and files still kept: no clone, no build. Only asked for repositories this
-        // worker kept a commit of (a new repository would pay the ref advertisement on top of its clone)
+        // a commit run before, what its runtime prepared and its files still kept: no clone, no build. Only asked for
+        // repositories this worker kept a commit of (a new repository would pay the ref advertisement on top of its
+        // clone)
         Optional<String> resolved = knownRepositories.contains(task.repoUrl())
                 ? git.resolve(task.repoUrl(), task.ref(), cancellation)
                 : Optional.empty();
         if (resolved.isPresent()) {
-            Optional<KnownCommits.Known> known = commits.get(builder.cacheKey(resolved.get()), task.repoUrl());
-            Optional<Path> binary = known.flatMap(k -> binaries.get(k.binaryKey()));
-            if (binary.isPresent()) {
-                long resolveMs = millisSince(start);
-                if (cancellation.isCancelled()) {
-                    return Execution.cancelled().with(resolved.get(), resolveMs, null, null, null);
-                }
-                progress.phase("cached");
-                progress.phase("running");
-                start = System.nanoTime();
-                Execution execution =
-                        runner.run(task, known.get().source(), binary.get(), progress.runOutput(), cancellation);
-                long runMs = millisSince(start);
-                log.info(
-                        "task {} timings: clone {} ms, build 0 ms (cached), run {} ms (clone skipped, commit {}): {}",
-                        task.taskId(),
-                        resolveMs,
-                        runMs,
-                        resolved.get(),
-                        execution.reason());
-                return execution
-                        .with(resolved.get(), resolveMs, 0L, runMs, true)
-                        .withoutClone();
+            Optional<Execution> ran = runKnown(task, resolved.get(), start, progress, cancellation);
+            if (ran.isPresent()) {
+                return ran.get();
             }
         }
         GitSource.Cloned cloned = git.cloneInto(task.repoUrl(), task.ref(), src, cancellation);
@@ -203,51 +201,110 @@ public final class TaskExecutor {
             return Execution.failed(cloned.error()).with(null, cloneMs, null, null, null);
         }
         String commit = cloned.commit();
-        Optional<String> problem = GoModule.problem(src);
-        if (problem.isPresent()) {
-            return Execution.failed(problem.get()).with(commit, cloneMs, null, null, null);
+        Runtimes.Selection selection = runtimes.select(task.runtime(), src);
+        if (selection.failure() != null) {
+            return Execution.failed(selection.failure()).with(commit, cloneMs, null, null, null);
+        }
+        FunctionRuntime runtime = selection.runtime();
+        FunctionRuntime.Plan plan = runtime.plan(src, cloned.treeId());
+        if (plan.failure() != null) {
+            return Execution.failed(plan.failure())
+                    .with(commit, cloneMs, null, null, null)
+                    .withRuntime(plan.runtime(), null);
         }
         TaskWorkspace.handOver(src, buildAccount);
         start = System.nanoTime();
-        String key = builder.cacheKey(cloned.treeId());
-        Optional<Path> cached = binaries.get(key);
-        Path binary;
-        if (cached.isPresent()) {
-            progress.phase("cached");
-            binary = cached.get();
-        } else {
-            progress.phase("building");
-            GoBuilder.Built built = builder.build(dir, progress.buildOutput(), cancellation);
-            if (built.failure() != null) {
-                return built.failure().with(commit, cloneMs, millisSince(start), null, false);
+        Optional<Path> artifact = Optional.empty();
+        Boolean cached = null;
+        if (plan.artifactKey() != null) {
+            progress.phase(
+                    plan.cacheable() && runtime.cached(plan.artifactKey()).isPresent() ? "cached" : "building");
+            FunctionRuntime.Prepared prepared = runtime.prepare(plan, dir, progress.buildOutput(), cancellation);
+            if (prepared.failure() != null) {
+                return prepared.failure()
+                        .with(commit, cloneMs, millisSince(start), null, false)
+                        .withRuntime(plan.runtime(), plan.toolchain());
             }
-            // the build's sandbox has ended: nothing can change its output while the worker copies it
-            binary = binaries.put(key, built.binary())
-                    .orElse(BinaryCache.copyOut(built.binary(), dir.resolve("function")));
+            artifact = Optional.of(prepared.artifact());
+            cached = prepared.cached();
         }
-        if (binary.startsWith(binariesDir)) {
-            if (commits.remember(builder.cacheKey(commit), task.repoUrl(), key, src)
-                    || commits.get(builder.cacheKey(commit), task.repoUrl()).isPresent()) {
+        if (plan.artifactKey() == null
+                || (plan.cacheable() && runtime.cached(plan.artifactKey()).isPresent())) {
+            String commitKey = commitKey(commit, task);
+            if (commits.remember(commitKey, task.repoUrl(), plan, src, runtime.mountPoints())
+                    || commits.get(commitKey, task.repoUrl()).isPresent()) {
                 knownRepositories.add(task.repoUrl()); // the next task of this commit needs no clone
             }
         }
         long buildMs = millisSince(start);
         if (cancellation.isCancelled()) {
-            return Execution.cancelled().with(commit, cloneMs, buildMs, null, cached.isPresent());
+            return Execution.cancelled()
+                    .with(commit, cloneMs, buildMs, null, cached)
+                    .withRuntime(plan.runtime(), plan.toolchain());
         }
         progress.phase("running");
         start = System.nanoTime();
-        Execution execution = runner.run(task, src, binary, progress.runOutput(), cancellation);
+        Execution execution = runner.run(task, src, runtime.launch(src, artifact), progress.runOutput(), cancellation);
         long runMs = millisSince(start);
         log.info(
-                "task {} timings: clone {} ms, build {} ms{}, run {} ms: {}",
+                "task {} timings: clone {} ms, build {} ms{}, run {} ms ({}): {}",
                 task.taskId(),
                 cloneMs,
                 buildMs,
-                cached.isPresent() ? " (cached)" : "",
+                Boolean.TRUE.equals(cached) ? " (cached)" : "",
                 runMs,
+                plan.toolchain(),
                 execution.reason());
-        return execution.with(commit, cloneMs, buildMs, runMs, cached.isPresent());
+        return execution.with(commit, cloneMs, buildMs, runMs, cached).withRuntime(plan.runtime(), plan.toolchain());
+    }
+
+    /** Runs a kept commit from the caches; empty when it is not kept (or what was prepared for it is gone). */
+    private Optional<Execution> runKnown(
+            Task task, String commit, long start, Progress progress, Cancellation cancellation)
+            throws IOException, InterruptedException {
+        Optional<KnownCommits.Known> known = commits.get(commitKey(commit, task), task.repoUrl());
+        if (known.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<FunctionRuntime> runtime = runtimes.byName(known.get().runtime());
+        if (runtime.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<Path> artifact = Optional.empty();
+        if (known.get().artifactKey() != null) {
+            artifact = runtime.get().cached(known.get().artifactKey());
+            if (artifact.isEmpty()) {
+                return Optional.empty();
+            }
+        }
+        long resolveMs = millisSince(start);
+        if (cancellation.isCancelled()) {
+            return Optional.of(Execution.cancelled().with(commit, resolveMs, null, null, null));
+        }
+        progress.phase("cached");
+        progress.phase("running");
+        start = System.nanoTime();
+        Path source = known.get().source();
+        Execution execution =
+                runner.run(task, source, runtime.get().launch(source, artifact), progress.runOutput(), cancellation);
+        long runMs = millisSince(start);
+        log.info(
+                "task {} timings: clone {} ms, build 0 ms (cached), run {} ms (clone skipped, commit {}, {}): {}",
+                task.taskId(),
+                resolveMs,
+                runMs,
+                commit,
+                known.get().toolchain(),
+                execution.reason());
+        return Optional.of(execution
+                .with(commit, resolveMs, 0L, runMs, known.get().artifactKey() == null ? null : true)
+                .withoutClone()
+                .withRuntime(known.get().runtime(), known.get().toolchain()));
+    }
+
+    /** A kept commit's key: the commit, the runtime the task asks for, and what the runtimes would run with. */
+    private String commitKey(String commit, Task task) {
+        return CacheKeys.of("commit", commit, String.valueOf(task.runtime()), runtimesFingerprint);
     }
 
     private static long millisSince(long startNanos) {

@@ -286,7 +286,8 @@ public final class Worker implements AutoCloseable {
                                                     execution.runMs(),
                                                     execution.exitCode(),
                                                     execution.binaryCached())
-                                            .withCloneSkipped(execution.cloneSkipped());
+                                            .withCloneSkipped(execution.cloneSkipped())
+                                            .withRuntime(execution.runtime(), execution.toolchain());
                         }
                         return r.status().isFinal()
                                 ? r
@@ -299,7 +300,8 @@ public final class Worker implements AutoCloseable {
                                                 execution.exitCode(),
                                                 execution.binaryCached(),
                                                 ending.error())
-                                        .withCloneSkipped(execution.cloneSkipped());
+                                        .withCloneSkipped(execution.cloneSkipped())
+                                        .withRuntime(execution.runtime(), execution.toolchain());
                     }));
             TaskStatus finalStatus = ended.map(TaskRecord::status).orElse(ending.status());
             persistently("announce the end of task " + id, () -> announceEnd(task, finalStatus));

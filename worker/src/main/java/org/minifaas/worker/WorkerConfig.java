@@ -22,7 +22,12 @@ import org.minifaas.worker.sandbox.Network;
  * @param buildTimeout       BUILD_TIMEOUT_SECONDS: limit on {@code go mod download} and on compiling, each
  * @param workDir            WORKER_WORK_DIR: task directories and compiled functions
  * @param cacheDir           WORKER_CACHE_DIR: the shared Go build and module caches
- * @param goBinary           GO_BINARY: the go command, as seen inside the build sandbox (under /usr)
+ * @param goBinary           GO_BINARY: a go command on PATH, counted among the toolchains when GO_TOOLCHAINS is unset
+ * @param goToolchains       GO_TOOLCHAINS: the Go installations (GOROOTs or go commands, comma-separated) go.mod
+ *                           files choose from; empty: every /usr/lib/go-*, /usr/local/go and GO_BINARY
+ * @param pythonBinary       PYTHON_BINARY: the python3 Python functions run with (under /usr, which sandboxes see)
+ * @param nodeBinary         NODE_BINARY: the node Node.js functions run with (under /usr)
+ * @param npmBinary          NPM_BINARY: the npm that installs Node.js functions' dependencies (under /usr)
  * @param shutdownGrace      WORKER_SHUTDOWN_SECONDS: on SIGTERM, how long running tasks may take to finish
  * @param binaryCacheEntries BINARY_CACHE_ENTRIES: compiled functions kept by source tree (0 = no cache)
  * @param sandbox            SANDBOX: {@code bwrap} (default) or {@code off}
@@ -50,6 +55,10 @@ public record WorkerConfig(
         Path workDir,
         Path cacheDir,
         String goBinary,
+        String goToolchains,
+        String pythonBinary,
+        String nodeBinary,
+        String npmBinary,
         Duration shutdownGrace,
         int binaryCacheEntries,
         String sandbox,
@@ -95,6 +104,10 @@ public record WorkerConfig(
                 workDir,
                 Path.of(env.string("WORKER_CACHE_DIR", workDir.resolve("cache").toString())),
                 env.string("GO_BINARY", "go"),
+                env.string("GO_TOOLCHAINS", ""),
+                env.string("PYTHON_BINARY", "/usr/bin/python3"),
+                env.string("NODE_BINARY", "/usr/bin/node"),
+                env.string("NPM_BINARY", "/usr/bin/npm"),
                 env.seconds("WORKER_SHUTDOWN_SECONDS", 25, 0, 3600),
                 env.intValue("BINARY_CACHE_ENTRIES", 256, 0, 100_000),
                 env.choices("SANDBOX", "bwrap", Set.of("bwrap", "off")).stream()

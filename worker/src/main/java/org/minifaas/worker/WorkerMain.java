@@ -39,6 +39,7 @@ public final class WorkerMain {
                 log.warn("RUN_AS_USER is empty: sandboxes run as the worker's own user");
             }
             executor = new TaskExecutor(config, sandbox, runAccount, buildAccount);
+            executor.describeRuntimes().forEach(line -> log.info("runtime {}", line));
         } catch (IllegalStateException e) {
             log.error("worker not started: {}", e.getMessage());
             System.exit(2);

@@ -61,23 +61,24 @@ class WorkerIT {
         UUID first = submit(stack.nats, url, "first");
         assertEquals(TaskStatus.FINISHED, awaitFinal(stack.nats, first, WAIT));
 
-        // an stack.executor without a Go toolchain still runs the tree compiled before...
-        TaskExecutor withoutGo = Fixture.executor(Fixture.config(
-                stack.server.settings(),
-                stack.workDir,
-                LIMIT,
-                Map.of("GO_BINARY", "/nonexistent/go", "WORKER_CONCURRENCY", "1")));
-        Execution again = Fixture.execute(withoutGo, url, "second");
+        // another worker on the same directory runs the tree compiled before without compiling it...
+        TaskExecutor other = Fixture.executor(
+                Fixture.config(stack.server.settings(), stack.workDir, LIMIT, Map.of("WORKER_CONCURRENCY", "1")));
+        Map<String, String> sameTree = new java.util.HashMap<>(Functions.ECHO);
+        String copy = stack.git.createRepo("cached-copy-" + UUID.randomUUID(), sameTree);
+        Execution again = Fixture.execute(other, copy, "second");
         assertEquals(TaskStatus.FINISHED, again.status(), Fixture.text(again, "error.txt"));
         assertEquals("0:second\n", Fixture.text(again, "stdout.txt"));
+        assertEquals(Boolean.TRUE, again.binaryCached());
 
         // ...but a different tree needs compiling
         Map<String, String> changed = new java.util.HashMap<>(Functions.ECHO);
         changed.put("README.md", "changed\n");
-        String other = stack.git.createRepo("uncached-" + UUID.randomUUID(), changed);
-        Execution fresh = Fixture.execute(withoutGo, other);
-        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, fresh.status());
-        withoutGo.awaitCleanup();
+        String fresh = stack.git.createRepo("uncached-" + UUID.randomUUID(), changed);
+        Execution compiled = Fixture.execute(other, fresh);
+        assertEquals(TaskStatus.FINISHED, compiled.status(), Fixture.text(compiled, "error.txt"));
+        assertEquals(Boolean.FALSE, compiled.binaryCached());
+        other.awaitCleanup();
     }
 
     @Test
@@ -115,7 +116,7 @@ class WorkerIT {
         Map<String, String> files = results(stack.nats, id);
         assertEquals("before the failure\n", files.get("stdout.txt"));
         assertEquals("something went wrong\n", files.get("stderr.txt"));
-        assertEquals("exit code 3\n", files.get("error.txt"));
+        assertTrue(files.get("error.txt").matches("exit code 3\nruntime: go1\\.\\d+\\.\\d+\n"), files.get("error.txt"));
     }
 
     @Test
@@ -126,7 +127,7 @@ class WorkerIT {
         long start = System.nanoTime();
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, id, WAIT));
         Map<String, String> files = results(stack.nats, id);
-        assertEquals("timed out after 3 s\n", files.get("error.txt"));
+        assertTrue(files.get("error.txt").startsWith("timed out after 3 s\nruntime: go1."), files.get("error.txt"));
         assertEquals(2, files.get("stdout.txt").trim().split(" ").length, files.get("stdout.txt"));
         assertEquals(List.of(), hostProcessesWith(marker), "the function's child survived the time limit");
         assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(LIMIT) >= 0);
@@ -225,7 +226,8 @@ class WorkerIT {
                 results(stack.nats, missing).get("error.txt"));
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, noMain, WAIT));
         assertEquals(
-                "no main.go in the repository root\n",
+                "no function found: the repository root has no main.go (Go), package.json (Node.js) or main.py"
+                        + " (Python)\n",
                 results(stack.nats, noMain).get("error.txt"));
         assertEquals(TaskStatus.FINISHED_WITH_ERRORS, awaitFinal(stack.nats, broken, WAIT));
         assertTrue(results(stack.nats, broken).get("error.txt").startsWith("compilation failed with exit code "));

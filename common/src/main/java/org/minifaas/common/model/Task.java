@@ -13,6 +13,7 @@ import java.util.UUID;
  * @param timeoutSeconds the task's own run limit, at most the worker's (0: the worker's)
  * @param callbackUrl    where the record is POSTed when the task ends (null: nowhere)
  * @param createdAt      when it was accepted, ISO-8601 UTC (null for tasks queued by older frontends)
+ * @param runtime        the runtime asked for, one of {@link #RUNTIMES} (null: recognised from the repository)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Task(
@@ -23,7 +24,11 @@ public record Task(
         String ref,
         int timeoutSeconds,
         String callbackUrl,
-        String createdAt) {
+        String createdAt,
+        String runtime) {
+    /** The runtimes a task may ask for. */
+    public static final List<String> RUNTIMES = List.of("go", "node", "python");
+
     public Task {
         Objects.requireNonNull(taskId, "taskId");
         Objects.requireNonNull(userId, "userId");
@@ -34,8 +39,21 @@ public record Task(
         }
     }
 
+    /** A task whose runtime is recognised from its repository. */
+    public Task(
+            UUID taskId,
+            String userId,
+            String repoUrl,
+            List<String> parameters,
+            String ref,
+            int timeoutSeconds,
+            String callbackUrl,
+            String createdAt) {
+        this(taskId, userId, repoUrl, parameters, ref, timeoutSeconds, callbackUrl, createdAt, null);
+    }
+
     /** A task of the original API: default branch, the worker's time limit, no callback. */
     public Task(UUID taskId, String userId, String repoUrl, List<String> parameters) {
-        this(taskId, userId, repoUrl, parameters, null, 0, null, null);
+        this(taskId, userId, repoUrl, parameters, null, 0, null, null, null);
     }
 }

@@ -35,6 +35,10 @@ import java.util.UUID;
  * @param callback     the webhook and its delivery state (null: none asked)
  * @param cloneSkipped whether the run used a known commit's cached binary and source without cloning (null: not
  *                     reached)
+ * @param runtime      the runtime asked for (go, node, python), then the one that ran it (null: recognised once
+ *                     cloned)
+ * @param toolchain    the toolchain or interpreter that built or ran the function: go1.23.5, node20.19.2,
+ *                     python3.11.2 (null: none chosen yet)
  */
 public record TaskRecord(
         UUID id,
@@ -57,12 +61,63 @@ public record TaskRecord(
         String workerId,
         String error,
         Callback callback,
-        Boolean cloneSkipped) {
+        Boolean cloneSkipped,
+        String runtime,
+        String toolchain) {
 
     public TaskRecord {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(status, "status");
         parameters = parameters == null ? List.of() : List.copyOf(parameters);
+    }
+
+    /** A record of the fields before runtimes were recorded. */
+    public TaskRecord(
+            UUID id,
+            TaskStatus status,
+            String url,
+            String ref,
+            String commit,
+            List<String> parameters,
+            int timeoutSeconds,
+            String createdAt,
+            String startedAt,
+            String finishedAt,
+            Long queueMs,
+            Long cloneMs,
+            Long buildMs,
+            Long runMs,
+            Integer exitCode,
+            Boolean binaryCached,
+            int attempts,
+            String workerId,
+            String error,
+            Callback callback,
+            Boolean cloneSkipped) {
+        this(
+                id,
+                status,
+                url,
+                ref,
+                commit,
+                parameters,
+                timeoutSeconds,
+                createdAt,
+                startedAt,
+                finishedAt,
+                queueMs,
+                cloneMs,
+                buildMs,
+                runMs,
+                exitCode,
+                binaryCached,
+                attempts,
+                workerId,
+                error,
+                callback,
+                cloneSkipped,
+                null,
+                null);
     }
 
     /** The numeric status code of the original API. */
@@ -109,6 +164,8 @@ public record TaskRecord(
                 null,
                 null,
                 task.callbackUrl() == null ? null : Callback.pending(task.callbackUrl()),
+                null,
+                task.runtime(),
                 null);
     }
 
@@ -116,7 +173,7 @@ public record TaskRecord(
     public static TaskRecord legacy(UUID id, TaskStatus status) {
         return new TaskRecord(
                 id, status, null, null, null, List.of(), 0, null, null, null, null, null, null, null, null, null, 0,
-                null, null, null, null);
+                null, null, null, null, null, null);
     }
 
     /** Taken by worker {@code workerId} for delivery {@code attempt}: EXECUTING, the previous attempt's end cleared. */
@@ -143,6 +200,8 @@ public record TaskRecord(
                 workerId,
                 null,
                 callback,
+                null,
+                runtime,
                 null);
     }
 
@@ -182,7 +241,9 @@ public record TaskRecord(
                 workerId,
                 reason,
                 callback,
-                cloneSkipped);
+                cloneSkipped,
+                runtime,
+                toolchain);
     }
 
     /** What a run found out, added to a record that is final already (cancelled while it ran): status kept. */
@@ -208,7 +269,9 @@ public record TaskRecord(
                 workerId,
                 error,
                 callback,
-                cloneSkipped);
+                cloneSkipped,
+                runtime,
+                toolchain);
     }
 
     /** Whether the run skipped the clone (a known commit, its binary and source cached). */
@@ -234,7 +297,37 @@ public record TaskRecord(
                 workerId,
                 error,
                 callback,
-                value);
+                value,
+                runtime,
+                toolchain);
+    }
+
+    /** With the runtime that ran it and the toolchain or interpreter it was built or run with. */
+    public TaskRecord withRuntime(String runtimeName, String toolchainLabel) {
+        return new TaskRecord(
+                id,
+                status,
+                url,
+                ref,
+                commit,
+                parameters,
+                timeoutSeconds,
+                createdAt,
+                startedAt,
+                finishedAt,
+                queueMs,
+                cloneMs,
+                buildMs,
+                runMs,
+                exitCode,
+                binaryCached,
+                attempts,
+                workerId,
+                error,
+                callback,
+                cloneSkipped,
+                runtimeName == null ? runtime : runtimeName,
+                toolchainLabel);
     }
 
     /** Cancelled by its owner now. */
@@ -260,7 +353,9 @@ public record TaskRecord(
                 workerId,
                 reason,
                 callback,
-                cloneSkipped);
+                cloneSkipped,
+                runtime,
+                toolchain);
     }
 
     public TaskRecord withStatus(TaskStatus value) {
@@ -285,7 +380,9 @@ public record TaskRecord(
                 workerId,
                 error,
                 callback,
-                cloneSkipped);
+                cloneSkipped,
+                runtime,
+                toolchain);
     }
 
     public TaskRecord withCallback(Callback value) {
@@ -310,7 +407,9 @@ public record TaskRecord(
                 workerId,
                 error,
                 value,
-                cloneSkipped);
+                cloneSkipped,
+                runtime,
+                toolchain);
     }
 
     /** Now, ISO-8601 UTC with milliseconds. */

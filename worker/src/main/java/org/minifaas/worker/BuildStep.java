@@ -1,0 +1,129 @@
+package org.minifaas.worker;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.minifaas.worker.sandbox.Cancellation;
+import org.minifaas.worker.sandbox.Mount;
+import org.minifaas.worker.sandbox.Network;
+import org.minifaas.worker.sandbox.Outcome;
+import org.minifaas.worker.sandbox.OutputListener;
+import org.minifaas.worker.sandbox.RunAccount;
+import org.minifaas.worker.sandbox.Sandbox;
+import org.minifaas.worker.sandbox.SandboxCommand;
+
+/**
+ * One step of preparing a function (a compilation, a dependency install), each in a sandbox of its own as the build
+ * account, with the build's limits (BUILD_MEMORY_MB) and time limit (BUILD_TIMEOUT_SECONDS): what every runtime's
+ * preparation runs its untrusted part with. Only steps that download get the host's network, and only they see the
+ * proxy settings.
+ */
+final class BuildStep {
+    /** Passed on to steps with the network only: how to reach a proxy or a package registry. */
+    private static final List<String> PROXY_ENV = List.of(
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "no_proxy",
+            "GOSUMDB",
+            "NPM_CONFIG_REGISTRY",
+            "npm_config_registry",
+            "PIP_INDEX_URL",
+            "PIP_EXTRA_INDEX_URL",
+            "PIP_TRUSTED_HOST");
+
+    private final WorkerConfig config;
+    private final Sandbox sandbox;
+    private final Optional<RunAccount> account;
+    private final Network network;
+
+    /**
+     * Steps as {@code account}; {@code network} is what its downloading steps get ({@link #network()}): the host's
+     * for module downloads through GOPROXY, a clone's for package installs.
+     */
+    BuildStep(WorkerConfig config, Sandbox sandbox, Optional<RunAccount> account, Network network) {
+        this.config = config;
+        this.sandbox = sandbox;
+        this.account = account;
+        this.network = network;
+    }
+
+    Optional<RunAccount> account() {
+        return account;
+    }
+
+    /** The network of this account's downloading steps. */
+    Network network() {
+        return network;
+    }
+
+    /** Runs one step: {@code env} plus, with the network, the proxy settings of the worker's own environment. */
+    Outcome run(
+            List<String> argv,
+            List<Mount> mounts,
+            String workDir,
+            Map<String, String> env,
+            Network network,
+            OutputListener output,
+            Cancellation cancellation)
+            throws IOException, InterruptedException {
+        Map<String, String> all = new LinkedHashMap<>();
+        if (network != Network.NONE) {
+            for (String name : PROXY_ENV) {
+                String v = System.getenv(name);
+                if (v != null) {
+                    all.put(name, v);
+                }
+            }
+        }
+        all.putAll(env);
+        return sandbox.run(new SandboxCommand(
+                argv,
+                account,
+                mounts,
+                workDir,
+                all,
+                network,
+                config.buildLimits(),
+                config.buildTimeout(),
+                config.outputCapBytes(),
+                output,
+                cancellation));
+    }
+
+    /** Why a step that ended like this failed, or empty when it succeeded. */
+    Optional<String> failure(String step, Outcome outcome) {
+        if (outcome.timedOut()) {
+            return Optional.of(
+                    step + " timed out after " + config.buildTimeout().toSeconds() + " s");
+        }
+        if (outcome.outOfMemory()) {
+            return Optional.of(step + " reached the memory limit: BUILD_MEMORY_MB=" + config.buildMemoryMb());
+        }
+        if (outcome.exitCode() != 0) {
+            return Optional.of(step + " failed with exit code " + outcome.exitCode());
+        }
+        return Optional.empty();
+    }
+
+    /** A failed step's stderr, for a log line. */
+    static String stderr(Outcome outcome) {
+        return new String(outcome.stderr(), StandardCharsets.UTF_8).trim();
+    }
+
+    static byte[] concat(List<byte[]> parts) {
+        int n = parts.stream().mapToInt(b -> b.length).sum();
+        byte[] all = new byte[n];
+        int at = 0;
+        for (byte[] b : parts) {
+            System.arraycopy(b, 0, all, at, b.length);
+            at += b.length;
+        }
+        return all;
+    }
+}

@@ -1,0 +1,162 @@
+package org.minifaas.worker;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.minifaas.worker.sandbox.Cancellation;
+import org.minifaas.worker.sandbox.Mount;
+import org.minifaas.worker.sandbox.Outcome;
+import org.minifaas.worker.sandbox.OutputListener;
+
+/**
+ * Python functions: a repository with {@code main.py} in its root, run as {@code python3 -s main.py <parameters>}
+ * (no user site, unbuffered output, no bytecode written). When requirements.txt lists packages, {@code pip install
+ * --target} installs them first in a sandbox like a clone's (its network and account, the build's limits), from the
+ * index PIP_INDEX_URL names (PyPI by default); the packages are kept by the hash of requirements.txt and the Python
+ * version ({@link DependencyCache}) and put on the function's PYTHONPATH, read-only.
+ */
+final class PythonRuntime implements FunctionRuntime {
+    static final String NAME = "python";
+    private static final String SRC = GoBuilder.SRC;
+    private static final String OUT = "/task/out";
+    private static final String DEPS = "/task/deps";
+
+    private final Interpreter python;
+    private final BuildStep installs;
+    private final DependencyCache cache;
+
+    PythonRuntime(Interpreter python, BuildStep installs, DependencyCache cache) {
+        this.python = python;
+        this.installs = installs;
+        this.cache = cache;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public boolean detect(Path src) {
+        return Files.exists(src.resolve("main.py"), LinkOption.NOFOLLOW_LINKS); // a link too: plan says why not
+    }
+
+    @Override
+    public Plan plan(Path src, String treeId) throws IOException {
+        for (String name : List.of("main.py", "requirements.txt")) {
+            if (Files.isSymbolicLink(src.resolve(name))) {
+                return Plan.failed(NAME, name + " is a symbolic link: refused");
+            }
+        }
+        if (!Files.isRegularFile(src.resolve("main.py"), LinkOption.NOFOLLOW_LINKS)) {
+            return Plan.failed(NAME, "no main.py in the repository root");
+        }
+        if (!python.installed()) {
+            return Plan.failed(NAME, "Python is not installed on this worker (" + python.command() + ")");
+        }
+        byte[] requirements = read(src.resolve("requirements.txt"));
+        if (!listsPackages(new String(requirements, java.nio.charset.StandardCharsets.UTF_8))) {
+            return new Plan(NAME, python.label(), null, null);
+        }
+        return new Plan(NAME, python.label(), CacheKeys.of(requirements, NAME, python.label(), "pip --target"), null);
+    }
+
+    /** Whether a requirements.txt has a line other than blanks and comments. */
+    static boolean listsPackages(String requirements) {
+        return requirements
+                .lines()
+                .map(l -> l.replaceAll("(^|\\s)#.*", "").strip())
+                .anyMatch(l -> !l.isEmpty());
+    }
+
+    @Override
+    public Prepared prepare(Plan plan, Path taskDir, OutputListener output, Cancellation cancellation)
+            throws IOException, InterruptedException {
+        Optional<Path> cached = cache.get(plan.artifactKey());
+        if (cached.isPresent()) {
+            return new Prepared(cached.get(), true, null);
+        }
+        Path src = taskDir.resolve("src");
+        TaskWorkspace.handOver(src, installs.account());
+        Path out = TaskWorkspace.directoryOf(taskDir.resolve("out"), installs.account());
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        env.put("HOME", "/tmp");
+        env.put("TMPDIR", "/tmp");
+        env.put("LANG", "C.UTF-8");
+        env.put("PIP_NO_CACHE_DIR", "1");
+        env.put("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+        env.put("PIP_NO_INPUT", "1");
+        env.put("PIP_CONFIG_FILE", "/dev/null");
+        env.put("PYTHONDONTWRITEBYTECODE", "1");
+        Outcome install = installs.run(
+                List.of(
+                        python.command(),
+                        "-m",
+                        "pip",
+                        "install",
+                        "--no-warn-script-location",
+                        "--target",
+                        OUT + "/deps",
+                        "-r",
+                        "requirements.txt"),
+                List.of(Mount.readOnly(src, SRC), Mount.writable(out, OUT)),
+                SRC,
+                env,
+                installs.network(),
+                output,
+                cancellation);
+        if (install.cancelled()) {
+            return Prepared.failed(Execution.cancelled(install.stdout(), install.stderr()));
+        }
+        Optional<String> failed = installs.failure("pip install -r requirements.txt", install);
+        if (failed.isPresent()) {
+            return Prepared.failed(Execution.failed(install.stdout(), install.stderr(), failed.get()));
+        }
+        Path deps = out.resolve("deps");
+        if (!Files.isDirectory(deps, LinkOption.NOFOLLOW_LINKS)) {
+            return Prepared.failed(
+                    Execution.failed(install.stdout(), install.stderr(), "pip install left no packages"));
+        }
+        // the install's sandbox has ended: nothing changes the tree while the worker copies it
+        return new Prepared(cache.put(plan.artifactKey(), deps).orElse(deps), false, null);
+    }
+
+    @Override
+    public Optional<Path> cached(String artifactKey) {
+        return cache.get(artifactKey);
+    }
+
+    @Override
+    public Launch launch(Path src, Optional<Path> artifact) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PYTHONUNBUFFERED", "1"); // each line reaches the live log as it is printed
+        env.put("PYTHONDONTWRITEBYTECODE", "1");
+        env.put("PYTHONNOUSERSITE", "1");
+        artifact.ifPresent(a -> env.put("PYTHONPATH", DEPS));
+        return new Launch(
+                List.of(python.command(), "-s", "main.py"),
+                artifact.map(a -> List.of(Mount.readOnly(a, DEPS))).orElse(List.of()),
+                env);
+    }
+
+    @Override
+    public String describe() {
+        return "Python: " + (python.installed() ? python.label() + " (" + python.command() + ")" : "none");
+    }
+
+    private static byte[] read(Path file) throws IOException {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return new byte[0];
+        }
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            return in.readNBytes(1 << 20);
+        }
+    }
+}

@@ -1,0 +1,275 @@
+package org.minifaas.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.minifaas.common.model.Task;
+import org.minifaas.common.model.TaskRecord;
+import org.minifaas.common.model.TaskStatus;
+
+/**
+ * Runtimes with real toolchains: every Go installed here picked by go.mod, Python and Node.js functions, npm
+ * dependencies from the real npm registry installed in the build sandbox and cached by lockfile, and a hostile
+ * install script.
+ */
+class RuntimesIT {
+    static final Duration LIMIT = Duration.ofSeconds(10);
+    static final Duration WAIT = Duration.ofSeconds(180);
+    static RunningWorker stack;
+
+    /** Parameters that a shell or a careless runtime would change. */
+    static final List<String> AWKWARD = List.of(
+            "plain",
+            "two words",
+            "",
+            "$(touch /tmp/minifaas-runtimes-marker)",
+            "'quoted'",
+            "ünïcödé ✓",
+            "-h",
+            "--version",
+            "a\tb");
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = RunningWorker.start("runtimes-test", LIMIT, 2);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        stack.close();
+    }
+
+    @AfterEach
+    void noTaskDirectoryIsLeft() throws Exception {
+        stack.assertNoTaskDirectoryLeft();
+    }
+
+    static final String PRINT_VERSION = """
+            package main
+
+            import (
+            \t"fmt"
+            \t"runtime"
+            )
+
+            func main() {
+            \tfmt.Println(runtime.Version())
+            }
+            """;
+
+    static final String PYTHON_ECHO = """
+            import sys
+            for i, a in enumerate(sys.argv[1:]):
+                print(f"{i}:{a}")
+            """;
+
+    static final String NODE_ECHO = """
+            process.argv.slice(2).forEach((a, i) => console.log(`${i}:${a}`));
+            """;
+
+    private Execution run(String runtime, Map<String, String> files, String... parameters) throws Exception {
+        String url = stack.git.createRepo("rt-" + UUID.randomUUID(), files);
+        return runUrl(runtime, url, parameters);
+    }
+
+    private Execution runUrl(String runtime, String url, String... parameters) throws Exception {
+        Task task = new Task(
+                UUID.randomUUID(), Fixture.USER, url, List.of(parameters), null, 0, null, TaskRecord.now(), runtime);
+        return stack.executor.execute(task);
+    }
+
+    private static String echoed(List<String> parameters) {
+        StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < parameters.size(); i++) {
+            expected.append(i).append(':').append(parameters.get(i)).append('\n');
+        }
+        return expected.toString();
+    }
+
+    @Test
+    void eachInstalledGoIsPickedByTheGoModThatAsksForIt() throws Exception {
+        List<GoToolchains.Toolchain> installed = GoToolchains.discover("", "go").installed();
+        assertFalse(installed.isEmpty(), "no Go toolchain found");
+        for (GoToolchains.Toolchain toolchain : installed) {
+            String goLine =
+                    toolchain.version().major() + "." + toolchain.version().minor();
+            Execution e = run(
+                    null, Map.of("go.mod", "module example.com/v\n\ngo " + goLine + "\n", "main.go", PRINT_VERSION));
+            assertEquals(TaskStatus.FINISHED, e.status(), Fixture.text(e, "error.txt"));
+            assertEquals(toolchain.label() + "\n", Fixture.text(e, "stdout.txt"), "go " + goLine);
+            assertEquals(toolchain.label(), e.toolchain());
+            assertEquals("go", e.runtime());
+        }
+    }
+
+    @Test
+    void aToolchainLineAsksForAtLeastThatRelease() throws Exception {
+        GoToolchains.Toolchain newest = GoToolchains.discover("", "go").newest().orElseThrow();
+        assumeTrue(newest.version().minor() >= 21, "the toolchain line needs Go 1.21 or later installed");
+        String goMod = "module example.com/t\n\ngo 1.21\n\ntoolchain go"
+                + newest.version().major() + "." + newest.version().minor() + ".0\n";
+        Execution e = run(null, Map.of("go.mod", goMod, "main.go", PRINT_VERSION));
+        assertEquals(TaskStatus.FINISHED, e.status(), Fixture.text(e, "error.txt"));
+        assertEquals(newest.label() + "\n", Fixture.text(e, "stdout.txt"));
+    }
+
+    @Test
+    void aGoVersionNotInstalledFailsNamingWhatWasAskedAndWhatIsInstalled() throws Exception {
+        Execution e = run(null, Map.of("go.mod", "module example.com/n\n\ngo 1.99\n", "main.go", PRINT_VERSION));
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, e.status());
+        String error = Fixture.text(e, "error.txt");
+        assertTrue(error.contains("Go 1.99"), error);
+        for (GoToolchains.Toolchain t : GoToolchains.discover("", "go").installed()) {
+            assertTrue(error.contains(t.label()), error);
+        }
+        assertEquals("", Fixture.text(e, "stdout.txt"));
+    }
+
+    @Test
+    void theToolchainIsOnErrorTxtsSecondLine() throws Exception {
+        Map<String, String> fails = Map.of(
+                "go.mod", Functions.GO_MOD, "main.go", "package main\n\nimport \"os\"\n\nfunc main() { os.Exit(4) }\n");
+        Execution e = run(null, fails);
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, e.status());
+        assertEquals("exit code 4\nruntime: " + e.toolchain() + "\n", Fixture.text(e, "error.txt"));
+        assertTrue(e.toolchain().startsWith("go1."), e.toolchain());
+    }
+
+    @Test
+    void aPythonFunctionGetsItsParametersExactly() throws Exception {
+        Execution e = run(null, Map.of("main.py", PYTHON_ECHO), AWKWARD.toArray(String[]::new));
+        assertEquals(TaskStatus.FINISHED, e.status(), Fixture.text(e, "error.txt"));
+        assertEquals(echoed(AWKWARD), Fixture.text(e, "stdout.txt"));
+        assertEquals("python", e.runtime());
+        assertTrue(e.toolchain().startsWith("python3."), e.toolchain());
+        assertFalse(Files.exists(Path.of("/tmp/minifaas-runtimes-marker")), "a parameter was run by a shell");
+    }
+
+    @Test
+    void aNodeFunctionRunsItsMainWithItsParametersExactly() throws Exception {
+        Map<String, String> files = Map.of(
+                "package.json",
+                "{\"name\": \"echo\", \"version\": \"1.0.0\", \"main\": \"lib/app.js\"}\n",
+                "lib/app.js",
+                NODE_ECHO);
+        Execution e = run(null, files, AWKWARD.toArray(String[]::new));
+        assertEquals(TaskStatus.FINISHED, e.status(), Fixture.text(e, "error.txt"));
+        assertEquals(echoed(AWKWARD), Fixture.text(e, "stdout.txt"));
+        assertEquals("node", e.runtime());
+        assertTrue(e.toolchain().startsWith("node"), e.toolchain());
+        assertNull(e.binaryCached(), "nothing to install");
+    }
+
+    @Test
+    void aNodeMainOutsideTheRepositoryIsRefused() throws Exception {
+        Execution e = run(null, Map.of("package.json", "{\"main\": \"../../../../etc/passwd\"}"));
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, e.status());
+        assertTrue(Fixture.text(e, "error.txt").contains("outside the repository"), Fixture.text(e, "error.txt"));
+    }
+
+    @Test
+    void theRuntimeFieldChoosesAmongFunctionsOfSeveralLanguages() throws Exception {
+        Map<String, String> files = new HashMap<>(Functions.ECHO);
+        files.put("main.py", "print('python')\n");
+        files.put("package.json", "{}");
+        files.put("index.js", "console.log('node')\n");
+        String url = stack.git.createRepo("multi-" + UUID.randomUUID(), files);
+        assertEquals("0:x\n", Fixture.text(runUrl(null, url, "x"), "stdout.txt"), "Go is recognised first");
+        assertEquals("python\n", Fixture.text(runUrl("python", url, "x"), "stdout.txt"));
+        assertEquals("node\n", Fixture.text(runUrl("node", url, "x"), "stdout.txt"));
+        // a known commit is kept per runtime asked for: the Go run before does not answer for python
+        assertEquals("python\n", Fixture.text(runUrl("python", url, "x"), "stdout.txt"));
+        assertEquals("0:x\n", Fixture.text(runUrl("go", url, "x"), "stdout.txt"));
+    }
+
+    @Test
+    void aRepositoryOfNoKnownLanguageFailsWithAReason() throws Exception {
+        Execution e = run(null, Map.of("README.md", "nothing to run\n"));
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, e.status());
+        assertTrue(Fixture.text(e, "error.txt").startsWith("no function found"), Fixture.text(e, "error.txt"));
+        Execution asked = run("python", Map.of("main.go", "package main\nfunc main(){}\n"));
+        assertEquals("no main.py in the repository root\n", Fixture.text(asked, "error.txt"));
+    }
+
+    /** A real npm dependency (the registry is reachable here), installed once and then taken from the cache. */
+    @Test
+    void npmDependenciesAreInstalledInTheSandboxAndCachedByLockfile() throws Exception {
+        String pkg = "{\"name\": \"dep\", \"version\": \"1.0.0\", \"dependencies\": {\"ms\": \"2.1.3\"}}\n";
+        String main = "const ms = require('ms');\nconsole.log(ms(90000), process.argv[2]);\n";
+        Execution first = run(null, Map.of("package.json", pkg, "index.js", main), "one");
+        assertEquals(
+                TaskStatus.FINISHED,
+                first.status(),
+                Fixture.text(first, "error.txt") + Fixture.text(first, "stderr.txt"));
+        assertEquals("2m one\n", Fixture.text(first, "stdout.txt"));
+        assertEquals(Boolean.FALSE, first.binaryCached(), "installed");
+
+        // another repository with the same dependencies: no install (it would fail without the network's answer
+        // just as well, so the proof is the record's flag and the build time)
+        Execution second = run(null, Map.of("package.json", pkg, "index.js", main, "README.md", "other\n"), "two");
+        assertEquals(TaskStatus.FINISHED, second.status(), Fixture.text(second, "error.txt"));
+        assertEquals("2m two\n", Fixture.text(second, "stdout.txt"));
+        assertEquals(Boolean.TRUE, second.binaryCached(), "taken from the dependency cache");
+        assertTrue(second.buildMs() < first.buildMs(), second.buildMs() + " vs " + first.buildMs());
+    }
+
+    /**
+     * An install script that tries to write outside its own directory: into the shared caches, the worker's
+     * directories, other tasks' directories and the host. None of it lands; the function still runs.
+     */
+    @Test
+    void aHostilePostinstallScriptIsContained() throws Exception {
+        Path workDir = stack.workDir;
+        Path hostMarker = Path.of("/tmp/minifaas-postinstall-" + UUID.randomUUID());
+        List<String> targets = new ArrayList<>(List.of(
+                hostMarker.toString(),
+                workDir.resolve("dependencies/evil").toString(),
+                workDir.resolve("binaries/evil").toString(),
+                workDir.resolve("commits/evil").toString(),
+                workDir.resolve("tasks/evil").toString(),
+                Fixture.SHARED_CACHE.resolve("go-build/evil").toString(),
+                Fixture.SHARED_CACHE.resolve("gomod/evil").toString(),
+                "/usr/lib/node_modules/evil",
+                "/root/evil",
+                "/etc/evil"));
+        StringBuilder js = new StringBuilder("const fs = require('fs');\nconst targets = [");
+        for (String t : targets) {
+            js.append('"').append(t).append("\",");
+        }
+        js.append("""
+                ];
+                for (const t of targets) {
+                  try { fs.mkdirSync(require('path').dirname(t), {recursive: true}); } catch (e) {}
+                  try { fs.writeFileSync(t, 'pwned'); console.log('WROTE ' + t); }
+                  catch (e) { console.log('refused ' + t + ': ' + e.code); }
+                }
+                fs.writeFileSync('installed-by-postinstall.txt', 'ok');
+                """);
+        String pkg = "{\"name\": \"evil\", \"version\": \"1.0.0\", \"dependencies\": {\"ms\": \"2.1.3\"},"
+                + " \"scripts\": {\"postinstall\": \"node evil.js\"}}\n";
+        String main = "console.log(require('fs').readFileSync('installed-by-postinstall.txt', 'utf8'));\n";
+        Execution e = run(null, Map.of("package.json", pkg, "evil.js", js.toString(), "index.js", main));
+        String stderr = Fixture.text(e, "stderr.txt");
+        assertEquals(TaskStatus.FINISHED, e.status(), Fixture.text(e, "error.txt") + stderr);
+        assertEquals("ok\n", Fixture.text(e, "stdout.txt"), "the script ran, in its own directory");
+        assertFalse(stderr.contains("WROTE") && !stderr.contains("WROTE /tmp/"), stderr);
+        for (String t : targets) {
+            assertFalse(Files.exists(Path.of(t)), t + " was written by an install script");
+        }
+    }
+}
