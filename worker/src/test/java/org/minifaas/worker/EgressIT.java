@@ -196,12 +196,10 @@ class EgressIT {
                 Fixture.text(e, "error.txt"));
     }
 
-    @Test
-    void withPrivateAddressesRefusedTheCloneItselfGoesThroughEgress() throws Exception {
-        // a Git server on the "public" host, in the test's network namespace
-        Path repos = Files.createTempDirectory(workDir, "public-git-");
-        Path repo = Files.createDirectories(repos.resolve("echo"));
-        for (Map.Entry<String, String> f : Functions.ECHO.entrySet()) {
+    /** A repository of {@code files} committed under {@code repos}/{@code name}, for {@link #publicGitServer}. */
+    static void commitRepo(Path repos, String name, Map<String, String> files) throws Exception {
+        Path repo = Files.createDirectories(repos.resolve(name));
+        for (Map.Entry<String, String> f : files.entrySet()) {
             Files.writeString(repo.resolve(f.getKey()), f.getValue());
         }
         sh("git", "-C", repo.toString(), "init", "-q", "-b", "main");
@@ -218,6 +216,10 @@ class EgressIT {
                 "-q",
                 "-m",
                 "x");
+    }
+
+    /** A Git server for the repositories under {@code repos} on the "public" host, port 8090, once it answers. */
+    static Process publicGitServer(Path repos) throws Exception {
         Process gitServer = new ProcessBuilder(
                         "ip",
                         "netns",
@@ -234,27 +236,94 @@ class EgressIT {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();
+        Poll.until(
+                Duration.ofSeconds(20),
+                () -> {
+                    try (Socket s = new Socket()) {
+                        s.connect(new InetSocketAddress(PUBLIC, 8090), 500);
+                        return true;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                },
+                up -> up,
+                "the public Git server");
+        return gitServer;
+    }
+
+    static TaskExecutor strictExecutor(String name) throws Exception {
+        return Fixture.executor(Fixture.config(
+                NatsSettings.defaults("nats://127.0.0.1:1"),
+                workDir.resolve(name),
+                Duration.ofSeconds(20),
+                Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", "false")));
+    }
+
+    @Test
+    void withPrivateAddressesRefusedTheCloneItselfGoesThroughEgress() throws Exception {
+        Path repos = Files.createTempDirectory(workDir, "public-git-");
+        commitRepo(repos, "echo", Functions.ECHO);
+        Process gitServer = publicGitServer(repos);
         try {
-            Poll.until(
-                    Duration.ofSeconds(20),
-                    () -> {
-                        try (Socket s = new Socket()) {
-                            s.connect(new InetSocketAddress(PUBLIC, 8090), 500);
-                            return true;
-                        } catch (IOException e) {
-                            return false;
-                        }
-                    },
-                    up -> up,
-                    "the public Git server");
-            TaskExecutor strict = Fixture.executor(Fixture.config(
-                    NatsSettings.defaults("nats://127.0.0.1:1"),
-                    workDir.resolve("strict"),
-                    Duration.ofSeconds(20),
-                    Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", "false")));
+            TaskExecutor strict = strictExecutor("strict");
             Execution e = Fixture.execute(strict, "http://" + PUBLIC + ":8090/echo", "through egress");
             assertEquals(TaskStatus.FINISHED, e.status(), Fixture.text(e, "error.txt"));
             assertEquals("0:through egress\n", Fixture.text(e, "stdout.txt"));
+            strict.awaitCleanup();
+        } finally {
+            gitServer.destroyForcibly();
+            gitServer.waitFor();
+        }
+    }
+
+    /**
+     * Package installs fetch what the repository names (a requirements.txt URL, a package.json tarball URL): with
+     * private addresses refused they run on the functions' egress network, so naming the host's loopback or its
+     * other addresses reaches nothing.
+     */
+    @Test
+    void packageInstallsCannotReachTheHostOrPrivateAddresses() throws Exception {
+        AnsweringServer loopback = AnsweringServer.start(InetAddress.getLoopbackAddress(), "host");
+        AnsweringServer hostSide = AnsweringServer.start(InetAddress.getByName(HOST_SIDE), "host");
+        hostServers.add(loopback);
+        hostServers.add(hostSide);
+        Path repos = Files.createTempDirectory(workDir, "public-git-installs-");
+        commitRepo(
+                repos,
+                "pip-loopback",
+                Map.of(
+                        "main.py",
+                        "print('ran')\n",
+                        "requirements.txt",
+                        "evil @ http://127.0.0.1:" + loopback.port() + "/evil-1.0-py3-none-any.whl\n"));
+        commitRepo(
+                repos,
+                "pip-host",
+                Map.of(
+                        "main.py",
+                        "print('ran')\n",
+                        "requirements.txt",
+                        "evil @ http://" + HOST_SIDE + ":" + hostSide.port() + "/evil-1.0-py3-none-any.whl\n"));
+        commitRepo(
+                repos,
+                "npm-loopback",
+                Map.of(
+                        "package.json",
+                        "{\"dependencies\": {\"evil\": \"http://127.0.0.1:" + loopback.port() + "/evil.tgz\"}}",
+                        "index.js",
+                        "console.log('ran')\n"));
+        Process gitServer = publicGitServer(repos);
+        try {
+            TaskExecutor strict = strictExecutor("strict-installs");
+            for (String name : List.of("pip-loopback", "pip-host", "npm-loopback")) {
+                Execution e = Fixture.execute(strict, "http://" + PUBLIC + ":8090/" + name);
+                assertEquals(TaskStatus.FINISHED_WITH_ERRORS, e.status(), name + ": " + Fixture.text(e, "stdout.txt"));
+                assertTrue(
+                        Fixture.text(e, "error.txt").contains("install"), name + ": " + Fixture.text(e, "error.txt"));
+                assertEquals("", Fixture.text(e, "stdout.txt").contains("ran") ? "ran" : "", name + " ran");
+            }
+            assertEquals(0, loopback.accepted(), "an install reached the host's loopback");
+            assertEquals(0, hostSide.accepted(), "an install reached the host's own address");
             strict.awaitCleanup();
         } finally {
             gitServer.destroyForcibly();

@@ -228,6 +228,72 @@ class RuntimesIT {
         assertTrue(second.buildMs() < first.buildMs(), second.buildMs() + " vs " + first.buildMs());
     }
 
+    /** A wheel of one pure-Python module, built here: a package index needs nothing more. */
+    static byte[] wheel() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(bytes)) {
+            Map<String, String> files = new java.util.LinkedHashMap<>();
+            files.put("minifaas_greet/__init__.py", "def greet(name):\n    return 'hello ' + name\n");
+            files.put(
+                    "minifaas_greet-1.0.dist-info/METADATA",
+                    "Metadata-Version: 2.1\nName: minifaas-greet\nVersion: 1.0\n");
+            files.put(
+                    "minifaas_greet-1.0.dist-info/WHEEL",
+                    "Wheel-Version: 1.0\nGenerator: minifaas-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n");
+            files.put(
+                    "minifaas_greet-1.0.dist-info/RECORD",
+                    "minifaas_greet/__init__.py,,\nminifaas_greet-1.0.dist-info/METADATA,,\n"
+                            + "minifaas_greet-1.0.dist-info/WHEEL,,\nminifaas_greet-1.0.dist-info/RECORD,,\n");
+            for (Map.Entry<String, String> f : files.entrySet()) {
+                zip.putNextEntry(new java.util.zip.ZipEntry(f.getKey()));
+                zip.write(f.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                zip.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * requirements.txt installed by pip in the sandbox (from a wheel served on loopback: PyPI is not reachable from
+     * these machines), put on the function's path, and kept: the second task of the same requirements downloads nothing.
+     */
+    @Test
+    void pythonRequirementsAreInstalledOnceAndKept() throws Exception {
+        byte[] wheel = wheel();
+        java.util.concurrent.atomic.AtomicInteger downloads = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer server =
+                com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            downloads.incrementAndGet();
+            exchange.sendResponseHeaders(200, wheel.length);
+            exchange.getResponseBody().write(wheel);
+            exchange.close();
+        });
+        server.start();
+        try {
+            String requirements = "# one package\nminifaas-greet @ http://127.0.0.1:"
+                    + server.getAddress().getPort() + "/minifaas_greet-1.0-py3-none-any.whl\n";
+            String main = "import sys\nfrom minifaas_greet import greet\nprint(greet(sys.argv[1]))\n";
+            Execution first = run(null, Map.of("main.py", main, "requirements.txt", requirements), "one");
+            assertEquals(
+                    TaskStatus.FINISHED,
+                    first.status(),
+                    Fixture.text(first, "error.txt") + Fixture.text(first, "stderr.txt"));
+            assertEquals("hello one\n", Fixture.text(first, "stdout.txt"));
+            assertEquals(Boolean.FALSE, first.binaryCached());
+            assertEquals(1, downloads.get());
+
+            Execution second =
+                    run(null, Map.of("main.py", main, "requirements.txt", requirements, "README.md", "x\n"), "two");
+            assertEquals(TaskStatus.FINISHED, second.status(), Fixture.text(second, "error.txt"));
+            assertEquals("hello two\n", Fixture.text(second, "stdout.txt"));
+            assertEquals(Boolean.TRUE, second.binaryCached());
+            assertEquals(1, downloads.get(), "the kept packages were used");
+        } finally {
+            server.stop(0);
+        }
+    }
+
     /**
      * An install script that tries to write outside its own directory: into the shared caches, the worker's
      * directories, other tasks' directories and the host. None of it lands; the function still runs.
