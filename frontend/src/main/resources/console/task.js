@@ -17,6 +17,7 @@ download.href = base + '/result';
 
 const FIELDS = [
   ['status', 'Status'], ['code', 'Code'], ['url', 'Repository'], ['ref', 'Ref'], ['commit', 'Commit'],
+  ['runtime', 'Runtime'], ['toolchain', 'Toolchain'],
   ['parameters', 'Parameters', v => JSON.stringify(v || [])], ['timeoutSeconds', 'Time limit (s)'],
   ['createdAt', 'Created', formatTime], ['startedAt', 'Started', formatTime], ['finishedAt', 'Finished', formatTime],
   ['queueMs', 'Queued (ms)'], ['cloneMs', 'Clone (ms)'], ['buildMs', 'Build (ms)'], ['runMs', 'Run (ms)'],

@@ -29,6 +29,8 @@ form.addEventListener('submit', async event => {
   const ref = document.getElementById('ref').value.trim();
   const body = {url, parameters: parameters(document.getElementById('parameters').value)};
   if (ref) body.ref = ref;
+  const runtime = document.getElementById('runtime').value;
+  if (runtime) body.runtime = runtime;
   submitButton.disabled = true;
   setText('submit-message', 'Submitting…');
   try {

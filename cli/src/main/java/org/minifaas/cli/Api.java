@@ -51,7 +51,7 @@ final class Api {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    JsonNode create(String url, List<String> parameters, String ref, Integer timeoutSeconds) {
+    JsonNode create(String url, List<String> parameters, String ref, Integer timeoutSeconds, String runtime) {
         ObjectNode body = JSON.createObjectNode();
         body.put("url", url);
         body.putArray("parameters")
@@ -61,6 +61,9 @@ final class Api {
         }
         if (timeoutSeconds != null) {
             body.put("timeoutSeconds", timeoutSeconds);
+        }
+        if (runtime != null) {
+            body.put("runtime", runtime);
         }
         return json(request("/v1/tasks")
                         .header("Content-Type", "application/json")

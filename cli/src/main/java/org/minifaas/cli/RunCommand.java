@@ -37,6 +37,13 @@ final class RunCommand implements Callable<Integer> {
     Integer timeout;
 
     @Option(
+            names = "--runtime",
+            paramLabel = "R",
+            description = "go, node or python: which function of a repository that has several "
+                    + "(default: recognised from its files).")
+    String runtime;
+
+    @Option(
             names = {"-f", "--follow"},
             description = "Stream the output live and exit with the function's code.")
     boolean follow;
@@ -49,7 +56,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Api api = conn.api();
-        JsonNode record = api.create(url, args, ref, timeout);
+        JsonNode record = api.create(url, args, ref, timeout, runtime);
         String id = record.path("id").asText();
         TaskOutput output = new TaskOutput(conn, quiet);
         if (!follow) {

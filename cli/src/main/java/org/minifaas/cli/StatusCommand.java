@@ -42,6 +42,7 @@ final class StatusCommand implements Callable<Integer> {
         line(out, "url", text(r, "url"));
         line(out, "ref", text(r, "ref"));
         line(out, "commit", text(r, "commit"));
+        line(out, "runtime", text(r, "toolchain") != null ? text(r, "toolchain") : text(r, "runtime"));
         List<String> params = new ArrayList<>();
         r.path("parameters").forEach(p -> params.add(p.asText()));
         line(out, "parameters", String.join(" ", params));

@@ -132,10 +132,15 @@ class ConsoleBrowserIT {
     }
 
     static String submit(String url, String parameters, String ref) {
+        return submit(url, parameters, ref, "");
+    }
+
+    static String submit(String url, String parameters, String ref, String runtime) {
         int before = rowIds().size();
         driver.findElement(By.id("url")).sendKeys(url);
         driver.findElement(By.id("parameters")).sendKeys(parameters);
         driver.findElement(By.id("ref")).sendKeys(ref);
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("runtime"))).selectByValue(runtime);
         driver.findElement(By.id("submit")).click();
         wait.until(d -> rowIds().size() == before + 1);
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("submit-message"), "submitted"));
@@ -171,8 +176,10 @@ class ConsoleBrowserIT {
                 "status changes are announced to screen readers");
 
         // newest first; the header's button turns the order around
-        String second = submit("https://example.com/alice/other.git", "", "");
+        String second = submit("https://example.com/alice/other.git", "", "", "python");
         assertEquals(List.of(second, id), rowIds());
+        assertEquals("null", new JsonNodeView(json(api.get(user, "/v1/tasks/" + id))).get("runtime"));
+        assertEquals("\"python\"", new JsonNodeView(json(api.get(user, "/v1/tasks/" + second))).get("runtime"));
         screenshot("tasks");
         WebElement header = driver.findElement(By.id("created-header"));
         assertEquals("descending", header.getAttribute("aria-sort"));

@@ -221,7 +221,7 @@ class CliSystemIT {
         User user = newUser();
         String url = repo(Functions.says("hello"));
         String a = submit(user, url, "a", "b c");
-        String b = submit(user, url, "--ref", "main", "--timeout", "10", "--", "-x");
+        String b = submit(user, url, "--ref", "main", "--timeout", "10", "--runtime", "go", "--", "-x");
         String c = submit(user, url, "third");
         for (String id : List.of(a, b, c)) {
             assertEquals("FINISHED", waitFinal(user, id).get("status").asText());
@@ -230,12 +230,15 @@ class CliSystemIT {
         assertEquals("-x", rb.get("parameters").get(0).asText());
         assertEquals("main", rb.get("ref").asText());
         assertEquals(10, rb.get("timeoutSeconds").asInt());
+        assertEquals("go", rb.get("runtime").asText());
+        assertTrue(rb.get("toolchain").asText().startsWith("go1."), rb.toString());
 
         Result status = cli(user, "status", a);
         assertEquals(0, status.code(), status.err());
         assertTrue(status.out().contains("status:     FINISHED (300)\n"), status.out());
         assertTrue(status.out().contains("parameters: a b c\n"), status.out());
         assertTrue(status.out().contains("exit code:  0\n"), status.out());
+        assertTrue(status.out().contains("runtime:    go1."), status.out());
         assertTrue(status.out().startsWith("id:         " + a + "\n"), status.out());
 
         Result list = cli(user, "list");
