@@ -30,8 +30,7 @@ final class BinaryCache {
     BinaryCache(Path dir, int capacity) throws IOException {
         this.dir = dir;
         this.capacity = capacity;
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+        LeastRecentlyUsed.open(dir);
     }
 
     /** The cached binary of a key, or empty. */

@@ -37,11 +37,7 @@ final class DependencyCache {
     DependencyCache(Path dir, int capacity) throws IOException {
         this.dir = dir;
         this.capacity = capacity;
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
-        try (Stream<Path> s = Files.list(dir)) {
-            s.filter(p -> p.getFileName().toString().startsWith("incoming-")).forEach(TaskWorkspace::remove);
-        }
+        LeastRecentlyUsed.open(dir);
     }
 
     /** The kept tree of a key, or empty. */

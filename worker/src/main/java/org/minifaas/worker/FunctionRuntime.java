@@ -1,6 +1,8 @@
 package org.minifaas.worker;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +23,16 @@ interface FunctionRuntime {
     /** The name a task asks for it by ({@code runtime} of POST /v1/tasks) and the record shows. */
     String name();
 
-    /** Whether a checked-out repository is one of this runtime's, by the files in its root (no link followed). */
-    boolean detect(Path src);
+    /** The file in a repository's root that makes it one of this runtime's: main.go, package.json, main.py. */
+    String marker();
+
+    /**
+     * Whether a checked-out repository is one of this runtime's: its {@link #marker} is there (a link counts, for
+     * {@link #plan} to refuse it with its reason).
+     */
+    default boolean detect(Path src) {
+        return Files.exists(src.resolve(marker()), LinkOption.NOFOLLOW_LINKS);
+    }
 
     /**
      * What running the checked-out source takes, or why it cannot run; only reads the repository (as root: no link

@@ -1,7 +1,6 @@
 package org.minifaas.worker;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -21,10 +20,9 @@ final class GoModule {
 
     /** Why the repository cannot be built, or empty. */
     static Optional<String> problem(Path src) throws IOException {
-        for (String name : List.of("main.go", "go.mod", "go.sum")) {
-            if (Files.isSymbolicLink(src.resolve(name))) {
-                return Optional.of(name + " is a symbolic link: refused");
-            }
+        Optional<String> link = RepositoryFiles.linkRefused(src, List.of("main.go", "go.mod", "go.sum"));
+        if (link.isPresent()) {
+            return link;
         }
         if (!Files.isRegularFile(src.resolve("main.go"), LinkOption.NOFOLLOW_LINKS)) {
             return Optional.of("no main.go in the repository root");
@@ -81,11 +79,6 @@ final class GoModule {
 
     /** A regular file's text (at most 1 MiB), never through a link; empty when absent. */
     static String read(Path file) throws IOException {
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            return "";
-        }
-        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-            return new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8);
-        }
+        return new String(RepositoryFiles.read(file, 1 << 20), StandardCharsets.UTF_8);
     }
 }

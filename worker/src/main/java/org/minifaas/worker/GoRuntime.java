@@ -1,8 +1,6 @@
 package org.minifaas.worker;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +42,8 @@ final class GoRuntime implements FunctionRuntime {
     }
 
     @Override
-    public boolean detect(Path src) {
-        return Files.exists(src.resolve("main.go"), LinkOption.NOFOLLOW_LINKS); // a link too: plan says why not
+    public String marker() {
+        return "main.go";
     }
 
     @Override

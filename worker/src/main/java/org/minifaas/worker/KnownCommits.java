@@ -39,12 +39,7 @@ final class KnownCommits {
     KnownCommits(Path dir, int capacity) throws IOException {
         this.dir = dir;
         this.capacity = capacity;
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
-        // copies a killed worker left half made
-        try (Stream<Path> s = Files.list(dir)) {
-            s.filter(p -> p.getFileName().toString().startsWith("incoming-")).forEach(TaskWorkspace::remove);
-        }
+        LeastRecentlyUsed.open(dir);
     }
 
     /**

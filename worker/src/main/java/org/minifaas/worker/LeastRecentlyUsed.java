@@ -8,9 +8,22 @@ import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
-/** The eviction of the worker's caches: a directory's entries by last use (modification time), oldest out first. */
+/**
+ * The directories of the worker's caches: each the worker's own, and entries evicted by last use (modification time),
+ * oldest out first. An entry is written as "incoming-*" and renamed into place whole.
+ */
 final class LeastRecentlyUsed {
     private LeastRecentlyUsed() {}
+
+    /** A cache directory, made if missing (the worker's, others may only pass through), without half-written entries. */
+    static void open(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        // entries a killed worker left half made
+        try (Stream<Path> s = Files.list(dir)) {
+            s.filter(p -> p.getFileName().toString().startsWith("incoming-")).forEach(TaskWorkspace::remove);
+        }
+    }
 
     /** Removes the least recently used entries beyond {@code capacity} (entries being written, "incoming-*", aside). */
     static void keep(Path dir, int capacity, Consumer<Path> remove) throws IOException {

@@ -2,7 +2,6 @@ package org.minifaas.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -53,16 +52,16 @@ final class NodeRuntime implements FunctionRuntime {
     }
 
     @Override
-    public boolean detect(Path src) {
-        return Files.exists(src.resolve("package.json"), LinkOption.NOFOLLOW_LINKS); // a link too: plan says why not
+    public String marker() {
+        return "package.json";
     }
 
     @Override
     public Plan plan(Path src, String treeId) throws IOException {
-        for (String name : List.of("package.json", "package-lock.json", "npm-shrinkwrap.json", MODULES)) {
-            if (Files.isSymbolicLink(src.resolve(name))) {
-                return Plan.failed(NAME, name + " is a symbolic link: refused");
-            }
+        Optional<String> link = RepositoryFiles.linkRefused(
+                src, List.of("package.json", "package-lock.json", "npm-shrinkwrap.json", MODULES));
+        if (link.isPresent()) {
+            return Plan.failed(NAME, link.get());
         }
         if (!Files.isRegularFile(src.resolve("package.json"), LinkOption.NOFOLLOW_LINKS)) {
             return Plan.failed(NAME, "no package.json in the repository root");
@@ -252,14 +251,9 @@ final class NodeRuntime implements FunctionRuntime {
                 .findFirst();
     }
 
-    /** A regular file's bytes (at most 16 MiB: lockfiles are large), never through a link; empty when absent. */
+    /** At most 16 MiB: lockfiles are large. */
     private static byte[] read(Path file) throws IOException {
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            return new byte[0];
-        }
-        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-            return in.readNBytes(16 << 20);
-        }
+        return RepositoryFiles.read(file, 16 << 20);
     }
 
     private static String firstLine(String s) {

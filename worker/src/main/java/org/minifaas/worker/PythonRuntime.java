@@ -1,7 +1,6 @@
 package org.minifaas.worker;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -43,16 +42,15 @@ final class PythonRuntime implements FunctionRuntime {
     }
 
     @Override
-    public boolean detect(Path src) {
-        return Files.exists(src.resolve("main.py"), LinkOption.NOFOLLOW_LINKS); // a link too: plan says why not
+    public String marker() {
+        return "main.py";
     }
 
     @Override
     public Plan plan(Path src, String treeId) throws IOException {
-        for (String name : List.of("main.py", "requirements.txt")) {
-            if (Files.isSymbolicLink(src.resolve(name))) {
-                return Plan.failed(NAME, name + " is a symbolic link: refused");
-            }
+        Optional<String> link = RepositoryFiles.linkRefused(src, List.of("main.py", "requirements.txt"));
+        if (link.isPresent()) {
+            return Plan.failed(NAME, link.get());
         }
         if (!Files.isRegularFile(src.resolve("main.py"), LinkOption.NOFOLLOW_LINKS)) {
             return Plan.failed(NAME, "no main.py in the repository root");
@@ -152,11 +150,6 @@ final class PythonRuntime implements FunctionRuntime {
     }
 
     private static byte[] read(Path file) throws IOException {
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            return new byte[0];
-        }
-        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-            return in.readNBytes(1 << 20);
-        }
+        return RepositoryFiles.read(file, 1 << 20);
     }
 }

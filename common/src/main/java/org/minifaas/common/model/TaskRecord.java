@@ -71,55 +71,6 @@ public record TaskRecord(
         parameters = parameters == null ? List.of() : List.copyOf(parameters);
     }
 
-    /** A record of the fields before runtimes were recorded. */
-    public TaskRecord(
-            UUID id,
-            TaskStatus status,
-            String url,
-            String ref,
-            String commit,
-            List<String> parameters,
-            int timeoutSeconds,
-            String createdAt,
-            String startedAt,
-            String finishedAt,
-            Long queueMs,
-            Long cloneMs,
-            Long buildMs,
-            Long runMs,
-            Integer exitCode,
-            Boolean binaryCached,
-            int attempts,
-            String workerId,
-            String error,
-            Callback callback,
-            Boolean cloneSkipped) {
-        this(
-                id,
-                status,
-                url,
-                ref,
-                commit,
-                parameters,
-                timeoutSeconds,
-                createdAt,
-                startedAt,
-                finishedAt,
-                queueMs,
-                cloneMs,
-                buildMs,
-                runMs,
-                exitCode,
-                binaryCached,
-                attempts,
-                workerId,
-                error,
-                callback,
-                cloneSkipped,
-                null,
-                null);
-    }
-
     /** The numeric status code of the original API. */
     @JsonProperty("code")
     public int code() {
