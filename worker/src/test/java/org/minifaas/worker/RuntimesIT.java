@@ -206,26 +206,106 @@ class RuntimesIT {
         assertEquals("no main.py in the repository root\n", Fixture.text(asked, "error.txt"));
     }
 
-    /** A real npm dependency (the registry is reachable here), installed once and then taken from the cache. */
+    /** package-lock.json for {@code packageJson}, made by the real npm from the real registry. */
+    static String lockfileFor(String packageJson) throws Exception {
+        Path dir = Files.createTempDirectory("minifaas-lock-");
+        try {
+            Files.writeString(dir.resolve("package.json"), packageJson);
+            Process npm = new ProcessBuilder(
+                            "npm", "install", "--package-lock-only", "--no-audit", "--no-fund", "--ignore-scripts")
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(npm.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, npm.waitFor(), out);
+            return Files.readString(dir.resolve("package-lock.json"));
+        } finally {
+            org.minifaas.common.testing.TestFiles.deleteTree(dir);
+        }
+    }
+
+    /**
+     * A real npm dependency (the registry is reachable here), installed by npm ci in the sandbox, then taken from the
+     * cache by the next repository with the same lockfile, and by the next task of the same commit (no clone).
+     */
     @Test
     void npmDependenciesAreInstalledInTheSandboxAndCachedByLockfile() throws Exception {
         String pkg = "{\"name\": \"dep\", \"version\": \"1.0.0\", \"dependencies\": {\"ms\": \"2.1.3\"}}\n";
+        String lock = lockfileFor(pkg);
         String main = "const ms = require('ms');\nconsole.log(ms(90000), process.argv[2]);\n";
-        Execution first = run(null, Map.of("package.json", pkg, "index.js", main), "one");
+        String url = stack.git.createRepo(
+                "npm-" + UUID.randomUUID(), Map.of("package.json", pkg, "package-lock.json", lock, "index.js", main));
+        Execution first = runUrl(null, url, "one");
         assertEquals(
                 TaskStatus.FINISHED,
                 first.status(),
-                Fixture.text(first, "error.txt") + Fixture.text(first, "stderr.txt"));
+                Fixture.text(first, "error.txt")
+                        + Fixture.text(first, "stderr.txt")
+                        + Fixture.text(first, "stdout.txt"));
         assertEquals("2m one\n", Fixture.text(first, "stdout.txt"));
         assertEquals(Boolean.FALSE, first.binaryCached(), "installed");
 
-        // another repository with the same dependencies: no install (it would fail without the network's answer
-        // just as well, so the proof is the record's flag and the build time)
-        Execution second = run(null, Map.of("package.json", pkg, "index.js", main, "README.md", "other\n"), "two");
+        // another repository with the same lockfile: no install
+        Execution second = run(
+                null,
+                Map.of("package.json", pkg, "package-lock.json", lock, "index.js", main, "README.md", "other\n"),
+                "two");
         assertEquals(TaskStatus.FINISHED, second.status(), Fixture.text(second, "error.txt"));
         assertEquals("2m two\n", Fixture.text(second, "stdout.txt"));
         assertEquals(Boolean.TRUE, second.binaryCached(), "taken from the dependency cache");
-        assertTrue(second.buildMs() < first.buildMs(), second.buildMs() + " vs " + first.buildMs());
+        assertEquals(Boolean.FALSE, second.cloneSkipped());
+
+        // the same commit again: no clone, the kept source with the cached node_modules over its own
+        Execution third = runUrl(null, url, "three");
+        assertEquals(
+                TaskStatus.FINISHED,
+                third.status(),
+                Fixture.text(third, "error.txt") + Fixture.text(third, "stderr.txt"));
+        assertEquals("2m three\n", Fixture.text(third, "stdout.txt"));
+        assertEquals(Boolean.TRUE, third.cloneSkipped());
+        assertEquals("node", third.runtime());
+
+        // without a lockfile, npm install, kept by package.json's dependencies
+        Execution unlocked = run(null, Map.of("package.json", pkg, "index.js", main), "four");
+        assertEquals(TaskStatus.FINISHED, unlocked.status(), Fixture.text(unlocked, "error.txt"));
+        assertEquals("2m four\n", Fixture.text(unlocked, "stdout.txt"));
+    }
+
+    /** The same tree with another toolchain is another program: the cache key has the toolchain. */
+    @Test
+    void theBinaryCacheKeepsOneProgramPerToolchain() throws Exception {
+        List<GoToolchains.Toolchain> installed = GoToolchains.discover("", "go").installed();
+        assumeTrue(installed.size() >= 2, "needs two Go toolchains");
+        GoToolchains.Toolchain oldest = installed.get(0);
+        GoToolchains.Toolchain newest = installed.get(installed.size() - 1);
+        String url = stack.git.createRepo(
+                "two-go-" + UUID.randomUUID(),
+                Map.of("go.mod", "module example.com/two\n\ngo 1.19\n", "main.go", PRINT_VERSION));
+        TaskExecutor first = executorWith(oldest);
+        Execution withOldest = first.execute(task(url));
+        first.awaitCleanup();
+        assertEquals(
+                oldest.label() + "\n", Fixture.text(withOldest, "stdout.txt"), Fixture.text(withOldest, "error.txt"));
+        TaskExecutor second = executorWith(newest);
+        Execution withNewest = second.execute(task(url));
+        second.awaitCleanup();
+        assertEquals(
+                newest.label() + "\n", Fixture.text(withNewest, "stdout.txt"), Fixture.text(withNewest, "error.txt"));
+        assertEquals(Boolean.FALSE, withNewest.binaryCached(), "built again with the other toolchain");
+        assertEquals(Boolean.FALSE, withNewest.cloneSkipped(), "a kept commit is kept per toolchain set");
+    }
+
+    /** An executor on the test's work directory with only {@code toolchain} installed. */
+    private static TaskExecutor executorWith(GoToolchains.Toolchain toolchain) throws Exception {
+        return Fixture.executor(Fixture.config(
+                stack.server.settings(),
+                stack.workDir,
+                LIMIT,
+                Map.of("GO_TOOLCHAINS", toolchain.goRoot().toString(), "WORKER_CONCURRENCY", "1")));
+    }
+
+    private static Task task(String url) {
+        return new Task(UUID.randomUUID(), Fixture.USER, url, List.of());
     }
 
     /** A wheel of one pure-Python module, built here: a package index needs nothing more. */
