@@ -195,6 +195,7 @@ class NatsClusterSystemIT {
             TaskExecutor executor =
                     new TaskExecutor(config, sandbox, runAccount, RunAccount.resolve(config.buildAsUser()));
             executor.warm();
+            executor.awaitWarm(Duration.ofMinutes(5));
             NatsLayer nats = NatsLayer.connect(settings, "worker-" + i);
             Worker worker = new Worker(nats, executor, config.concurrency());
             worker.start();

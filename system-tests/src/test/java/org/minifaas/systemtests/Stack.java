@@ -137,6 +137,7 @@ final class Stack implements AutoCloseable {
         Sandbox sandbox = BubblewrapSandbox.startWithEgress(state, runAccount);
         TaskExecutor executor = new TaskExecutor(config, sandbox, runAccount, RunAccount.resolve(config.buildAsUser()));
         executor.warm();
+        executor.awaitWarm(Duration.ofMinutes(5)); // every toolchain, for steady timings
         OpsPort workerOps = OpsPort.start("worker", workerNats);
         WorkerMetrics workerMetrics = new WorkerMetrics(workerOps.registry());
         Worker worker =

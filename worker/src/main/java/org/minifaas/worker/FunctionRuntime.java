@@ -58,6 +58,12 @@ interface FunctionRuntime {
     default void warm(Path dir, FunctionRunner runner) throws IOException, InterruptedException {}
 
     /**
+     * Warm-up that can wait until the worker takes tasks (it runs beside them, in {@code dir}): what only some tasks
+     * need.
+     */
+    default void warmLater(Path dir) throws IOException, InterruptedException {}
+
+    /**
      * Top-level names in the source that {@link #launch} mounts over: a kept commit's copy has them as empty
      * directories, their content coming from the cache.
      */

@@ -45,6 +45,11 @@ public final class TaskExecutor {
     private final Set<String> knownRepositories = ConcurrentHashMap.newKeySet();
 
     private final Optional<RunAccount> buildAccount;
+    /** Runs the warm-up that can wait ({@link FunctionRuntime#warmLater}) once the worker takes tasks. */
+    private final ExecutorService laterWarmer = Executors.newSingleThreadExecutor(Threads.daemon("runtime-warm"));
+
+    private volatile java.util.concurrent.Future<?> warmingLater =
+            java.util.concurrent.CompletableFuture.completedFuture(null);
     /** Removes finished tasks' directories off the task's critical path, in order. */
     private final ExecutorService cleaner = Executors.newSingleThreadExecutor(Threads.daemon("task-cleanup"));
 
@@ -114,7 +119,40 @@ public final class TaskExecutor {
         log.info(
                 "worker warm in {} ms: build cache, a build, a sandboxed run and the ref question ready",
                 took.toMillis());
+        warmingLater = laterWarmer.submit(this::warmLater);
         return took;
+    }
+
+    private void warmLater() {
+        long start = System.nanoTime();
+        Path dir = null;
+        try {
+            dir = workspace.create(UUID.randomUUID(), buildAccount);
+            for (String name : List.of(GoRuntime.NAME, NodeRuntime.NAME, PythonRuntime.NAME)) {
+                Optional<FunctionRuntime> runtime = runtimes.byName(name);
+                if (runtime.isPresent()) {
+                    runtime.get().warmLater(dir);
+                }
+            }
+            log.info("runtimes warm in {} ms (the rest, beside tasks)", (System.nanoTime() - start) / 1_000_000);
+        } catch (IOException e) {
+            log.warn("the later warm-up failed (tasks pay for it): {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (dir != null) {
+                TaskWorkspace.remove(dir);
+            }
+        }
+    }
+
+    /** Waits until the warm-up that runs beside tasks is done (tests; at most {@code limit}). */
+    public void awaitWarm(Duration limit) throws InterruptedException {
+        try {
+            warmingLater.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("the later warm-up is not done: {}", e.toString());
+        }
     }
 
     /** Removes what tasks interrupted by a killed worker left (at start, before taking tasks). */

@@ -69,6 +69,7 @@ final class Fixture {
         synchronized (Fixture.class) {
             if (!warmed && config.cacheDir().equals(SHARED_CACHE)) {
                 executor.warm();
+                executor.awaitWarm(Duration.ofMinutes(5)); // every toolchain's cache, for steady test timings
                 warmed = true;
             }
         }

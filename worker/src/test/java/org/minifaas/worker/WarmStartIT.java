@@ -54,6 +54,7 @@ class WarmStartIT {
         TaskExecutor executor = Fixture.executor(config(workDir));
         Duration took = executor.warm();
         assertTrue(took.toMillis() > 0);
+        executor.awaitWarm(Duration.ofMinutes(5)); // and the part that runs beside tasks
         executor.awaitCleanup();
         try (Stream<Path> left = Files.list(executor.tasksDir())) {
             assertEquals(0, left.count(), "the warm-up's directory is removed");
