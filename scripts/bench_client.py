@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The measuring half of scripts/bench: latency, throughput and the raw baseline. Prints one JSON object."""
+"""The measuring half of scripts/bench: latency, throughput, the raw baseline, live logs and the runtimes. Prints one
+JSON object."""
 import json
 import os
 import statistics
@@ -106,6 +107,49 @@ def log_latency(ticks=20):
             "p95_ms": delays[int(len(delays) * 0.95) - 1], "max_ms": delays[-1]}
 
 
+def v1_run(user, url, params, timeout=300, every=0.01):
+    """One task through /v1/tasks, its record polled every 10 ms (as latency does) until final: (seconds, record)."""
+    t0 = time.monotonic()
+    status, record = call("POST", "/v1/tasks", user, json.dumps({"url": url, "parameters": params}).encode())
+    assert status == 202, (status, record)
+    deadline = t0 + timeout
+    while time.monotonic() < deadline:
+        record = call("GET", "/v1/tasks/" + record["id"], user)[1]
+        if record["status"] not in ("PENDING", "EXECUTING"):
+            break
+        time.sleep(every)
+    return time.monotonic() - t0, record
+
+
+def runtimes(warm=10):
+    """Per runtime (BENCH_RUNTIMES: a JSON list of [name, repository URL, expected runtime]): the first task of a
+    repository the worker has never seen (clone + build or install), then the median of `warm` more tasks of it (a
+    known commit: no clone, the cached build). A runtime whose first task fails is reported with its error."""
+    out = {}
+    for name, url, expected in json.loads(os.environ["BENCH_RUNTIMES"]):
+        user = "bench-runtime-" + name
+        first_s, first = v1_run(user, url, ["first"])
+        entry = {"runtime": first.get("runtime"), "toolchain": first.get("toolchain"), "first_s": first_s,
+                 "first": {k: first.get(k) for k in ("cloneMs", "buildMs", "runMs", "binaryCached", "cloneSkipped")}}
+        if first["status"] != "FINISHED" or first.get("runtime") != expected:
+            entry["error"] = f"{first['status']} as {first.get('runtime')}: {first.get('error')}"
+            out[name] = entry
+            continue
+        times, runs, skipped, failed = [], [], 0, 0
+        for i in range(warm):
+            s, record = v1_run(user, url, [str(i)])
+            times.append(s)
+            failed += record["status"] != "FINISHED"
+            skipped += bool(record.get("cloneSkipped"))
+            if record.get("runMs") is not None:
+                runs.append(record["runMs"])
+        entry.update({"warm_median_s": statistics.median(times), "warm_n": warm, "warm_failed": failed,
+                      "warm_without_clone": skipped, "warm_run_ms_mean": statistics.mean(runs) if runs else None,
+                      "warm_all_s": times})
+        out[name] = entry
+    return out
+
+
 def baseline(n=5):
     times = []
     for _ in range(n):
@@ -120,4 +164,4 @@ def baseline(n=5):
 if __name__ == "__main__":
     what = sys.argv[1]
     print(json.dumps({"latency": latency, "throughput": throughput, "baseline": baseline,
-                      "loglatency": log_latency}[what]()))
+                      "loglatency": log_latency, "runtimes": runtimes}[what]()))
