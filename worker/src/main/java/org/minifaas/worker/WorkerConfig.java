@@ -34,6 +34,8 @@ import org.minifaas.worker.sandbox.Network;
  * @param function           FUNCTION_MEMORY_MB, FUNCTION_TMP_MB, FUNCTION_MAX_PROCESSES, FUNCTION_CPUS,
  *                           FUNCTION_MAX_FILE_BYTES: what each function run may use
  * @param buildMemoryMb      BUILD_MEMORY_MB: memory of each build step
+ * @param buildCpus          BUILD_CPUS: CPUs each build step may use (default: all of the host's)
+ * @param buildTmpMb         BUILD_TMP_MB: size of a build step's private /tmp (npm's cache, Go's temporary files)
  * @param cgo                FUNCTION_CGO: 1 lets builds use cgo (unsafe: C toolchains run flags from the source)
  * @param allowPrivateRepositories REPO_ALLOW_PRIVATE_ADDRESSES: clone from loopback and private addresses too
  * @param repoMaxBytes       REPO_MAX_MB: the most a repository's files may add up to (checked before checkout)
@@ -64,6 +66,8 @@ public record WorkerConfig(
         String sandbox,
         Limits function,
         int buildMemoryMb,
+        int buildCpus,
+        int buildTmpMb,
         boolean cgo,
         boolean allowPrivateRepositories,
         long repoMaxBytes,
@@ -115,6 +119,8 @@ public record WorkerConfig(
                         .orElse("bwrap"),
                 limits,
                 env.intValue("BUILD_MEMORY_MB", 2048, 256, 1 << 20),
+                env.intValue("BUILD_CPUS", Runtime.getRuntime().availableProcessors(), 1, 1024),
+                env.intValue("BUILD_TMP_MB", 1024, 16, 1 << 20),
                 env.intValue("FUNCTION_CGO", 0, 0, 1) == 1,
                 env.bool(AddressPolicy.ALLOW_PRIVATE, false),
                 env.longValue("REPO_MAX_MB", 100, 1, 1 << 20) * 1024 * 1024,
@@ -134,8 +140,11 @@ public record WorkerConfig(
         return nats.maxResultBytes() / 4;
     }
 
-    /** What each build step may use: the function's limits with the build's memory and more threads. */
+    /** What each build step may use: the function's limits with the build's memory, CPUs, /tmp and more threads. */
     public Limits buildLimits() {
-        return function.withMemoryMb(buildMemoryMb).withMaxProcesses(Math.max(1024, function.maxProcesses()));
+        return function.withMemoryMb(buildMemoryMb)
+                .withCpus(buildCpus)
+                .withTmpMb(buildTmpMb)
+                .withMaxProcesses(Math.max(1024, function.maxProcesses()));
     }
 }

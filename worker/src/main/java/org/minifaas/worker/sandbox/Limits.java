@@ -23,6 +23,14 @@ public record Limits(int memoryMb, int tmpMb, int maxProcesses, double cpus, lon
         return new Limits(value, tmpMb, maxProcesses, cpus, maxFileBytes);
     }
 
+    public Limits withTmpMb(int value) {
+        return new Limits(memoryMb, value, maxProcesses, cpus, maxFileBytes);
+    }
+
+    public Limits withCpus(double value) {
+        return new Limits(memoryMb, tmpMb, maxProcesses, value, maxFileBytes);
+    }
+
     public Limits withMaxProcesses(int value) {
         return new Limits(memoryMb, tmpMb, value, cpus, maxFileBytes);
     }
