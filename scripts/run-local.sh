@@ -28,14 +28,21 @@ export REPO_ALLOW_PRIVATE_ADDRESSES="${REPO_ALLOW_PRIVATE_ADDRESSES:-true}"
 
 mapfile -t need_install < <(missing_packages nats-server:nats-server go:golang-go java:default-jre-headless curl:curl \
   bwrap:bubblewrap)
-# functions' network (FUNCTION_NETWORK=egress, public addresses only): user-mode networking and a host firewall
+# functions' network (FUNCTION_NETWORK=egress, public addresses only): user-mode networking and a host firewall;
+# the function runtimes: Python, Node.js and npm, a second Go toolchain (scripts/lib.sh: runtime_packages)
 if [ "$(id -u)" = 0 ]; then
-  mapfile -t -O "${#need_install[@]}" need_install < <(missing_packages slirp4netns:slirp4netns nft:nftables)
+  mapfile -t -O "${#need_install[@]}" need_install < <(missing_packages slirp4netns:slirp4netns nft:nftables
+                                                        runtime_packages)
+else
+  # without root they are optional: the functions that need them fail, the others run
+  mapfile -t need_runtimes < <(runtime_packages)
+  [ "${#need_runtimes[@]}" = 0 ] || echo "note: no ${need_runtimes[*]} here: functions that need them will fail" \
+    "(as root, make run installs them)" >&2
 fi
 if [ "${#need_install[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need_install[*]} with apt"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" >/dev/null
+    install_packages "${need_install[@]}"
   else
     echo "missing: ${need_install[*]}. Install them with:" >&2
     echo "  sudo apt-get install -y ${need_install[*]}" >&2
