@@ -2,14 +2,15 @@
 # Container smoke test, for CI and for anyone with root on a Debian machine (docs/CONTAINERS.md):
 #   1. a Docker engine: the running one, else dockerd started here (docker.io installed with apt if missing);
 #   2. the base images without any registry: debian:trixie-slim and minifaas/nats:local (debian-base-image.sh);
-#   3. the four service images and a Git server holding a test Go function;
-#   4. the stack from docker-compose.yml + docker-compose.ci.yml (no oauth2-proxy: the frontend is published on
-#      127.0.0.1 and called with identity headers);
+#   3+4. `make up` with COMPOSE_FILES="docker-compose.yml docker-compose.ci.yml": the four service images, a Git
+#      server holding the test functions, and the stack (no oauth2-proxy: the frontend is published on 127.0.0.1
+#      and called with identity headers);
 #   5. the workers' bubblewrap sandbox started; one task end to end (the function must run as uid 1001); the
 #      sandbox seen from functions run through the API: memory limit, no network (the worker's loopback, nats and
 #      gitserver unreachable), a private size-capped /tmp; the Postman collection with newman; one scale-up by the
 #      observer (SCALER=docker), whose worker gets the same seccomp profile and limits and must start its sandbox
-#   6. teardown that leaves no container, network or volume, checked; dockerd stopped if this script started it.
+#   6. teardown with `make down`, which must leave no container, network or volume, checked; dockerd stopped if
+#      this script started it.
 # Every wait has a timeout. Prints a PASS/FAIL summary; exits non-zero on failure.
 # Environment: CI_FRONTEND_PORT [first free from 18080], SMOKE_PROJECT [minifaas-ci], KEEP_LOGS [0: only on failure]
 set -uo pipefail
@@ -45,8 +46,9 @@ run_logged() {
   tail -n 40 "$log" | sed 's/^/    | /'
   return 1
 }
-DC=() # the compose command for this stack, set once compose is found
+DC=() # the compose command for this stack (logs, ps), set once compose is found
 compose() { "${DC[@]}" "$@"; }
+MAKE_STACK=() # the arguments of `make up` and `make down` for this stack, set with DC
 http() { curl -sS -m 15 -H 'X-Forwarded-User: smoke' -H 'X-Forwarded-Email: smoke@ci.invalid' "$@"; }
 json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" | head -n 1; }
 count_workers() { # running worker containers of this stack, the observer's included
@@ -91,13 +93,9 @@ unzip_to() { # unzip_to DIR ZIP
   else (cd "$1" && jar xf "$2"); fi
 }
 
-teardown() {
-  [ "${#DC[@]}" -gt 0 ] && timeout 60 docker info >/dev/null 2>&1 || return 0
-  # the observer first, so that it starts no worker while the others go
-  timeout -k 10 60 "${DC[@]}" stop -t 5 observer >>"$LOG_DIR/teardown.log" 2>&1 || true
-  docker ps -aq --filter label=minifaas.role=worker --filter label=minifaas.group="$PROJECT" \
-    | xargs -r timeout -k 10 60 docker rm -f -v >>"$LOG_DIR/teardown.log" 2>&1 || true
-  timeout -k 10 180 "${DC[@]}" down -v --remove-orphans -t 20 >>"$LOG_DIR/teardown.log" 2>&1 || true
+teardown() { # `make down`: the observer first (so that it starts no worker while the others go), its workers, the rest
+  [ "${#MAKE_STACK[@]}" -gt 0 ] && timeout 60 docker info >/dev/null 2>&1 || return 0
+  timeout -k 10 300 make --no-print-directory down "${MAKE_STACK[@]}" >>"$LOG_DIR/teardown.log" 2>&1 || true
 }
 
 leftovers() { # what this project still has in the engine
@@ -179,13 +177,16 @@ fi
 # for deploy.replicas; the plugin is not packaged there)
 if docker compose version >/dev/null 2>&1; then
   COMPOSE=(docker compose)
-  BUILD_OPTS=()
 else
   command -v docker-compose >/dev/null || apt_install docker-compose || { record FAIL "docker engine" $(( SECONDS - t )) "no compose"; exit 1; }
   COMPOSE=(docker-compose --compatibility)
-  BUILD_OPTS=(--force-rm) # the classic builder keeps a failed step's container otherwise
 fi
+# the stack is started and stopped through `make up` / `make down`, as a user does
+command -v make >/dev/null || apt_install make || { record FAIL "docker engine" $(( SECONDS - t )) "no make"; exit 1; }
 DC=("${COMPOSE[@]}" -p "$PROJECT" --env-file "$LOG_DIR/empty.env" -f docker-compose.yml -f docker-compose.ci.yml)
+# the same stack for make (make/containers.mk): project, compose command, files and env file given explicitly
+MAKE_STACK=(COMPOSE="${COMPOSE[*]}" COMPOSE_PROJECT_NAME="$PROJECT" COMPOSE_ENV_FILE="$LOG_DIR/empty.env"
+            COMPOSE_FILES="docker-compose.yml docker-compose.ci.yml")
 record PASS "docker engine and compose" $(( SECONDS - t )) "server $(docker version -f '{{.Server.Version}}' 2>/dev/null), ${COMPOSE[*]} $("${COMPOSE[@]}" version --short 2>/dev/null)"
 
 export COMPOSE_PROJECT_NAME="$PROJECT"
@@ -215,35 +216,31 @@ for j in frontend/target/frontend.jar worker/target/worker.jar observer/target/o
   [ -f "$j" ] || missing_jars=true
 done
 if $missing_jars; then
-  say "building the jars (mvn package)"
-  run_logged mvn.log 900 mvn -B -q -DskipTests package || { record FAIL "jars" $(( SECONDS - t )); exit 1; }
+  say "building the jars (make build)"
+  run_logged mvn.log 900 make --no-print-directory build || { record FAIL "jars" $(( SECONDS - t )); exit 1; }
 fi
 
-# ---- 3. images -----------------------------------------------------------------------------------------
-say "building the images"
-if run_logged build.log 1200 "${DC[@]}" build "${BUILD_OPTS[@]}"; then
-  record PASS "images built" $(( SECONDS - t ))
-else
-  record FAIL "images built" $(( SECONDS - t )); exit 1
-fi
-
-# ---- 4. the stack --------------------------------------------------------------------------------------
-t=$SECONDS
+# ---- 3+4. images and the stack: make up -------------------------------------------------------------------
+# (the jars are there: BUILD_JARS=no; the base images too: make up finds them present)
+say "make up: building the images, starting the stack"
 STACK_UP=true
-if ! run_logged up.log 300 "${DC[@]}" up -d; then
-  record FAIL "stack up" $(( SECONDS - t )); exit 1
+if run_logged up.log 1500 make --no-print-directory up BUILD_JARS=no "${MAKE_STACK[@]}"; then
+  record PASS "images built, stack started (make up)" $(( SECONDS - t ))
+else
+  record FAIL "images built, stack started (make up)" $(( SECONDS - t )); exit 1
 fi
+t=$SECONDS
 healthy=false
 for _ in $(seq 1 120); do
   [ "$(curl -s -m 3 "$BASE_URL/healthz" 2>/dev/null)" = '{"status":"ok"}' ] && { healthy=true; break; }
   sleep 1
 done
 if $healthy; then
-  record PASS "stack up, frontend healthy" $(( SECONDS - t )) "$(docker ps -q --filter label=com.docker.compose.project="$PROJECT" | wc -l) containers, $BASE_URL"
+  record PASS "frontend healthy" $(( SECONDS - t )) "$(docker ps -q --filter label=com.docker.compose.project="$PROJECT" | wc -l) containers, $BASE_URL"
 else
   compose ps 2>&1 | sed 's/^/    | /'
   compose logs --tail=30 frontend nats 2>&1 | sed 's/^/    | /'
-  record FAIL "stack up, frontend healthy" $(( SECONDS - t )); exit 1
+  record FAIL "frontend healthy" $(( SECONDS - t )); exit 1
 fi
 
 # ---- 5. the workers' sandbox ---------------------------------------------------------------------------
@@ -296,6 +293,7 @@ e2e() {
   echo "task $TASK_ID FINISHED; stdout: $(one_line <<<"$out")"
 }
 task_step "task end to end (uid 1001)" e2e
+
 
 # ---- 5s. the sandbox, seen from functions run through the API -----------------------------------------
 # (a) memory: touching 2 GiB must end at FUNCTION_MEMORY_MB (512), and the worker must go on working
@@ -419,7 +417,8 @@ newman_ok=false
 if ! $WORKERS_OK; then
   record FAIL "Postman collection (newman)" 0 "not run: no worker started"
 else
-  if ! command -v npm >/dev/null; then apt_install nodejs npm || true; fi
+  # (Debian's npm only where there is no npm at all: it conflicts with nodesource's nodejs, which has its own)
+  if ! command -v npm >/dev/null; then apt_install $(missing_packages node:nodejs npm:npm) || true; fi
   if command -v npm >/dev/null && run_logged npm.log 300 npm install --no-audit --no-fund --loglevel=error \
        --prefix "$LOG_DIR/newman" "newman@$NEWMAN_VERSION"; then
     if timeout 300 "$LOG_DIR/newman/node_modules/.bin/newman" run postman/minifaas.postman_collection.json \
