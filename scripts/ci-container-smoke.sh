@@ -3,16 +3,18 @@
 #   1. a Docker engine: the running one, else dockerd started here (docker.io installed with apt if missing);
 #   2. the base images without any registry: debian:trixie-slim and minifaas/nats:local (debian-base-image.sh);
 #   3+4. `make up` with COMPOSE_FILES="docker-compose.yml docker-compose.ci.yml": the four service images, a Git
-#      server holding the test functions, and the stack (no oauth2-proxy: the frontend is published on 127.0.0.1
-#      and called with identity headers);
-#   5. the workers' bubblewrap sandbox started; one task end to end (the function must run as uid 1001); the
-#      sandbox seen from functions run through the API: memory limit, no network (the worker's loopback, nats and
-#      gitserver unreachable), a private size-capped /tmp; the Postman collection with newman; one scale-up by the
-#      observer (SCALER=docker), whose worker gets the same seccomp profile and limits and must start its sandbox
+#      server holding the test functions (Go, Python, Node.js), and the stack (no oauth2-proxy: the frontend is
+#      published on 127.0.0.1 and called with identity headers);
+#   5. the workers' bubblewrap sandbox started; one task end to end (the function must run as uid 1001); a Python
+#      and a Node.js function end to end (uid 1001, their parameters echoed); the sandbox seen from functions run
+#      through the API: memory limit, no network (the worker's loopback, nats and gitserver unreachable), a
+#      private size-capped /tmp; the Postman collection with newman; one scale-up by the observer (SCALER=docker),
+#      whose worker gets the same seccomp profile and limits and must start its sandbox
 #   6. teardown with `make down`, which must leave no container, network or volume, checked; dockerd stopped if
 #      this script started it.
 # Every wait has a timeout. Prints a PASS/FAIL summary; exits non-zero on failure.
-# Environment: CI_FRONTEND_PORT [first free from 18080], SMOKE_PROJECT [minifaas-ci], KEEP_LOGS [0: only on failure]
+# Environment: CI_FRONTEND_PORT [first free from 18080], SMOKE_PROJECT [minifaas-ci], KEEP_LOGS [0: only on failure],
+# SMOKE_SKIP_RUNTIMES [0; 1 skips the Python and Node.js functions]
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
@@ -294,6 +296,26 @@ e2e() {
 }
 task_step "task end to end (uid 1001)" e2e
 
+# ---- 5a'. the other runtimes: a Python and a Node.js function end to end -----------------------------------
+# docker/ci/functions/python (main.py) and node (package.json whose main is handler.js; no dependencies, so
+# nothing to install): each must run as uid 1001 and echo its parameters, an option-like one included.
+# SMOKE_SKIP_RUNTIMES=1 skips both (a worker built without these runtimes).
+runtime_e2e() { # runtime_e2e NAME: the function of repository NAME
+  run_task "$GIT_URL/$1.git" '["alpha", "beta gamma", "--flag=x"]' || { echo "$TASK_STATUS"; return 1; }
+  local out
+  out=$(task_file stdout.txt)
+  [ "$TASK_STATUS" = FINISHED ] || { task_summary; return 1; }
+  grep -qx 'uid=1001' <<<"$out" || { echo "function did not run as uid 1001: $(task_summary)"; return 1; }
+  grep -qx 'args=alpha|beta gamma|--flag=x' <<<"$out" || { echo "function got other arguments: $(task_summary)"; return 1; }
+  echo "task $TASK_ID FINISHED; stdout: $(one_line <<<"$out"); stderr: $(task_file stderr.txt | head -n 1 | one_line 80)"
+}
+if [ "${SMOKE_SKIP_RUNTIMES:-0}" = 1 ]; then
+  record SKIP "Python function end to end" 0 "SMOKE_SKIP_RUNTIMES=1"
+  record SKIP "Node.js function end to end" 0 "SMOKE_SKIP_RUNTIMES=1"
+else
+  task_step "Python function end to end" runtime_e2e python
+  task_step "Node.js function end to end" runtime_e2e node
+fi
 
 # ---- 5s. the sandbox, seen from functions run through the API -----------------------------------------
 # (a) memory: touching 2 GiB must end at FUNCTION_MEMORY_MB (512), and the worker must go on working

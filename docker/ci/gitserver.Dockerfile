@@ -1,6 +1,7 @@
-# A Git server for the container smoke test: each Go function in docker/ci/functions/NAME/ committed to its own
-# bare repository /srv/git/NAME.git (hello, memory, network, tmp), served over smart HTTP (git http-backend behind
-# scripts/git-http-server.py) on port 8000: http://gitserver:8000/NAME.git. Context: the repo root.
+# A Git server for the container smoke test: each function in docker/ci/functions/NAME/ committed to its own bare
+# repository /srv/git/NAME.git (Go: hello, memory, network, tmp; python: main.py; node: package.json + handler.js),
+# served over smart HTTP (git http-backend behind scripts/git-http-server.py) on port 8000:
+# http://gitserver:8000/NAME.git. Context: the repo root.
 FROM debian:trixie-slim
 
 RUN apt-get update \
