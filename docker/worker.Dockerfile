@@ -28,7 +28,8 @@ RUN mkdir -p /usr/share/man/man1 \
 # (account switch) and prlimit (per-task rlimits); tini is PID 1 and reaps what a killed sandbox leaves behind (java
 # is no init). The runtimes: two Go toolchains, /usr/lib/go-1.24 (trixie's golang-go) and /usr/lib/go-1.23, which
 # the worker finds by themselves (GO_TOOLCHAINS unset) and picks from per repository by its go.mod (cgo off:
-# CGO_ENABLED=0, no C compiler in the image); python3 (/usr/bin/python3); nodejs and npm.
+# CGO_ENABLED=0, no C compiler in the image); python3 (/usr/bin/python3) and python3-pip (`python3 -m pip install
+# --target` for a requirements.txt); nodejs and npm (`npm ci` for a package.json's dependencies).
 # Go 1.23 comes from bookworm-backports, the only suite that has it (trixie has 1.24 alone): Go is statically
 # linked, so Debian 12's build runs here. The suite (trixie's mirror and key) is pinned so that nothing but
 # golang-1.23-go and its sources package can ever come from it. Each runtime says its version, or the build stops.
@@ -38,10 +39,10 @@ RUN sed -e '/^$/,$d' -e 's/^Suites:.*/Suites: bookworm-backports/' -e 's/^Compon
       'Package: *' 'Pin: release n=bookworm-backports' 'Pin-Priority: -1' >/etc/apt/preferences.d/bookworm-backports \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      bubblewrap git golang-go golang-1.23-go python3 nodejs npm util-linux ca-certificates tini \
+      bubblewrap git golang-go golang-1.23-go python3 python3-pip nodejs npm util-linux ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* \
  && for go in /usr/lib/go-*/bin/go; do "$go" version || exit 1; done \
- && python3 --version && node --version && npm --version \
+ && python3 --version && python3 -m pip --version && node --version && npm --version \
  && useradd --uid 1001 --user-group --no-create-home --shell /usr/sbin/nologin client \
  && useradd --uid 1002 --user-group --no-create-home --shell /usr/sbin/nologin minifaas-build
 
