@@ -22,35 +22,38 @@ import org.minifaas.worker.sandbox.SandboxCommand;
  * proxy settings.
  */
 final class BuildStep {
-    /** Passed on to steps with the network only: how to reach a proxy or a package registry. */
-    private static final List<String> PROXY_ENV = List.of(
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "NO_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "no_proxy",
-            "GOSUMDB",
-            "NPM_CONFIG_REGISTRY",
-            "npm_config_registry",
-            "PIP_INDEX_URL",
-            "PIP_EXTRA_INDEX_URL",
-            "PIP_TRUSTED_HOST");
+    /** Passed on to module downloads (the go command alone, no code of the repository): a proxy, the checksum db. */
+    static final List<String> GO_DOWNLOAD_ENV =
+            List.of("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "GOSUMDB");
+    /**
+     * Passed on to package installs, whose scripts are the repository's code and can print what they see: which
+     * registry, never a proxy (its URL may hold credentials).
+     */
+    static final List<String> PACKAGE_INSTALL_ENV = List.of(
+            "NPM_CONFIG_REGISTRY", "npm_config_registry", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST");
 
     private final WorkerConfig config;
     private final Sandbox sandbox;
     private final Optional<RunAccount> account;
     private final Network network;
+    private final List<String> passedEnv;
 
     /**
      * Steps as {@code account}; {@code network} is what its downloading steps get ({@link #network()}): the host's
-     * for module downloads through GOPROXY, a clone's for package installs.
+     * for module downloads through GOPROXY, a clone's for package installs; {@code passedEnv} the worker's variables
+     * they see.
      */
-    BuildStep(WorkerConfig config, Sandbox sandbox, Optional<RunAccount> account, Network network) {
+    BuildStep(
+            WorkerConfig config,
+            Sandbox sandbox,
+            Optional<RunAccount> account,
+            Network network,
+            List<String> passedEnv) {
         this.config = config;
         this.sandbox = sandbox;
         this.account = account;
         this.network = network;
+        this.passedEnv = passedEnv;
     }
 
     Optional<RunAccount> account() {
@@ -74,7 +77,7 @@ final class BuildStep {
             throws IOException, InterruptedException {
         Map<String, String> all = new LinkedHashMap<>();
         if (network != Network.NONE) {
-            for (String name : PROXY_ENV) {
+            for (String name : passedEnv) {
                 String v = System.getenv(name);
                 if (v != null) {
                     all.put(name, v);

@@ -90,7 +90,7 @@ final class DependencyCache {
             }
         }
         try {
-            LeastRecentlyUsed.keep(dir, capacity, TaskWorkspace::remove);
+            LeastRecentlyUsed.keep(dir, capacity, LeastRecentlyUsed::evict);
         } catch (IOException e) {
             log.warn("dependency cache eviction failed: {}", e.toString());
         }

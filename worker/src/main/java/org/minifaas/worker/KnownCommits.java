@@ -202,6 +202,6 @@ final class KnownCommits {
     }
 
     private void evict() throws IOException {
-        LeastRecentlyUsed.keep(dir, capacity, TaskWorkspace::remove);
+        LeastRecentlyUsed.keep(dir, capacity, LeastRecentlyUsed::evict);
     }
 }

@@ -25,6 +25,20 @@ final class LeastRecentlyUsed {
         }
     }
 
+    /**
+     * An entry out of the cache at once (renamed, so that no lookup finds it half removed), then removed; for
+     * directory entries.
+     */
+    static void evict(Path entry) {
+        Path gone = entry.resolveSibling("incoming-evicted-" + java.util.UUID.randomUUID());
+        try {
+            Files.move(entry, gone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            return; // evicted by another task meanwhile
+        }
+        TaskWorkspace.remove(gone);
+    }
+
     /** Removes the least recently used entries beyond {@code capacity} (entries being written, "incoming-*", aside). */
     static void keep(Path dir, int capacity, Consumer<Path> remove) throws IOException {
         List<Path> entries;

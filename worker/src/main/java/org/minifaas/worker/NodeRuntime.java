@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,18 +33,32 @@ final class NodeRuntime implements FunctionRuntime {
     static final String NAME = "node";
     private static final String SRC = GoBuilder.SRC;
     static final String MODULES = "node_modules";
-    private static final List<String> LOCKFILES = List.of("package-lock.json", "npm-shrinkwrap.json");
+    private static final String INSTALL = "/task/install";
+    /** In npm's order: a shrinkwrap wins over a package-lock. */
+    private static final List<String> LOCKFILES = List.of("npm-shrinkwrap.json", "package-lock.json");
+    /** npm's lifecycle scripts of the project itself that an install runs. */
+    private static final List<String> INSTALL_SCRIPTS =
+            List.of("preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare");
+
+    private static final int MAX_PACKAGE_JSON = 1 << 20;
+    private static final int MAX_LOCKFILE = 32 << 20;
 
     private final Interpreter node;
-    private final String npm;
+    private final Interpreter npm;
     private final BuildStep installs;
     private final DependencyCache cache;
+    private final boolean scriptsAllowed;
 
-    NodeRuntime(Interpreter node, String npm, BuildStep installs, DependencyCache cache) {
+    /**
+     * @param scriptsAllowed whether install scripts may run: not on the host's network with private addresses refused
+     *                       (then {@code --ignore-scripts})
+     */
+    NodeRuntime(Interpreter node, Interpreter npm, BuildStep installs, DependencyCache cache, boolean scriptsAllowed) {
         this.node = node;
         this.npm = npm;
         this.installs = installs;
         this.cache = cache;
+        this.scriptsAllowed = scriptsAllowed;
     }
 
     @Override
@@ -59,7 +74,7 @@ final class NodeRuntime implements FunctionRuntime {
     @Override
     public Plan plan(Path src, String treeId) throws IOException {
         Optional<String> link = RepositoryFiles.linkRefused(
-                src, List.of("package.json", "package-lock.json", "npm-shrinkwrap.json", MODULES));
+                src, List.of("package.json", "package-lock.json", "npm-shrinkwrap.json", ".npmrc", MODULES));
         if (link.isPresent()) {
             return Plan.failed(NAME, link.get());
         }
@@ -73,10 +88,13 @@ final class NodeRuntime implements FunctionRuntime {
         if (!node.installed()) {
             return Plan.failed(NAME, "Node.js is not installed on this worker (" + node.command() + ")");
         }
-        byte[] packageJson = read(src.resolve("package.json"));
+        Optional<byte[]> packageJson = RepositoryFiles.readWhole(src.resolve("package.json"), MAX_PACKAGE_JSON);
+        if (packageJson.isEmpty()) {
+            return Plan.failed(NAME, "package.json is larger than " + (MAX_PACKAGE_JSON >> 20) + " MiB: refused");
+        }
         JsonNode pkg;
         try {
-            pkg = Json.MAPPER.readTree(packageJson);
+            pkg = Json.MAPPER.readTree(packageJson.get());
         } catch (IOException e) {
             return Plan.failed(NAME, "package.json is not valid JSON: " + firstLine(e.getMessage()));
         }
@@ -90,20 +108,33 @@ final class NodeRuntime implements FunctionRuntime {
         if (!hasDependencies(pkg)) {
             return new Plan(NAME, node.label(), null, null);
         }
-        if (hasInstallScripts(pkg)) {
-            // they change the repository's own files, which no cache has: the install runs every time
+        if (!npm.installed()) {
+            return Plan.failed(NAME, "package.json has dependencies, but npm is not installed on this worker");
+        }
+        if (installsWithTheRepository(src, pkg)) {
+            // install scripts of the project itself, or a native addon of its own: the install needs the repository,
+            // and changes its files, which no cache holds; it runs every time, in the task's own source
             return new Plan(NAME, node.label(), CacheKeys.of("uncached", treeId, node.label()), null, false);
         }
         Optional<String> lockfile = lockfile(src);
-        byte[] locked = lockfile.isPresent() ? read(src.resolve(lockfile.get())) : new byte[0];
+        byte[] locked = new byte[0];
+        if (lockfile.isPresent()) {
+            Optional<byte[]> whole = RepositoryFiles.readWhole(src.resolve(lockfile.get()), MAX_LOCKFILE);
+            if (whole.isEmpty()) {
+                return Plan.failed(NAME, lockfile.get() + " is larger than " + (MAX_LOCKFILE >> 20) + " MiB: refused");
+            }
+            locked = whole.get();
+        }
+        // everything the install reads: it runs in a directory holding only these two files
         String key = CacheKeys.of(
                 locked,
                 NAME,
                 node.label(),
+                npm.label(),
                 lockfile.orElse("no lockfile"),
-                String.valueOf(pkg.get("dependencies")),
-                String.valueOf(pkg.get("optionalDependencies")),
-                "--omit=dev");
+                CacheKeys.of(packageJson.get()),
+                "--omit=dev",
+                scriptsAllowed ? "scripts" : "--ignore-scripts");
         return new Plan(NAME, node.label(), key, null);
     }
 
@@ -117,8 +148,26 @@ final class NodeRuntime implements FunctionRuntime {
             Files.createDirectories(src.resolve(MODULES));
             return new Prepared(cached.get(), true, null);
         }
-        TaskWorkspace.handOver(src, installs.account());
-        String command = lockfile(src).isPresent() ? "ci" : "install";
+        Path dir;
+        if (plan.cacheable()) {
+            // a directory of the install's own with copies of package.json and the lockfile, and nothing else of the
+            // repository (no .npmrc, no node_modules, no other file a script could read): what is cached under the key
+            // is what those two files install
+            dir = TaskWorkspace.directoryOf(taskDir.resolve("install"), installs.account());
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+            List<String> inputs = new ArrayList<>(List.of("package.json"));
+            lockfile(src).ifPresent(inputs::add);
+            for (String name : inputs) {
+                Path copy = dir.resolve(name);
+                Files.write(copy, RepositoryFiles.read(src.resolve(name), MAX_LOCKFILE));
+                TaskWorkspace.handOver(copy, installs.account());
+            }
+            Files.createDirectories(src.resolve(MODULES)); // the mount point of the installed tree
+        } else {
+            dir = src;
+            TaskWorkspace.handOver(src, installs.account());
+        }
+        String command = lockfile(dir).isPresent() ? "ci" : "install";
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
         env.put("HOME", "/tmp");
@@ -128,15 +177,14 @@ final class NodeRuntime implements FunctionRuntime {
         env.put("npm_config_update_notifier", "false");
         env.put("npm_config_fund", "false");
         env.put("npm_config_audit", "false");
-        env.put("npm_config_userconfig", "/tmp/npmrc"); // no user config but the project's own .npmrc
+        env.put("npm_config_userconfig", "/tmp/npmrc"); // no user config
+        List<String> argv = new ArrayList<>(List.of(npm.command(), command, "--omit=dev", "--no-audit", "--no-fund"));
+        if (!scriptsAllowed) {
+            argv.add("--ignore-scripts"); // the host's network: no code of the repository's choosing runs on it
+        }
+        String workDir = plan.cacheable() ? INSTALL : SRC;
         Outcome install = installs.run(
-                List.of(npm, command, "--omit=dev", "--no-audit", "--no-fund"),
-                List.of(Mount.writable(src, SRC)),
-                SRC,
-                env,
-                installs.network(),
-                output,
-                cancellation);
+                argv, List.of(Mount.writable(dir, workDir)), workDir, env, installs.network(), output, cancellation);
         if (install.cancelled()) {
             return Prepared.failed(Execution.cancelled(install.stdout(), install.stderr()));
         }
@@ -144,7 +192,7 @@ final class NodeRuntime implements FunctionRuntime {
         if (failed.isPresent()) {
             return Prepared.failed(Execution.failed(install.stdout(), install.stderr(), failed.get()));
         }
-        Path modules = src.resolve(MODULES);
+        Path modules = dir.resolve(MODULES);
         if (!Files.isDirectory(modules, LinkOption.NOFOLLOW_LINKS)) {
             return Prepared.failed(Execution.failed(
                     install.stdout(), install.stderr(), "npm " + command + " left no node_modules directory"));
@@ -162,11 +210,15 @@ final class NodeRuntime implements FunctionRuntime {
     @Override
     public Launch launch(Path src, Optional<Path> artifact) throws IOException {
         JsonNode pkg = Json.MAPPER.readTree(read(src.resolve("package.json")));
+        Entry entry = entry(src, pkg);
+        if (entry.problem().isPresent()) {
+            throw new IOException(entry.problem().get() + " (package.json changed by an install script)");
+        }
         List<Mount> mounts = new ArrayList<>();
         // over the function's own node_modules (an empty directory in a kept commit's copy)
         artifact.filter(a -> !a.equals(src.resolve(MODULES)))
                 .ifPresent(a -> mounts.add(Mount.readOnly(a, SRC + "/" + MODULES)));
-        return new Launch(List.of(node.command(), entry(src, pkg).path()), mounts, Map.of());
+        return new Launch(List.of(node.command(), entry.path()), mounts, Map.of());
     }
 
     @Override
@@ -176,7 +228,11 @@ final class NodeRuntime implements FunctionRuntime {
 
     @Override
     public String describe() {
-        return "Node.js: " + (node.installed() ? node.label() + " (" + node.command() + ", " + npm + ")" : "none");
+        return "Node.js: "
+                + (node.installed()
+                        ? node.label() + " (" + node.command() + "), " + (npm.installed() ? npm.label() : "no npm")
+                        : "none")
+                + (scriptsAllowed ? "" : ", install scripts off (no egress network)");
     }
 
     /** The file node runs, as given to it ("./" + main), or why it is not in the repository. */
@@ -194,8 +250,16 @@ final class NodeRuntime implements FunctionRuntime {
             return new Entry(null, Optional.of("package.json's main must be a non-empty string"));
         }
         String name = main.asText().strip();
-        Path resolved = src.resolve(name).normalize();
-        if (Path.of(name).isAbsolute() || !resolved.startsWith(src) || resolved.equals(src) || name.contains("\\")) {
+        Path resolved;
+        try {
+            resolved = src.resolve(name).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            return new Entry(null, Optional.of("package.json's main is not a file name"));
+        }
+        if (resolved.equals(src)) {
+            return entry(src, Json.MAPPER.createObjectNode()); // "." is the repository itself: its index.js
+        }
+        if (Path.of(name).isAbsolute() || !resolved.startsWith(src) || name.contains("\\")) {
             return new Entry(
                     null, Optional.of("package.json's main '" + name + "' is outside the repository: refused"));
         }
@@ -221,18 +285,16 @@ final class NodeRuntime implements FunctionRuntime {
         return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
     }
 
-    /** Whether package.json has scripts npm runs for the project itself on install. */
-    private static boolean hasInstallScripts(JsonNode pkg) {
+    /**
+     * Whether the install needs the repository: package.json has lifecycle scripts npm runs for the project itself
+     * on install, or the repository has a binding.gyp (npm then runs node-gyp on it).
+     */
+    private static boolean installsWithTheRepository(Path src, JsonNode pkg) {
+        if (Files.exists(src.resolve("binding.gyp"), LinkOption.NOFOLLOW_LINKS)) {
+            return true;
+        }
         JsonNode scripts = pkg.get("scripts");
-        if (scripts == null || !scripts.isObject()) {
-            return false;
-        }
-        for (String name : List.of("preinstall", "install", "postinstall", "prepare", "preprepare", "postprepare")) {
-            if (scripts.has(name)) {
-                return true;
-            }
-        }
-        return false;
+        return scripts != null && scripts.isObject() && INSTALL_SCRIPTS.stream().anyMatch(scripts::has);
     }
 
     private static boolean hasDependencies(JsonNode pkg) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,15 +26,22 @@ final class PythonRuntime implements FunctionRuntime {
     private static final String SRC = GoBuilder.SRC;
     private static final String OUT = "/task/out";
     private static final String DEPS = "/task/deps";
+    private static final String INSTALL = "/task/install";
 
     private final Interpreter python;
     private final BuildStep installs;
     private final DependencyCache cache;
+    private final boolean scriptsAllowed;
 
-    PythonRuntime(Interpreter python, BuildStep installs, DependencyCache cache) {
+    /**
+     * @param scriptsAllowed whether packages may run code on install (a source distribution's setup.py): not on the
+     *                       host's network with private addresses refused (then wheels only)
+     */
+    PythonRuntime(Interpreter python, BuildStep installs, DependencyCache cache, boolean scriptsAllowed) {
         this.python = python;
         this.installs = installs;
         this.cache = cache;
+        this.scriptsAllowed = scriptsAllowed;
     }
 
     @Override
@@ -58,11 +66,24 @@ final class PythonRuntime implements FunctionRuntime {
         if (!python.installed()) {
             return Plan.failed(NAME, "Python is not installed on this worker (" + python.command() + ")");
         }
-        byte[] requirements = read(src.resolve("requirements.txt"));
-        if (!listsPackages(new String(requirements, java.nio.charset.StandardCharsets.UTF_8))) {
+        Optional<byte[]> requirements = RepositoryFiles.readWhole(src.resolve("requirements.txt"), 1 << 20);
+        if (requirements.isEmpty()) {
+            return Plan.failed(NAME, "requirements.txt is larger than 1 MiB: refused");
+        }
+        if (!listsPackages(new String(requirements.get(), java.nio.charset.StandardCharsets.UTF_8))) {
             return new Plan(NAME, python.label(), null, null);
         }
-        return new Plan(NAME, python.label(), CacheKeys.of(requirements, NAME, python.label(), "pip --target"), null);
+        // everything the install reads: it runs in a directory holding only requirements.txt
+        return new Plan(
+                NAME,
+                python.label(),
+                CacheKeys.of(
+                        requirements.get(),
+                        NAME,
+                        python.label(),
+                        "pip --target",
+                        scriptsAllowed ? "any" : "--only-binary=:all:"),
+                null);
     }
 
     /** Whether a requirements.txt has a line other than blanks and comments. */
@@ -80,9 +101,16 @@ final class PythonRuntime implements FunctionRuntime {
         if (cached.isPresent()) {
             return new Prepared(cached.get(), true, null);
         }
-        Path src = taskDir.resolve("src");
-        TaskWorkspace.handOver(src, installs.account());
+        // a directory with a copy of requirements.txt and nothing else of the repository: what is cached under the key
+        // is what that file installs (no local package, no other requirements file, no pip of the repository's own)
+        Path inputs = TaskWorkspace.directoryOf(taskDir.resolve("install"), installs.account());
+        Files.write(
+                inputs.resolve("requirements.txt"),
+                RepositoryFiles.read(taskDir.resolve("src/requirements.txt"), 1 << 20));
+        TaskWorkspace.handOver(inputs, installs.account());
         Path out = TaskWorkspace.directoryOf(taskDir.resolve("out"), installs.account());
+        // the function's account passes through to the packages when they are not kept
+        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwx--x--x"));
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
         env.put("HOME", "/tmp");
@@ -94,18 +122,9 @@ final class PythonRuntime implements FunctionRuntime {
         env.put("PIP_CONFIG_FILE", "/dev/null");
         env.put("PYTHONDONTWRITEBYTECODE", "1");
         Outcome install = installs.run(
-                List.of(
-                        python.command(),
-                        "-m",
-                        "pip",
-                        "install",
-                        "--no-warn-script-location",
-                        "--target",
-                        OUT + "/deps",
-                        "-r",
-                        "requirements.txt"),
-                List.of(Mount.readOnly(src, SRC), Mount.writable(out, OUT)),
-                SRC,
+                pipInstall(),
+                List.of(Mount.readOnly(inputs, INSTALL), Mount.writable(out, OUT)),
+                INSTALL,
                 env,
                 installs.network(),
                 output,
@@ -124,6 +143,24 @@ final class PythonRuntime implements FunctionRuntime {
         }
         // the install's sandbox has ended: nothing changes the tree while the worker copies it
         return new Prepared(cache.put(plan.artifactKey(), deps).orElse(deps), false, null);
+    }
+
+    /** pip in isolated mode (-I: no PYTHON* variables, no user site, not the working directory on its path). */
+    private List<String> pipInstall() {
+        List<String> argv = new java.util.ArrayList<>(List.of(
+                python.command(),
+                "-I",
+                "-m",
+                "pip",
+                "install",
+                "--no-warn-script-location",
+                "--target",
+                OUT + "/deps"));
+        if (!scriptsAllowed) {
+            argv.add("--only-binary=:all:"); // the host's network: wheels only, no setup.py runs on it
+        }
+        argv.addAll(List.of("-r", "requirements.txt"));
+        return argv;
     }
 
     @Override
@@ -146,10 +183,7 @@ final class PythonRuntime implements FunctionRuntime {
 
     @Override
     public String describe() {
-        return "Python: " + (python.installed() ? python.label() + " (" + python.command() + ")" : "none");
-    }
-
-    private static byte[] read(Path file) throws IOException {
-        return RepositoryFiles.read(file, 1 << 20);
+        return "Python: " + (python.installed() ? python.label() + " (" + python.command() + ")" : "none")
+                + (scriptsAllowed ? "" : ", wheels only (no egress network)");
     }
 }

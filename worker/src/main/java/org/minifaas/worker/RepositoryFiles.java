@@ -25,6 +25,15 @@ final class RepositoryFiles {
         }
     }
 
+    /**
+     * A regular file's whole content when it has at most {@code maxBytes} (empty when larger: a key must hash what the
+     * tool reads, all of it), no bytes when it is absent or not regular; never through a link.
+     */
+    static Optional<byte[]> readWhole(Path file, int maxBytes) throws IOException {
+        byte[] bytes = read(file, maxBytes + 1);
+        return bytes.length > maxBytes ? Optional.empty() : Optional.of(bytes);
+    }
+
     /** Why the repository is refused when one of the files a runtime reads ({@code names}) is a link, or empty. */
     static Optional<String> linkRefused(Path src, List<String> names) {
         for (String name : names) {

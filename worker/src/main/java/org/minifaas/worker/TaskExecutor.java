@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -69,8 +68,12 @@ public final class TaskExecutor {
                 new DependencyCache(config.workDir().resolve("dependencies"), config.binaryCacheEntries());
         // module downloads go through GOPROXY alone, on the host's network; package installs fetch what a
         // lockfile names, so they get a clone's network and account (egress: public addresses only)
-        BuildStep builds = new BuildStep(config, sandbox, this.buildAccount, Network.HOST);
-        BuildStep installs = new BuildStep(config, sandbox, git.account(), git.network());
+        BuildStep builds = new BuildStep(config, sandbox, this.buildAccount, Network.HOST, BuildStep.GO_DOWNLOAD_ENV);
+        BuildStep installs =
+                new BuildStep(config, sandbox, git.account(), git.network(), BuildStep.PACKAGE_INSTALL_ENV);
+        // install scripts and setup.py are code of the repository's choosing: on the functions' egress network, or
+        // where the operator allows private addresses; on the host's network otherwise, none runs
+        boolean scriptsAllowed = git.network() == Network.EGRESS || config.allowPrivateRepositories();
         this.runtimes = new Runtimes(List.of(
                 new GoRuntime(
                         GoToolchains.discover(config.goToolchains(), config.goBinary()),
@@ -78,8 +81,13 @@ public final class TaskExecutor {
                         binaries,
                         config.cgo()),
                 new NodeRuntime(
-                        Interpreter.probe(config.nodeBinary(), "node"), config.npmBinary(), installs, dependencies),
-                new PythonRuntime(Interpreter.probe(config.pythonBinary(), "python"), installs, dependencies)));
+                        Interpreter.probe(config.nodeBinary(), "node"),
+                        Interpreter.probe(config.npmBinary(), "npm"),
+                        installs,
+                        dependencies,
+                        scriptsAllowed),
+                new PythonRuntime(
+                        Interpreter.probe(config.pythonBinary(), "python"), installs, dependencies, scriptsAllowed)));
         this.runtimesFingerprint = runtimes.fingerprint();
         this.commits = new KnownCommits(config.workDir().resolve("commits"), config.binaryCacheEntries());
         this.knownRepositories.addAll(commits.repositories());
@@ -103,7 +111,7 @@ public final class TaskExecutor {
      */
     public Duration warm() throws IOException, InterruptedException {
         long start = System.nanoTime();
-        Path dir = workspace.create(UUID.randomUUID(), buildAccount);
+        Path dir = workspace.createWarming(buildAccount);
         try {
             for (String name : List.of(GoRuntime.NAME, NodeRuntime.NAME, PythonRuntime.NAME)) {
                 Optional<FunctionRuntime> runtime = runtimes.byName(name);
@@ -127,7 +135,7 @@ public final class TaskExecutor {
         long start = System.nanoTime();
         Path dir = null;
         try {
-            dir = workspace.create(UUID.randomUUID(), buildAccount);
+            dir = workspace.createWarming(buildAccount);
             for (String name : List.of(GoRuntime.NAME, NodeRuntime.NAME, PythonRuntime.NAME)) {
                 Optional<FunctionRuntime> runtime = runtimes.byName(name);
                 if (runtime.isPresent()) {
@@ -193,7 +201,8 @@ public final class TaskExecutor {
         try {
             dir = workspace.create(task.taskId(), git.account());
             return executeIn(task, dir, progress, cancellation);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // a repository the checks above did not foresee: the task fails, the worker goes on
             log.warn("task {} failed in the worker: {}", task.taskId(), e.toString());
             return Execution.failed("worker error: " + e.getMessage());
         } finally {
@@ -269,7 +278,9 @@ public final class TaskExecutor {
         if (plan.artifactKey() == null
                 || (plan.cacheable() && runtime.cached(plan.artifactKey()).isPresent())) {
             String commitKey = commitKey(commit, task);
-            if (commits.remember(commitKey, task.repoUrl(), plan, src, runtime.mountPoints())
+            // a runtime's mount points are emptied in the kept copy only when something is mounted over them
+            Set<String> emptied = plan.artifactKey() == null ? Set.of() : runtime.mountPoints();
+            if (commits.remember(commitKey, task.repoUrl(), plan, src, emptied)
                     || commits.get(commitKey, task.repoUrl()).isPresent()) {
                 knownRepositories.add(task.repoUrl()); // the next task of this commit needs no clone
             }

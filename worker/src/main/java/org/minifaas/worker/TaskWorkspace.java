@@ -28,6 +28,9 @@ final class TaskWorkspace {
     private static final Logger log = LoggerFactory.getLogger(TaskWorkspace.class);
 
     private final Path tasksDir;
+    /** The worker's own warm-up builds, beside the tasks' directories. */
+    private final Path warmingDir;
+
     private final GoBuildCache goBuildCache;
     private final Path goModCache;
 
@@ -35,9 +38,11 @@ final class TaskWorkspace {
         Files.createDirectories(workDir);
         requireOwnDirectory(workDir);
         this.tasksDir = workDir.resolve("tasks");
+        this.warmingDir = workDir.resolve("warming");
         Files.createDirectories(tasksDir);
+        Files.createDirectories(warmingDir);
         Files.createDirectories(cacheDir);
-        for (Path dir : List.of(workDir, tasksDir, cacheDir)) {
+        for (Path dir : List.of(workDir, tasksDir, warmingDir, cacheDir)) {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
         }
         this.goBuildCache = new GoBuildCache(cacheDir.resolve("go-build"));
@@ -68,7 +73,15 @@ final class TaskWorkspace {
 
     /** A task's directory, with an empty {@code src} of {@code cloner}, the account the clone runs as. */
     Path create(UUID taskId, Optional<RunAccount> cloner) throws IOException {
-        Path dir = tasksDir.resolve(taskId.toString());
+        return create(tasksDir.resolve(taskId.toString()), cloner);
+    }
+
+    /** A directory like a task's for the worker's own warm-up, outside the tasks' directory. */
+    Path createWarming(Optional<RunAccount> account) throws IOException {
+        return create(warmingDir.resolve(UUID.randomUUID().toString()), account);
+    }
+
+    private static Path create(Path dir, Optional<RunAccount> cloner) throws IOException {
         remove(dir); // leftovers of an earlier attempt of the same task
         Files.createDirectory(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
@@ -78,13 +91,15 @@ final class TaskWorkspace {
 
     /** Removes the directories of tasks that were running when a worker was killed. */
     void removeLeftovers() {
-        try (Stream<Path> s = Files.list(tasksDir)) {
-            for (Path dir : s.toList()) {
-                log.info("removing the directory of an interrupted task: {}", dir.getFileName());
-                remove(dir);
+        for (Path parent : List.of(tasksDir, warmingDir)) {
+            try (Stream<Path> s = Files.list(parent)) {
+                for (Path dir : s.toList()) {
+                    log.info("removing the directory of an interrupted task or warm-up: {}", dir.getFileName());
+                    remove(dir);
+                }
+            } catch (IOException e) {
+                log.warn("could not list {}: {}", parent, e.toString());
             }
-        } catch (IOException e) {
-            log.warn("could not list {}: {}", tasksDir, e.toString());
         }
     }
 

@@ -265,10 +265,47 @@ class RuntimesIT {
         assertEquals(Boolean.TRUE, third.cloneSkipped());
         assertEquals("node", third.runtime());
 
+        // a repository's .npmrc does not steer a shared install (it would fill the cache with its registry's packages)
+        try (AnsweringServer registry = AnsweringServer.start(java.net.InetAddress.getLoopbackAddress(), "{}")) {
+            String other = pkg.replace("\"dep\"", "\"dep-npmrc\"");
+            Execution steered = run(
+                    null,
+                    Map.of(
+                            "package.json",
+                            other,
+                            "package-lock.json",
+                            lock.replace("\"dep\"", "\"dep-npmrc\""),
+                            ".npmrc",
+                            "registry=http://127.0.0.1:" + registry.port() + "/\n",
+                            "index.js",
+                            main),
+                    "npmrc");
+            assertEquals(TaskStatus.FINISHED, steered.status(), Fixture.text(steered, "error.txt"));
+            assertEquals("2m npmrc\n", Fixture.text(steered, "stdout.txt"));
+            assertEquals(Boolean.FALSE, steered.binaryCached(), "another package.json: installed");
+            assertEquals(0, registry.accepted(), "the repository's .npmrc was used");
+        }
+
         // without a lockfile, npm install, kept by package.json's dependencies
         Execution unlocked = run(null, Map.of("package.json", pkg, "index.js", main), "four");
         assertEquals(TaskStatus.FINISHED, unlocked.status(), Fixture.text(unlocked, "error.txt"));
         assertEquals("2m four\n", Fixture.text(unlocked, "stdout.txt"));
+    }
+
+    /** node_modules committed to the repository, nothing to install: the same on a known commit's run. */
+    @Test
+    void aCommittedNodeModulesIsTheFunctionsOwn() throws Exception {
+        String url = stack.git.createRepo(
+                "vendored-" + UUID.randomUUID(),
+                Map.of(
+                        "package.json", "{\"name\": \"vendored\"}",
+                        "index.js", "console.log(require('greet')('x'));\n",
+                        "node_modules/greet/index.js", "module.exports = n => 'hello ' + n;\n"));
+        Execution first = runUrl(null, url);
+        assertEquals("hello x\n", Fixture.text(first, "stdout.txt"), Fixture.text(first, "error.txt"));
+        Execution again = runUrl(null, url);
+        assertEquals(Boolean.TRUE, again.cloneSkipped());
+        assertEquals("hello x\n", Fixture.text(again, "stdout.txt"), Fixture.text(again, "stderr.txt"));
     }
 
     /** The same tree with another toolchain is another program: the cache key has the toolchain. */
@@ -354,7 +391,20 @@ class RuntimesIT {
             String requirements = "# one package\nminifaas-greet @ http://127.0.0.1:"
                     + server.getAddress().getPort() + "/minifaas_greet-1.0-py3-none-any.whl\n";
             String main = "import sys\nfrom minifaas_greet import greet\nprint(greet(sys.argv[1]))\n";
-            Execution first = run(null, Map.of("main.py", main, "requirements.txt", requirements), "one");
+            // the repository's own "pip" package (first on the path of `python -m pip` run in it) must not be the pip
+            // that installs: it would put whatever it likes into the kept packages
+            Execution first = run(
+                    null,
+                    Map.of(
+                            "main.py",
+                            main,
+                            "requirements.txt",
+                            requirements,
+                            "pip/__init__.py",
+                            "",
+                            "pip/__main__.py",
+                            "print('trojan pip')\n"),
+                    "one");
             assertEquals(
                     TaskStatus.FINISHED,
                     first.status(),
@@ -399,21 +449,24 @@ class RuntimesIT {
         }
         js.append("""
                 ];
+                const report = [];
                 for (const t of targets) {
                   try { fs.mkdirSync(require('path').dirname(t), {recursive: true}); } catch (e) {}
-                  try { fs.writeFileSync(t, 'pwned'); console.log('WROTE ' + t); }
-                  catch (e) { console.log('refused ' + t + ': ' + e.code); }
+                  try { fs.writeFileSync(t, 'pwned'); report.push('WROTE ' + t); }
+                  catch (e) { report.push('refused ' + t); }
                 }
-                fs.writeFileSync('installed-by-postinstall.txt', 'ok');
+                fs.writeFileSync('installed-by-postinstall.txt', report.join('\\n') + '\\n');
                 """);
         String pkg = "{\"name\": \"evil\", \"version\": \"1.0.0\", \"dependencies\": {\"ms\": \"2.1.3\"},"
                 + " \"scripts\": {\"postinstall\": \"node evil.js\"}}\n";
-        String main = "console.log(require('fs').readFileSync('installed-by-postinstall.txt', 'utf8'));\n";
+        String main = "process.stdout.write(require('fs').readFileSync('installed-by-postinstall.txt', 'utf8'));\n";
         Execution e = run(null, Map.of("package.json", pkg, "evil.js", js.toString(), "index.js", main));
         String stderr = Fixture.text(e, "stderr.txt");
         assertEquals(TaskStatus.FINISHED, e.status(), Fixture.text(e, "error.txt") + stderr);
-        assertEquals("ok\n", Fixture.text(e, "stdout.txt"), "the script ran, in its own directory");
-        assertFalse(stderr.contains("WROTE") && !stderr.contains("WROTE /tmp/"), stderr);
+        String report = Fixture.text(e, "stdout.txt");
+        for (String t : targets) {
+            assertTrue(report.contains("refused " + t + "\n"), "the script ran and was refused " + t + ":\n" + report + stderr);
+        }
         for (String t : targets) {
             assertFalse(Files.exists(Path.of(t)), t + " was written by an install script");
         }
