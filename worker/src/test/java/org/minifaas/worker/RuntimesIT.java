@@ -465,7 +465,9 @@ class RuntimesIT {
         assertEquals(TaskStatus.FINISHED, e.status(), Fixture.text(e, "error.txt") + stderr);
         String report = Fixture.text(e, "stdout.txt");
         for (String t : targets) {
-            assertTrue(report.contains("refused " + t + "\n"), "the script ran and was refused " + t + ":\n" + report + stderr);
+            assertTrue(
+                    report.contains("refused " + t + "\n"),
+                    "the script ran and was refused " + t + ":\n" + report + stderr);
         }
         for (String t : targets) {
             assertFalse(Files.exists(Path.of(t)), t + " was written by an install script");
