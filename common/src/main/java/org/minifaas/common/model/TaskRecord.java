@@ -130,30 +130,22 @@ public record TaskRecord(
     /** Taken by worker {@code workerId} for delivery {@code attempt}: EXECUTING, the previous attempt's end cleared. */
     public TaskRecord started(String workerId, int attempt) {
         String at = now();
-        return new TaskRecord(
-                id,
-                TaskStatus.EXECUTING,
-                url,
-                ref,
-                commit,
-                parameters,
-                timeoutSeconds,
-                createdAt,
-                at,
-                null,
-                between(createdAt, at),
-                null,
-                null,
-                null,
-                null,
-                null,
-                attempt,
-                workerId,
-                null,
-                callback,
-                null,
-                runtime,
-                null);
+        return change(r -> {
+            r.status = TaskStatus.EXECUTING;
+            r.startedAt = at;
+            r.finishedAt = null;
+            r.queueMs = between(createdAt, at);
+            r.cloneMs = null;
+            r.buildMs = null;
+            r.runMs = null;
+            r.exitCode = null;
+            r.binaryCached = null;
+            r.attempts = attempt;
+            r.workerId = workerId;
+            r.error = null;
+            r.cloneSkipped = null;
+            r.toolchain = null;
+        });
     }
 
     /** Handed back (the worker stopped mid-task): PENDING again. */
@@ -171,196 +163,143 @@ public record TaskRecord(
             Integer exit,
             Boolean cached,
             String reason) {
-        return new TaskRecord(
-                id,
-                finalStatus,
-                url,
-                ref,
-                commitId,
-                parameters,
-                timeoutSeconds,
-                createdAt,
-                startedAt,
-                now(),
-                queueMs,
-                clone,
-                build,
-                run,
-                exit,
-                cached,
-                attempts,
-                workerId,
-                reason,
-                callback,
-                cloneSkipped,
-                runtime,
-                toolchain);
+        return withRunFacts(commitId, clone, build, run, exit, cached).change(r -> {
+            r.status = finalStatus;
+            r.finishedAt = now();
+            r.error = reason;
+        });
     }
 
     /** What a run found out, added to a record that is final already (cancelled while it ran): status kept. */
     public TaskRecord withRunFacts(String commitId, Long clone, Long build, Long run, Integer exit, Boolean cached) {
-        return new TaskRecord(
-                id,
-                status,
-                url,
-                ref,
-                commitId,
-                parameters,
-                timeoutSeconds,
-                createdAt,
-                startedAt,
-                finishedAt,
-                queueMs,
-                clone,
-                build,
-                run,
-                exit,
-                cached,
-                attempts,
-                workerId,
-                error,
-                callback,
-                cloneSkipped,
-                runtime,
-                toolchain);
+        return change(r -> {
+            r.commit = commitId;
+            r.cloneMs = clone;
+            r.buildMs = build;
+            r.runMs = run;
+            r.exitCode = exit;
+            r.binaryCached = cached;
+        });
     }
 
     /** Whether the run skipped the clone (a known commit, its binary and source cached). */
     public TaskRecord withCloneSkipped(Boolean value) {
-        return new TaskRecord(
-                id,
-                status,
-                url,
-                ref,
-                commit,
-                parameters,
-                timeoutSeconds,
-                createdAt,
-                startedAt,
-                finishedAt,
-                queueMs,
-                cloneMs,
-                buildMs,
-                runMs,
-                exitCode,
-                binaryCached,
-                attempts,
-                workerId,
-                error,
-                callback,
-                value,
-                runtime,
-                toolchain);
+        return change(r -> r.cloneSkipped = value);
     }
 
     /** With the runtime that ran it and the toolchain or interpreter it was built or run with. */
     public TaskRecord withRuntime(String runtimeName, String toolchainLabel) {
-        return new TaskRecord(
-                id,
-                status,
-                url,
-                ref,
-                commit,
-                parameters,
-                timeoutSeconds,
-                createdAt,
-                startedAt,
-                finishedAt,
-                queueMs,
-                cloneMs,
-                buildMs,
-                runMs,
-                exitCode,
-                binaryCached,
-                attempts,
-                workerId,
-                error,
-                callback,
-                cloneSkipped,
-                runtimeName == null ? runtime : runtimeName,
-                toolchainLabel);
+        return change(r -> {
+            r.runtime = runtimeName == null ? runtime : runtimeName;
+            r.toolchain = toolchainLabel;
+        });
     }
 
     /** Cancelled by its owner now. */
     public TaskRecord cancelled(String reason) {
-        return new TaskRecord(
-                id,
-                TaskStatus.CANCELLED,
-                url,
-                ref,
-                commit,
-                parameters,
-                timeoutSeconds,
-                createdAt,
-                startedAt,
-                now(),
-                queueMs,
-                cloneMs,
-                buildMs,
-                runMs,
-                exitCode,
-                binaryCached,
-                attempts,
-                workerId,
-                reason,
-                callback,
-                cloneSkipped,
-                runtime,
-                toolchain);
+        return change(r -> {
+            r.status = TaskStatus.CANCELLED;
+            r.finishedAt = now();
+            r.error = reason;
+        });
     }
 
     public TaskRecord withStatus(TaskStatus value) {
-        return new TaskRecord(
-                id,
-                value,
-                url,
-                ref,
-                commit,
-                parameters,
-                timeoutSeconds,
-                createdAt,
-                startedAt,
-                value.isFinal() ? (finishedAt == null ? now() : finishedAt) : null,
-                queueMs,
-                cloneMs,
-                buildMs,
-                runMs,
-                exitCode,
-                binaryCached,
-                attempts,
-                workerId,
-                error,
-                callback,
-                cloneSkipped,
-                runtime,
-                toolchain);
+        return change(r -> {
+            r.status = value;
+            r.finishedAt = value.isFinal() ? (finishedAt == null ? now() : finishedAt) : null;
+        });
     }
 
     public TaskRecord withCallback(Callback value) {
-        return new TaskRecord(
-                id,
-                status,
-                url,
-                ref,
-                commit,
-                parameters,
-                timeoutSeconds,
-                createdAt,
-                startedAt,
-                finishedAt,
-                queueMs,
-                cloneMs,
-                buildMs,
-                runMs,
-                exitCode,
-                binaryCached,
-                attempts,
-                workerId,
-                error,
-                value,
-                cloneSkipped,
-                runtime,
-                toolchain);
+        return change(r -> r.callback = value);
+    }
+
+    /** A copy with {@code edit} applied: the one place a record is copied field by field. */
+    private TaskRecord change(java.util.function.Consumer<Fields> edit) {
+        Fields f = new Fields(this);
+        edit.accept(f);
+        return f.record();
+    }
+
+    /** A record's fields, to change some of them in a copy. */
+    private static final class Fields {
+        final UUID id;
+        TaskStatus status;
+        final String url;
+        final String ref;
+        String commit;
+        final List<String> parameters;
+        final int timeoutSeconds;
+        final String createdAt;
+        String startedAt;
+        String finishedAt;
+        Long queueMs;
+        Long cloneMs;
+        Long buildMs;
+        Long runMs;
+        Integer exitCode;
+        Boolean binaryCached;
+        int attempts;
+        String workerId;
+        String error;
+        Callback callback;
+        Boolean cloneSkipped;
+        String runtime;
+        String toolchain;
+
+        Fields(TaskRecord r) {
+            id = r.id;
+            status = r.status;
+            url = r.url;
+            ref = r.ref;
+            commit = r.commit;
+            parameters = r.parameters;
+            timeoutSeconds = r.timeoutSeconds;
+            createdAt = r.createdAt;
+            startedAt = r.startedAt;
+            finishedAt = r.finishedAt;
+            queueMs = r.queueMs;
+            cloneMs = r.cloneMs;
+            buildMs = r.buildMs;
+            runMs = r.runMs;
+            exitCode = r.exitCode;
+            binaryCached = r.binaryCached;
+            attempts = r.attempts;
+            workerId = r.workerId;
+            error = r.error;
+            callback = r.callback;
+            cloneSkipped = r.cloneSkipped;
+            runtime = r.runtime;
+            toolchain = r.toolchain;
+        }
+
+        TaskRecord record() {
+            return new TaskRecord(
+                    id,
+                    status,
+                    url,
+                    ref,
+                    commit,
+                    parameters,
+                    timeoutSeconds,
+                    createdAt,
+                    startedAt,
+                    finishedAt,
+                    queueMs,
+                    cloneMs,
+                    buildMs,
+                    runMs,
+                    exitCode,
+                    binaryCached,
+                    attempts,
+                    workerId,
+                    error,
+                    callback,
+                    cloneSkipped,
+                    runtime,
+                    toolchain);
+        }
     }
 
     /** Now, ISO-8601 UTC with milliseconds. */
