@@ -1,5 +1,7 @@
 package org.minifaas.worker;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.minifaas.common.Json;
+import org.minifaas.common.net.AddressPolicy;
 import org.minifaas.worker.sandbox.Cancellation;
 import org.minifaas.worker.sandbox.Mount;
 import org.minifaas.worker.sandbox.Outcome;
@@ -48,17 +51,26 @@ final class NodeRuntime implements FunctionRuntime {
     private final BuildStep installs;
     private final DependencyCache cache;
     private final boolean scriptsAllowed;
+    private final AddressPolicy policy;
 
     /**
      * @param scriptsAllowed whether install scripts may run: not on the host's network with private addresses refused
-     *                       (then {@code --ignore-scripts})
+     *                       (then {@code --ignore-scripts}, and every URL the install would fetch is checked against
+     *                       {@code policy} first)
      */
-    NodeRuntime(Interpreter node, Interpreter npm, BuildStep installs, DependencyCache cache, boolean scriptsAllowed) {
+    NodeRuntime(
+            Interpreter node,
+            Interpreter npm,
+            BuildStep installs,
+            DependencyCache cache,
+            boolean scriptsAllowed,
+            AddressPolicy policy) {
         this.node = node;
         this.npm = npm;
         this.installs = installs;
         this.cache = cache;
         this.scriptsAllowed = scriptsAllowed;
+        this.policy = policy;
     }
 
     @Override
@@ -110,6 +122,15 @@ final class NodeRuntime implements FunctionRuntime {
         }
         if (!npm.installed()) {
             return Plan.failed(NAME, "package.json has dependencies, but npm is not installed on this worker");
+        }
+        if (!scriptsAllowed) {
+            for (String name : List.of("package.json", "npm-shrinkwrap.json", "package-lock.json")) {
+                Optional<String> refused = InstallSources.refusal(
+                        policy, name, new String(RepositoryFiles.read(src.resolve(name), MAX_LOCKFILE), UTF_8));
+                if (refused.isPresent()) {
+                    return Plan.failed(NAME, refused.get());
+                }
+            }
         }
         if (installsWithTheRepository(src, pkg)) {
             // install scripts of the project itself, or a native addon of its own: the install needs the repository,

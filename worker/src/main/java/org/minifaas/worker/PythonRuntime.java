@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.minifaas.common.net.AddressPolicy;
 import org.minifaas.worker.sandbox.Cancellation;
 import org.minifaas.worker.sandbox.Mount;
 import org.minifaas.worker.sandbox.Outcome;
@@ -32,16 +33,24 @@ final class PythonRuntime implements FunctionRuntime {
     private final BuildStep installs;
     private final DependencyCache cache;
     private final boolean scriptsAllowed;
+    private final AddressPolicy policy;
 
     /**
      * @param scriptsAllowed whether packages may run code on install (a source distribution's setup.py): not on the
-     *                       host's network with private addresses refused (then wheels only)
+     *                       host's network with private addresses refused (then wheels only, and every URL
+     *                       requirements.txt names is checked against {@code policy} first)
      */
-    PythonRuntime(Interpreter python, BuildStep installs, DependencyCache cache, boolean scriptsAllowed) {
+    PythonRuntime(
+            Interpreter python,
+            BuildStep installs,
+            DependencyCache cache,
+            boolean scriptsAllowed,
+            AddressPolicy policy) {
         this.python = python;
         this.installs = installs;
         this.cache = cache;
         this.scriptsAllowed = scriptsAllowed;
+        this.policy = policy;
     }
 
     @Override
@@ -72,6 +81,15 @@ final class PythonRuntime implements FunctionRuntime {
         }
         if (!listsPackages(new String(requirements.get(), java.nio.charset.StandardCharsets.UTF_8))) {
             return new Plan(NAME, python.label(), null, null);
+        }
+        if (!scriptsAllowed) {
+            Optional<String> refused = InstallSources.refusal(
+                    policy,
+                    "requirements.txt",
+                    new String(requirements.get(), java.nio.charset.StandardCharsets.UTF_8));
+            if (refused.isPresent()) {
+                return Plan.failed(NAME, refused.get());
+            }
         }
         // everything the install reads: it runs in a directory holding only requirements.txt
         return new Plan(

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.minifaas.common.Threads;
 import org.minifaas.common.model.Task;
+import org.minifaas.common.net.AddressPolicy;
 import org.minifaas.worker.sandbox.Cancellation;
 import org.minifaas.worker.sandbox.Network;
 import org.minifaas.worker.sandbox.OutputListener;
@@ -74,6 +75,7 @@ public final class TaskExecutor {
         // install scripts and setup.py are code of the repository's choosing: on the functions' egress network, or
         // where the operator allows private addresses; on the host's network otherwise, none runs
         boolean scriptsAllowed = git.network() == Network.EGRESS || config.allowPrivateRepositories();
+        AddressPolicy policy = new AddressPolicy(config.allowPrivateRepositories());
         this.runtimes = new Runtimes(List.of(
                 new GoRuntime(
                         GoToolchains.discover(config.goToolchains(), config.goBinary()),
@@ -85,9 +87,14 @@ public final class TaskExecutor {
                         Interpreter.probe(config.npmBinary(), "npm"),
                         installs,
                         dependencies,
-                        scriptsAllowed),
+                        scriptsAllowed,
+                        policy),
                 new PythonRuntime(
-                        Interpreter.probe(config.pythonBinary(), "python"), installs, dependencies, scriptsAllowed)));
+                        Interpreter.probe(config.pythonBinary(), "python"),
+                        installs,
+                        dependencies,
+                        scriptsAllowed,
+                        policy)));
         this.runtimesFingerprint = runtimes.fingerprint();
         this.commits = new KnownCommits(config.workDir().resolve("commits"), config.binaryCacheEntries());
         this.knownRepositories.addAll(commits.repositories());

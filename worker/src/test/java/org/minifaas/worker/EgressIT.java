@@ -330,4 +330,72 @@ class EgressIT {
             gitServer.waitFor();
         }
     }
+
+    /**
+     * Where there is no egress network (a worker in a container, say) and private addresses are refused, installs run
+     * on the host's network: every URL a lockfile or requirements.txt names is checked first, and no install script
+     * runs. Naming the host's loopback or its own address is refused before anything is fetched.
+     */
+    @Test
+    void withoutEgressInstallsCheckWhatTheyFetchFirst() throws Exception {
+        AnsweringServer loopback = AnsweringServer.start(InetAddress.getLoopbackAddress(), "host");
+        AnsweringServer hostSide = AnsweringServer.start(InetAddress.getByName(HOST_SIDE), "host");
+        hostServers.add(loopback);
+        hostServers.add(hostSide);
+        String lock = "{\"name\": \"x\", \"lockfileVersion\": 3, \"requires\": true, \"packages\": {\"\": "
+                + "{\"name\": \"x\", \"dependencies\": {\"evil\": \"1.0.0\"}}, \"node_modules/evil\": "
+                + "{\"version\": \"1.0.0\", \"resolved\": \"http://127.0.0.1:" + loopback.port() + "/evil.tgz\"}}}";
+        Path repos = Files.createTempDirectory(workDir, "public-git-no-egress-");
+        commitRepo(
+                repos,
+                "npm-lockfile-loopback",
+                Map.of(
+                        "package.json", "{\"name\": \"x\", \"dependencies\": {\"evil\": \"1.0.0\"}}",
+                        "package-lock.json", lock,
+                        "index.js", "console.log('ran')\n"));
+        commitRepo(
+                repos,
+                "pip-host",
+                Map.of(
+                        "main.py",
+                        "print('ran')\n",
+                        "requirements.txt",
+                        "--index-url http://localhost:" + loopback.port() + "/simple\nrequests==2.32.3\n"));
+        commitRepo(
+                repos,
+                "npm-git-dependency",
+                Map.of(
+                        "package.json", "{\"dependencies\": {\"evil\": \"git+ssh://git@198.51.100.1/evil.git\"}}",
+                        "index.js", "console.log('ran')\n"));
+        Process gitServer = publicGitServer(repos);
+        Path state = Files.createTempDirectory(workDir, "no-egress-sandbox-");
+        Files.setPosixFilePermissions(state, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        org.minifaas.worker.sandbox.Sandbox noEgress = org.minifaas.worker.sandbox.BubblewrapSandbox.start(
+                state, org.minifaas.worker.sandbox.RunAccount.resolve(Fixture.runAsUser()));
+        try {
+            TaskExecutor executor = Fixture.executor(
+                    Fixture.config(
+                            NatsSettings.defaults("nats://127.0.0.1:1"),
+                            workDir.resolve("no-egress"),
+                            Duration.ofSeconds(20),
+                            Map.of("REPO_ALLOW_PRIVATE_ADDRESSES", "false", "FUNCTION_NETWORK", "none")),
+                    noEgress);
+            Map<String, String> expected = Map.of(
+                    "npm-lockfile-loopback", "package-lock.json fetches from 127.0.0.1",
+                    "pip-host", "requirements.txt fetches from localhost",
+                    "npm-git-dependency", "package.json names a git+ssh URL");
+            for (Map.Entry<String, String> c : expected.entrySet()) {
+                Execution e = Fixture.execute(executor, "http://" + PUBLIC + ":8090/" + c.getKey());
+                assertEquals(TaskStatus.FINISHED_WITH_ERRORS, e.status(), c.getKey());
+                assertTrue(Fixture.text(e, "error.txt").startsWith(c.getValue()), Fixture.text(e, "error.txt"));
+            }
+            assertEquals(0, loopback.accepted(), "an install reached the host's loopback");
+            assertEquals(0, hostSide.accepted(), "an install reached the host's own address");
+            executor.awaitCleanup();
+        } finally {
+            noEgress.close();
+            gitServer.destroyForcibly();
+            gitServer.waitFor();
+        }
+    }
 }
