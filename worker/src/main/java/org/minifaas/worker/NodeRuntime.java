@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.minifaas.common.Json;
-import org.minifaas.common.net.AddressPolicy;
 import org.minifaas.worker.sandbox.Cancellation;
 import org.minifaas.worker.sandbox.Mount;
 import org.minifaas.worker.sandbox.Outcome;
@@ -48,29 +47,16 @@ final class NodeRuntime implements FunctionRuntime {
 
     private final Interpreter node;
     private final Interpreter npm;
-    private final BuildStep installs;
-    private final DependencyCache cache;
-    private final boolean scriptsAllowed;
-    private final AddressPolicy policy;
+    private final PackageInstalls installs;
 
     /**
-     * @param scriptsAllowed whether install scripts may run: not on the host's network with private addresses refused
-     *                       (then {@code --ignore-scripts}, and every URL the install would fetch is checked against
-     *                       {@code policy} first)
+     * @param installs how installs run; without {@link PackageInstalls#scriptsAllowed} they get {@code --ignore-scripts},
+     *                 and every URL the install would fetch is checked against the address policy first
      */
-    NodeRuntime(
-            Interpreter node,
-            Interpreter npm,
-            BuildStep installs,
-            DependencyCache cache,
-            boolean scriptsAllowed,
-            AddressPolicy policy) {
+    NodeRuntime(Interpreter node, Interpreter npm, PackageInstalls installs) {
         this.node = node;
         this.npm = npm;
         this.installs = installs;
-        this.cache = cache;
-        this.scriptsAllowed = scriptsAllowed;
-        this.policy = policy;
     }
 
     @Override
@@ -123,10 +109,12 @@ final class NodeRuntime implements FunctionRuntime {
         if (!npm.installed()) {
             return Plan.failed(NAME, "package.json has dependencies, but npm is not installed on this worker");
         }
-        if (!scriptsAllowed) {
+        if (!installs.scriptsAllowed()) {
             for (String name : List.of("package.json", "npm-shrinkwrap.json", "package-lock.json")) {
                 Optional<String> refused = InstallSources.refusal(
-                        policy, name, new String(RepositoryFiles.read(src.resolve(name), MAX_LOCKFILE), UTF_8));
+                        installs.policy(),
+                        name,
+                        new String(RepositoryFiles.read(src.resolve(name), MAX_LOCKFILE), UTF_8));
                 if (refused.isPresent()) {
                     return Plan.failed(NAME, refused.get());
                 }
@@ -155,7 +143,7 @@ final class NodeRuntime implements FunctionRuntime {
                 lockfile.orElse("no lockfile"),
                 CacheKeys.of(packageJson.get()),
                 "--omit=dev",
-                scriptsAllowed ? "scripts" : "--ignore-scripts");
+                installs.scriptsAllowed() ? "scripts" : "--ignore-scripts");
         return new Plan(NAME, node.label(), key, null);
     }
 
@@ -163,7 +151,7 @@ final class NodeRuntime implements FunctionRuntime {
     public Prepared prepare(Plan plan, Path taskDir, OutputListener output, Cancellation cancellation)
             throws IOException, InterruptedException {
         Path src = taskDir.resolve("src");
-        Optional<Path> cached = plan.cacheable() ? cache.get(plan.artifactKey()) : Optional.empty();
+        Optional<Path> cached = plan.cacheable() ? installs.cache().get(plan.artifactKey()) : Optional.empty();
         if (cached.isPresent()) {
             // the mount point of the cached tree (plan refused a node_modules that is not a directory)
             Files.createDirectories(src.resolve(MODULES));
@@ -174,19 +162,20 @@ final class NodeRuntime implements FunctionRuntime {
             // a directory of the install's own with copies of package.json and the lockfile, and nothing else of the
             // repository (no .npmrc, no node_modules, no other file a script could read): what is cached under the key
             // is what those two files install
-            dir = TaskWorkspace.directoryOf(taskDir.resolve("install"), installs.account());
+            dir = TaskWorkspace.directoryOf(
+                    taskDir.resolve("install"), installs.step().account());
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
             List<String> inputs = new ArrayList<>(List.of("package.json"));
             lockfile(src).ifPresent(inputs::add);
             for (String name : inputs) {
                 Path copy = dir.resolve(name);
                 Files.write(copy, RepositoryFiles.read(src.resolve(name), MAX_LOCKFILE));
-                TaskWorkspace.handOver(copy, installs.account());
+                TaskWorkspace.handOver(copy, installs.step().account());
             }
             Files.createDirectories(src.resolve(MODULES)); // the mount point of the installed tree
         } else {
             dir = src;
-            TaskWorkspace.handOver(src, installs.account());
+            TaskWorkspace.handOver(src, installs.step().account());
         }
         String command = lockfile(dir).isPresent() ? "ci" : "install";
         Map<String, String> env = new LinkedHashMap<>();
@@ -200,16 +189,23 @@ final class NodeRuntime implements FunctionRuntime {
         env.put("npm_config_audit", "false");
         env.put("npm_config_userconfig", "/tmp/npmrc"); // no user config
         List<String> argv = new ArrayList<>(List.of(npm.command(), command, "--omit=dev", "--no-audit", "--no-fund"));
-        if (!scriptsAllowed) {
+        if (!installs.scriptsAllowed()) {
             argv.add("--ignore-scripts"); // the host's network: no code of the repository's choosing runs on it
         }
         String workDir = plan.cacheable() ? INSTALL : SRC;
-        Outcome install = installs.run(
-                argv, List.of(Mount.writable(dir, workDir)), workDir, env, installs.network(), output, cancellation);
+        Outcome install = installs.step()
+                .run(
+                        argv,
+                        List.of(Mount.writable(dir, workDir)),
+                        workDir,
+                        env,
+                        installs.step().network(),
+                        output,
+                        cancellation);
         if (install.cancelled()) {
             return Prepared.failed(Execution.cancelled(install.stdout(), install.stderr()));
         }
-        Optional<String> failed = installs.failure("npm " + command, install);
+        Optional<String> failed = installs.step().failure("npm " + command, install);
         if (failed.isPresent()) {
             return Prepared.failed(Execution.failed(install.stdout(), install.stderr(), failed.get()));
         }
@@ -219,13 +215,13 @@ final class NodeRuntime implements FunctionRuntime {
                     install.stdout(), install.stderr(), "npm " + command + " left no node_modules directory"));
         }
         // the install's sandbox has ended: nothing changes the tree while the worker copies it
-        Optional<Path> kept = plan.cacheable() ? cache.put(plan.artifactKey(), modules) : Optional.empty();
+        Optional<Path> kept = plan.cacheable() ? installs.cache().put(plan.artifactKey(), modules) : Optional.empty();
         return new Prepared(kept.orElse(modules), false, null);
     }
 
     @Override
     public Optional<Path> cached(String artifactKey) {
-        return cache.get(artifactKey);
+        return installs.cache().get(artifactKey);
     }
 
     @Override
@@ -253,7 +249,7 @@ final class NodeRuntime implements FunctionRuntime {
                 + (node.installed()
                         ? node.label() + " (" + node.command() + "), " + (npm.installed() ? npm.label() : "no npm")
                         : "none")
-                + (scriptsAllowed ? "" : ", install scripts off (no egress network)");
+                + (installs.scriptsAllowed() ? "" : ", install scripts off (no egress network)");
     }
 
     /** The file node runs, as given to it ("./" + main), or why it is not in the repository. */

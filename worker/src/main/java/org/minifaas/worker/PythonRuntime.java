@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.minifaas.common.net.AddressPolicy;
 import org.minifaas.worker.sandbox.Cancellation;
 import org.minifaas.worker.sandbox.Mount;
 import org.minifaas.worker.sandbox.Outcome;
@@ -30,27 +29,15 @@ final class PythonRuntime implements FunctionRuntime {
     private static final String INSTALL = "/task/install";
 
     private final Interpreter python;
-    private final BuildStep installs;
-    private final DependencyCache cache;
-    private final boolean scriptsAllowed;
-    private final AddressPolicy policy;
+    private final PackageInstalls installs;
 
     /**
-     * @param scriptsAllowed whether packages may run code on install (a source distribution's setup.py): not on the
-     *                       host's network with private addresses refused (then wheels only, and every URL
-     *                       requirements.txt names is checked against {@code policy} first)
+     * @param installs how installs run; without {@link PackageInstalls#scriptsAllowed} pip takes wheels only, and every
+     *                 URL requirements.txt names is checked against the address policy first
      */
-    PythonRuntime(
-            Interpreter python,
-            BuildStep installs,
-            DependencyCache cache,
-            boolean scriptsAllowed,
-            AddressPolicy policy) {
+    PythonRuntime(Interpreter python, PackageInstalls installs) {
         this.python = python;
         this.installs = installs;
-        this.cache = cache;
-        this.scriptsAllowed = scriptsAllowed;
-        this.policy = policy;
     }
 
     @Override
@@ -82,9 +69,9 @@ final class PythonRuntime implements FunctionRuntime {
         if (!listsPackages(new String(requirements.get(), java.nio.charset.StandardCharsets.UTF_8))) {
             return new Plan(NAME, python.label(), null, null);
         }
-        if (!scriptsAllowed) {
+        if (!installs.scriptsAllowed()) {
             Optional<String> refused = InstallSources.refusal(
-                    policy,
+                    installs.policy(),
                     "requirements.txt",
                     new String(requirements.get(), java.nio.charset.StandardCharsets.UTF_8));
             if (refused.isPresent()) {
@@ -100,7 +87,7 @@ final class PythonRuntime implements FunctionRuntime {
                         NAME,
                         python.label(),
                         "pip --target",
-                        scriptsAllowed ? "any" : "--only-binary=:all:"),
+                        installs.scriptsAllowed() ? "any" : "--only-binary=:all:"),
                 null);
     }
 
@@ -115,18 +102,20 @@ final class PythonRuntime implements FunctionRuntime {
     @Override
     public Prepared prepare(Plan plan, Path taskDir, OutputListener output, Cancellation cancellation)
             throws IOException, InterruptedException {
-        Optional<Path> cached = cache.get(plan.artifactKey());
+        Optional<Path> cached = installs.cache().get(plan.artifactKey());
         if (cached.isPresent()) {
             return new Prepared(cached.get(), true, null);
         }
         // a directory with a copy of requirements.txt and nothing else of the repository: what is cached under the key
         // is what that file installs (no local package, no other requirements file, no pip of the repository's own)
-        Path inputs = TaskWorkspace.directoryOf(taskDir.resolve("install"), installs.account());
+        Path inputs = TaskWorkspace.directoryOf(
+                taskDir.resolve("install"), installs.step().account());
         Files.write(
                 inputs.resolve("requirements.txt"),
                 RepositoryFiles.read(taskDir.resolve("src/requirements.txt"), 1 << 20));
-        TaskWorkspace.handOver(inputs, installs.account());
-        Path out = TaskWorkspace.directoryOf(taskDir.resolve("out"), installs.account());
+        TaskWorkspace.handOver(inputs, installs.step().account());
+        Path out = TaskWorkspace.directoryOf(
+                taskDir.resolve("out"), installs.step().account());
         // the function's account passes through to the packages when they are not kept
         Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwx--x--x"));
         Map<String, String> env = new LinkedHashMap<>();
@@ -139,18 +128,19 @@ final class PythonRuntime implements FunctionRuntime {
         env.put("PIP_NO_INPUT", "1");
         env.put("PIP_CONFIG_FILE", "/dev/null");
         env.put("PYTHONDONTWRITEBYTECODE", "1");
-        Outcome install = installs.run(
-                pipInstall(),
-                List.of(Mount.readOnly(inputs, INSTALL), Mount.writable(out, OUT)),
-                INSTALL,
-                env,
-                installs.network(),
-                output,
-                cancellation);
+        Outcome install = installs.step()
+                .run(
+                        pipInstall(),
+                        List.of(Mount.readOnly(inputs, INSTALL), Mount.writable(out, OUT)),
+                        INSTALL,
+                        env,
+                        installs.step().network(),
+                        output,
+                        cancellation);
         if (install.cancelled()) {
             return Prepared.failed(Execution.cancelled(install.stdout(), install.stderr()));
         }
-        Optional<String> failed = installs.failure("pip install -r requirements.txt", install);
+        Optional<String> failed = installs.step().failure("pip install -r requirements.txt", install);
         if (failed.isPresent()) {
             return Prepared.failed(Execution.failed(install.stdout(), install.stderr(), failed.get()));
         }
@@ -160,7 +150,7 @@ final class PythonRuntime implements FunctionRuntime {
                     Execution.failed(install.stdout(), install.stderr(), "pip install left no packages"));
         }
         // the install's sandbox has ended: nothing changes the tree while the worker copies it
-        return new Prepared(cache.put(plan.artifactKey(), deps).orElse(deps), false, null);
+        return new Prepared(installs.cache().put(plan.artifactKey(), deps).orElse(deps), false, null);
     }
 
     /** pip in isolated mode (-I: no PYTHON* variables, no user site, not the working directory on its path). */
@@ -174,7 +164,7 @@ final class PythonRuntime implements FunctionRuntime {
                 "--no-warn-script-location",
                 "--target",
                 OUT + "/deps"));
-        if (!scriptsAllowed) {
+        if (!installs.scriptsAllowed()) {
             argv.add("--only-binary=:all:"); // the host's network: wheels only, no setup.py runs on it
         }
         argv.addAll(List.of("-r", "requirements.txt"));
@@ -183,7 +173,7 @@ final class PythonRuntime implements FunctionRuntime {
 
     @Override
     public Optional<Path> cached(String artifactKey) {
-        return cache.get(artifactKey);
+        return installs.cache().get(artifactKey);
     }
 
     @Override
@@ -202,6 +192,6 @@ final class PythonRuntime implements FunctionRuntime {
     @Override
     public String describe() {
         return "Python: " + (python.installed() ? python.label() + " (" + python.command() + ")" : "none")
-                + (scriptsAllowed ? "" : ", wheels only (no egress network)");
+                + (installs.scriptsAllowed() ? "" : ", wheels only (no egress network)");
     }
 }

@@ -75,7 +75,8 @@ public final class TaskExecutor {
         // install scripts and setup.py are code of the repository's choosing: on the functions' egress network, or
         // where the operator allows private addresses; on the host's network otherwise, none runs
         boolean scriptsAllowed = git.network() == Network.EGRESS || config.allowPrivateRepositories();
-        AddressPolicy policy = new AddressPolicy(config.allowPrivateRepositories());
+        PackageInstalls packages = new PackageInstalls(
+                installs, dependencies, scriptsAllowed, new AddressPolicy(config.allowPrivateRepositories()));
         this.runtimes = new Runtimes(List.of(
                 new GoRuntime(
                         GoToolchains.discover(config.goToolchains(), config.goBinary()),
@@ -85,16 +86,8 @@ public final class TaskExecutor {
                 new NodeRuntime(
                         Interpreter.probe(config.nodeBinary(), "node"),
                         Interpreter.probe(config.npmBinary(), "npm"),
-                        installs,
-                        dependencies,
-                        scriptsAllowed,
-                        policy),
-                new PythonRuntime(
-                        Interpreter.probe(config.pythonBinary(), "python"),
-                        installs,
-                        dependencies,
-                        scriptsAllowed,
-                        policy)));
+                        packages),
+                new PythonRuntime(Interpreter.probe(config.pythonBinary(), "python"), packages)));
         this.runtimesFingerprint = runtimes.fingerprint();
         this.commits = new KnownCommits(config.workDir().resolve("commits"), config.binaryCacheEntries());
         this.knownRepositories.addAll(commits.repositories());
