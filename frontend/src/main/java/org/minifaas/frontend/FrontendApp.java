@@ -53,6 +53,7 @@ public final class FrontendApp {
         MetaController meta = new MetaController(system);
         WebhookKeyController webhookKey = new WebhookKeyController(config);
         ConsoleController console = new ConsoleController();
+        WebjarFiles webjars = new WebjarFiles();
         int multipartLimit = config.maxInjectBytes() + AdminController.MULTIPART_OVERHEAD;
         return Javalin.create(app -> {
             app.startup.showJavalinBanner = false;
@@ -67,7 +68,6 @@ public final class FrontendApp {
             app.jetty.multipartConfig.maxFileSize(multipartLimit, SizeUnit.BYTES);
             app.jetty.multipartConfig.maxTotalRequestSize(multipartLimit, SizeUnit.BYTES);
             app.jetty.multipartConfig.maxInMemoryFileSize(multipartLimit, SizeUnit.BYTES);
-            app.staticFiles.enableWebjars(); // Swagger UI's files for /docs, uPlot's for the console
             app.events.serverStarted(history::start);
             app.events.serverStopping(history::close);
 
@@ -82,6 +82,7 @@ public final class FrontendApp {
                 get("/tasks/{id}", console::task, Role.PUBLIC);
                 get("/admin", console::admin, Role.ADMIN);
                 get("/console/{file}", console::asset, Role.PUBLIC);
+                get(WebjarFiles.ROUTE, webjars::serve, Role.PUBLIC); // Swagger UI's files for /docs, uPlot's
 
                 post("/createTask", legacy::createTask);
                 get("/getTaskStatus", legacy::taskStatus);
@@ -111,10 +112,10 @@ public final class FrontendApp {
     /**
      * Identity and roles, once for every matched request, in this order: who is calling (401), whether NATS is
      * there to answer at all (503 at once, instead of every call failing or waiting for a timeout), and the route's
-     * role (403). Public routes and the webjars' files (Swagger UI, uPlot) skip all three.
+     * role (403). Public routes (the console's and the webjars' files among them) skip all three.
      */
     private static void checkAccess(Context ctx, FrontendConfig config, SystemService system) {
-        if (ctx.routeRoles().contains(Role.PUBLIC) || ctx.path().startsWith("/webjars/")) {
+        if (ctx.routeRoles().contains(Role.PUBLIC)) {
             return;
         }
         Identity identity = Identity.fromHeaders(ctx.header(Identity.USER_HEADER), ctx.header(Identity.EMAIL_HEADER));

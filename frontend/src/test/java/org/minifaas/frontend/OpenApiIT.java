@@ -73,8 +73,9 @@ class OpenApiIT {
         Set<String> registered = new TreeSet<>();
         frontend.app.unsafe.internalRouter.allHttpHandlers().stream()
                 .filter(h -> h.endpoint.method.isHttpMethod())
-                .forEach(
-                        h -> registered.add(h.endpoint.method.name().toLowerCase(Locale.ROOT) + " " + h.endpoint.path));
+                .forEach(h -> registered.add(h.endpoint.method.name().toLowerCase(Locale.ROOT) + " "
+                        // a path parameter that may hold slashes (<path>) is {path} in OpenAPI too
+                        + h.endpoint.path.replace('<', '{').replace('>', '}')));
         Set<String> documented = new TreeSet<>();
         doc.get("paths")
                 .fields()
@@ -85,7 +86,7 @@ class OpenApiIT {
                 }));
         assertTrue(registered.contains("get /v1/tasks/{id}/files/{name}"), registered.toString());
         assertTrue(registered.contains("get /v1/webhook-key"), registered.toString());
-        assertEquals(22, registered.size(), registered.toString());
+        assertEquals(23, registered.size(), registered.toString());
         assertEquals(registered, documented);
         for (String schema : List.of("Task", "TaskPage", "Error", "CreateTaskRequestV1")) {
             assertNotNull(doc.get("components").get("schemas").get(schema), schema);
@@ -279,7 +280,16 @@ class OpenApiIT {
             HttpResponse<byte[]> r = api.get(null, asset);
             assertEquals(200, r.statusCode(), asset);
             assertTrue(r.body().length > 10_000, asset);
+            String type = r.headers().firstValue("Content-Type").orElse("");
+            assertTrue(
+                    asset.endsWith(".css") ? type.startsWith("text/css") : type.startsWith("text/javascript"),
+                    asset + ": " + type);
+            assertTrue(r.headers().firstValue("Cache-Control").orElse("").contains("immutable"), asset);
         }
+        HttpResponse<byte[]> missing = api.get(null, "/webjars/swagger-ui/no-such-file.js");
+        assertEquals(404, missing.statusCode());
+        assertTrue(text(missing).contains("\"No such file: /webjars/swagger-ui/no-such-file.js\""), text(missing));
+        assertEquals(404, api.get(null, "/webjars/swagger-ui/").statusCode());
         assertTrue(html.indexOf("http://") < 0 && html.indexOf("https://") < 0, "no CDN: " + html);
     }
 }
