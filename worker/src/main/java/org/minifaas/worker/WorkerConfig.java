@@ -42,6 +42,8 @@ import org.minifaas.worker.sandbox.Network;
  * @param repoMaxFiles       REPO_MAX_FILES: the most files a repository may have
  * @param network            FUNCTION_NETWORK: {@code egress} (public addresses only, where the host allows it) or
  *                           {@code none}
+ * @param egressReadyAhead   EGRESS_READY_AHEAD: egress networks kept made ahead for the next functions (default:
+ *                           WORKER_CONCURRENCY; 0: each function's run makes its own)
  * @param logMaxBytes        LOG_MAX_BYTES: output of one task published to its live log (0: none; the result files
  *                           keep it all the same)
  * @param ops                METRICS_HOST, METRICS_PORT: the ops server (metrics, health)
@@ -73,6 +75,7 @@ public record WorkerConfig(
         long repoMaxBytes,
         int repoMaxFiles,
         Network network,
+        int egressReadyAhead,
         long logMaxBytes,
         OpsSettings ops) {
     /** LOG_MAX_BYTES unless set: 1 MiB of live output per task. */
@@ -83,6 +86,7 @@ public record WorkerConfig(
     }
 
     public static WorkerConfig fromEnv(Env env, NatsSettings nats) {
+        int concurrency = env.intValue("WORKER_CONCURRENCY", 1, 1, 64);
         Path workDir = Path.of(env.string(
                 "WORKER_WORK_DIR",
                 Path.of(System.getProperty("java.io.tmpdir"), "minifaas-worker").toString()));
@@ -99,7 +103,7 @@ public record WorkerConfig(
                 env.longValue("FUNCTION_MAX_FILE_BYTES", 1L << 30, 1024 * 1024, 1L << 40));
         WorkerConfig config = new WorkerConfig(
                 nats,
-                env.intValue("WORKER_CONCURRENCY", 1, 1, 64),
+                concurrency,
                 runAs,
                 env.string("BUILD_AS_USER", "minifaas-build").trim(),
                 env.seconds("MAX_SECONDS_EXECUTION_PER_REQUEST", 20, 1, 3600),
@@ -129,6 +133,7 @@ public record WorkerConfig(
                                 .contains("none")
                         ? Network.NONE
                         : Network.EGRESS,
+                env.intValue("EGRESS_READY_AHEAD", concurrency, 0, 64),
                 env.longValue("LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES, 0, 1L << 30),
                 OpsSettings.fromEnv(env));
         env.validate();

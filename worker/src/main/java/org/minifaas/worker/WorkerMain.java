@@ -79,8 +79,11 @@ public final class WorkerMain {
             return new Unsandboxed(root);
         }
         Files.createDirectories(config.workDir());
-        return config.network() == Network.EGRESS
-                ? BubblewrapSandbox.startWithEgress(config.workDir(), probeAccount)
-                : BubblewrapSandbox.start(config.workDir(), probeAccount);
+        if (config.network() != Network.EGRESS) {
+            return BubblewrapSandbox.start(config.workDir(), probeAccount);
+        }
+        BubblewrapSandbox sandbox = BubblewrapSandbox.startWithEgress(config.workDir(), probeAccount);
+        sandbox.keepNetworksReady(config.function(), config.egressReadyAhead());
+        return sandbox;
     }
 }

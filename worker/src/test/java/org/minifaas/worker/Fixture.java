@@ -52,8 +52,14 @@ final class Fixture {
         if (sandbox == null) {
             Path state = Files.createTempDirectory("minifaas-sandbox-");
             Files.setPosixFilePermissions(state, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
-            sandbox = BubblewrapSandbox.startWithEgress(state, RunAccount.resolve(runAsUser()));
-            Sandbox started = sandbox;
+            BubblewrapSandbox started = BubblewrapSandbox.startWithEgress(state, RunAccount.resolve(runAsUser()));
+            // as a worker does: networks made ahead for functions with the default limits (EgressIT's hostile
+            // functions among them)
+            started.keepNetworksReady(
+                    config(NatsSettings.defaults("nats://127.0.0.1:1"), state, Duration.ofSeconds(20))
+                            .function(),
+                    2);
+            sandbox = started;
             Runtime.getRuntime().addShutdownHook(new Thread(started::close)); // its cgroups, as a worker's hook does
         }
         return sandbox;

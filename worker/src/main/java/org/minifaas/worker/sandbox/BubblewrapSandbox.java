@@ -47,6 +47,8 @@ public final class BubblewrapSandbox implements Sandbox {
     private final boolean procMounted;
     /** Nested user namespaces are refused by bubblewrap's sysctl, else by {@link UserNamespaceFilter} on fd 9. */
     private final boolean disableUserns;
+
+    private volatile ReadyNetworks readyNetworks;
     /** FUNCTION_NETWORK=egress where this host allows it, else null (and why in {@link #egressProblem}). */
     private volatile Egress egress;
 
@@ -198,10 +200,29 @@ public final class BubblewrapSandbox implements Sandbox {
         return missing;
     }
 
+    /**
+     * Keeps {@code ahead} egress networks made for commands with {@code limits} (the functions'), so that their runs
+     * do not wait for one (see {@link ReadyNetworks}); 0, or a sandbox without egress, makes none.
+     */
+    public void keepNetworksReady(Limits limits, int ahead) {
+        if (egress != null && ahead > 0 && readyNetworks == null) {
+            readyNetworks = new ReadyNetworks(cgroups, egress, group -> join(group, "-"), limits, ahead);
+        }
+    }
+
+    /** The networks made ahead, if any are kept (for tests). */
+    Optional<ReadyNetworks> readyNetworks() {
+        return Optional.ofNullable(readyNetworks);
+    }
+
     @Override
     public Outcome run(SandboxCommand command) throws IOException, InterruptedException {
         Limits limits = command.limits();
-        try (Cgroups.Command group = cgroups.create(limits)) {
+        Network network = command.network() == Network.EGRESS && egress == null ? Network.NONE : command.network();
+        ReadyNetworks.Ready ready = network == Network.EGRESS && readyNetworks != null
+                ? readyNetworks.take(limits).orElse(null)
+                : null;
+        try (Cgroups.Command group = ready != null ? ready.group() : cgroups.create(limits)) {
             List<String> argv =
                     join(group, disableUserns ? "-" : etc.resolve(FILTER).toString());
             Outcome raw;
@@ -211,9 +232,11 @@ public final class BubblewrapSandbox implements Sandbox {
                 argv.addAll(List.of(setpriv, "--reuid=" + a.uid(), "--regid=" + a.gid(), "--clear-groups", "--"));
             }
             argv.addAll(List.of(prlimit, "--fsize=" + limits.maxFileBytes(), "--"));
-            Network network = command.network() == Network.EGRESS && egress == null ? Network.NONE : command.network();
-            // the network's helpers join the same cgroups (without the seccomp program: they are not sandboxed)
-            try (Egress.Attachment attached = network == Network.EGRESS ? egress.attach(join(group, "-")) : null) {
+            // the network's helpers join the same cgroups (without the seccomp program: they are not sandboxed);
+            // one made ahead is in the cgroups it came with
+            try (Egress.Attachment attached = ready != null
+                    ? ready.network()
+                    : network == Network.EGRESS ? egress.attach(join(group, "-")) : null) {
                 if (attached != null) {
                     argv.addAll(attached.enter());
                 }
@@ -306,6 +329,9 @@ public final class BubblewrapSandbox implements Sandbox {
 
     @Override
     public void close() {
+        if (readyNetworks != null) {
+            readyNetworks.close();
+        }
         cgroups.close();
     }
 

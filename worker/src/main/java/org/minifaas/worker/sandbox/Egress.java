@@ -110,6 +110,11 @@ final class Egress {
                 TimeUnit.SECONDS);
     }
 
+    /** Whether the firewall table was there at the last check (a second ago at most): egress is refused if not. */
+    boolean firewallInPlace() {
+        return firewallInPlace;
+    }
+
     /** The sandbox's /etc/resolv.conf: slirp4netns's DNS forwarder. */
     Path resolvConf() {
         return dir.resolve("resolv.conf");
@@ -232,6 +237,16 @@ final class Egress {
         List<String> enter() {
             String ns = "/proc/" + holder.pid() + "/ns/";
             return List.of("nsenter", "--preserve-credentials", "--user=" + ns + "user", "--net=" + ns + "net", "--");
+        }
+
+        /** Whether both helpers still run (one made ahead may have been killed meanwhile). */
+        boolean alive() {
+            return holder.isAlive() && slirp != null && slirp.isAlive();
+        }
+
+        /** The helpers' process ids. */
+        List<Long> pids() {
+            return slirp == null ? List.of(holder.pid()) : List.of(holder.pid(), slirp.pid());
         }
 
         /** Kills both helpers now; waits for them and removes the run's directory off the task's path. */

@@ -1,0 +1,164 @@
+package org.minifaas.worker.sandbox;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Function;
+import org.minifaas.common.Threads;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Egress networks made ahead of the functions that will use them (EGRESS_READY_AHEAD): a command's cgroups, with the
+ * functions' limits, holding a new network namespace and its slirp4netns already started in them, exactly as
+ * {@link Egress#attach} makes them for one command. A function's run then does not wait the ~15-20 ms they take to
+ * start. Each is taken by one command only and ends with it, as before; at most {@code ahead} wait at once, made again
+ * in the background after each is taken. A command with other limits (a build step) makes its own. One is not handed
+ * out while the firewall table is missing, nor when one of its helpers died while it waited.
+ *
+ * <p>The helpers are started by this class's own thread, which lives as long as the sandbox: their parent-death
+ * signal follows the thread that started them.
+ */
+final class ReadyNetworks implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ReadyNetworks.class);
+
+    /** A command's cgroups with its network already attached; closing it closes both, the network first. */
+    record Ready(Cgroups.Command group, Egress.Attachment network) implements AutoCloseable {
+        @Override
+        public void close() {
+            network.close();
+            group.close();
+        }
+    }
+
+    private final Cgroups cgroups;
+    private final Egress egress;
+    private final Function<Cgroups.Command, List<String>> join;
+    private final Limits limits;
+    private final int ahead;
+    private final Deque<Ready> ready = new ArrayDeque<>();
+    private final ExecutorService maker = Executors.newSingleThreadExecutor(Threads.daemon("egress-ahead"));
+    private boolean closed;
+    private long taken;
+
+    /**
+     * @param join the prefix that moves a helper into a command's cgroups (as for a command's own network)
+     * @param limits the limits of the commands these are for (the functions')
+     */
+    ReadyNetworks(
+            Cgroups cgroups, Egress egress, Function<Cgroups.Command, List<String>> join, Limits limits, int ahead) {
+        this.cgroups = cgroups;
+        this.egress = egress;
+        this.join = join;
+        this.limits = limits;
+        this.ahead = ahead;
+        maker.execute(this::fill);
+    }
+
+    /** A network made for commands with {@code wanted} limits, if one is waiting and usable; another is made. */
+    Optional<Ready> take(Limits wanted) {
+        if (!wanted.equals(limits)) {
+            return Optional.empty();
+        }
+        Ready next;
+        synchronized (this) {
+            if (closed) {
+                return Optional.empty();
+            }
+            next = ready.poll();
+        }
+        refill();
+        if (next == null) {
+            return Optional.empty();
+        }
+        if (!egress.firewallInPlace() || !next.network().alive()) {
+            next.close(); // the command makes its own (which is refused while the firewall is missing)
+            return Optional.empty();
+        }
+        synchronized (this) {
+            taken++;
+        }
+        return Optional.of(next);
+    }
+
+    private void refill() {
+        try {
+            maker.execute(this::fill);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // closed meanwhile
+        }
+    }
+
+    private void fill() {
+        while (true) {
+            synchronized (this) {
+                if (closed || ready.size() >= ahead) {
+                    return;
+                }
+            }
+            Ready made;
+            try {
+                made = make();
+            } catch (InterruptedException e) {
+                return; // closing
+            } catch (IOException | RuntimeException e) {
+                // the next command makes its own network, and says why if it cannot either
+                log.debug("no network made ahead: {}", e.toString());
+                return;
+            }
+            synchronized (this) {
+                if (!closed) {
+                    ready.add(made);
+                    continue;
+                }
+            }
+            made.close();
+            return;
+        }
+    }
+
+    private Ready make() throws IOException, InterruptedException {
+        Cgroups.Command group = cgroups.create(limits);
+        try {
+            return new Ready(group, egress.attach(join.apply(group)));
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            group.close();
+            throw e;
+        }
+    }
+
+    /** How many networks wait now (for tests and the start log). */
+    synchronized int waiting() {
+        return ready.size();
+    }
+
+    /** How many were handed to commands so far. */
+    synchronized long taken() {
+        return taken;
+    }
+
+    /** The process ids of the helpers of the networks waiting now. */
+    synchronized List<Long> waitingPids() {
+        List<Long> pids = new ArrayList<>();
+        ready.forEach(r -> pids.addAll(r.network().pids()));
+        return pids;
+    }
+
+    /** Stops making networks and ends the waiting ones (their helpers, their cgroups). */
+    @Override
+    public void close() {
+        List<Ready> left;
+        synchronized (this) {
+            closed = true;
+            left = new ArrayList<>(ready);
+            ready.clear();
+        }
+        maker.shutdownNow();
+        left.forEach(Ready::close);
+    }
+}
