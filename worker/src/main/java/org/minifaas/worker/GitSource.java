@@ -1,6 +1,9 @@
 package org.minifaas.worker;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -247,9 +250,54 @@ final class GitSource {
                 refs -> wanted.stream().map(refs::get).filter(Objects::nonNull).findFirst());
     }
 
-    /** Loads the in-process ref question's classes (a refused connection to a closed loopback port). */
+    /**
+     * Asks the in-process ref question of a loopback server of the worker's own, which answers a made-up
+     * advertisement (a client that may ask loopback, used for this only): the first task's question then runs loaded,
+     * linked code, connection and parsing included. A refused connection to a closed port warmed the connection
+     * code only, and the first task paid ~20 ms more for its question than the next ones.
+     */
     void warm() throws InterruptedException {
-        remoteRefs.advertised(URI.create("http://127.0.0.1:9/warmup"));
+        HttpServer server;
+        try {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        } catch (IOException e) {
+            remoteRefs.advertised(URI.create("http://127.0.0.1:9/warmup")); // the classes at least
+            return;
+        }
+        byte[] advertisement = warmUpAdvertisement();
+        server.createContext("/warmup/info/refs", exchange -> {
+            exchange.getResponseHeaders().add("Content-Type", "application/x-git-upload-pack-advertisement");
+            exchange.sendResponseHeaders(200, advertisement.length);
+            exchange.getResponseBody().write(advertisement);
+            exchange.close();
+        });
+        server.start();
+        try (RemoteRefs loopback = new RemoteRefs(new AddressPolicy(true), Duration.ofSeconds(5))) {
+            URI uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/warmup");
+            for (int i = 0; i < 3; i++) {
+                loopback.advertised(uri);
+            }
+        } catch (IOException e) {
+            // closing the warm-up's client failed: nothing of a task's depends on it
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /** A smart-HTTP advertisement of HEAD and one branch, as pkt-lines. */
+    static byte[] warmUpAdvertisement() {
+        String id = "0".repeat(39) + "1";
+        StringBuilder out = new StringBuilder();
+        for (String line : new String[] {
+            "# service=git-upload-pack\n",
+            null,
+            id + " HEAD\0multi_ack symref=HEAD:refs/heads/main\n",
+            id + " refs/heads/main\n",
+            null
+        }) {
+            out.append(line == null ? "0000" : String.format("%04x", line.length() + 4) + line);
+        }
+        return out.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** {@code git ls-remote} of the refs that may be {@code ref}, in a sandbox like the clone's. */

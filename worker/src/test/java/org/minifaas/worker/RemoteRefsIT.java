@@ -98,6 +98,14 @@ class RemoteRefsIT {
     }
 
     @Test
+    void theWarmUpsMadeUpAdvertisementIsReadInFull() throws Exception {
+        // what the worker's warm-up serves itself must go through the whole parse, or the parse stays cold
+        Map<String, String> refs = RemoteRefs.parse(new java.io.ByteArrayInputStream(GitSource.warmUpAdvertisement()))
+                .orElseThrow();
+        assertEquals(Map.of("HEAD", "0".repeat(39) + "1", "refs/heads/main", "0".repeat(39) + "1"), refs);
+    }
+
+    @Test
     void aMissingRepositoryCannotBeTold() throws Exception {
         assertEquals(Optional.empty(), refs.advertised(URI.create(git.url("no-such-repository"))));
     }

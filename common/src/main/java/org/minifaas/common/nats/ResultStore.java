@@ -45,6 +45,11 @@ public final class ResultStore {
         Sha256.put(layer.resultsBucket().store(), taskId.toString(), zip(files));
     }
 
+    /** Removes the stored files of the shared store (the worker's warm-up writes and removes a made-up task's). */
+    public void delete() throws IOException, JetStreamApiException {
+        layer.resultsBucket().store().delete(taskId.toString());
+    }
+
     /** Whether results were stored (and have not expired). */
     public boolean exists() throws IOException, JetStreamApiException {
         ObjectInfo info = layer.resultsBucket().store().getInfo(taskId.toString());
