@@ -29,7 +29,8 @@ public final class BubblewrapSandbox implements Sandbox {
      * Joins the command's cgroups, then becomes the command: the first process is limited from its start. Its
      * first argument is the seccomp program to hand bubblewrap on fd 9, or "-".
      */
-    private static final String JOIN = "f=$1; shift; echo 1000 > /proc/self/oom_score_adj 2>/dev/null; "
+    private static final String JOIN = "f=$1; z=$2; shift 2; echo 1000 > /proc/self/oom_score_adj 2>/dev/null; "
+            + "[ \"$z\" = - ] || ulimit -f \"$z\" || exit 125; "
             + "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; "
             + "if [ \"$f\" = - ]; then exec \"$@\"; else exec \"$@\" 9<\"$f\"; fi";
 
@@ -206,7 +207,7 @@ public final class BubblewrapSandbox implements Sandbox {
      */
     public void keepNetworksReady(Limits limits, int ahead) {
         if (egress != null && ahead > 0 && readyNetworks == null) {
-            readyNetworks = new ReadyNetworks(cgroups, egress, group -> join(group, "-"), limits, ahead);
+            readyNetworks = new ReadyNetworks(cgroups, egress, BubblewrapSandbox::join, limits, ahead);
         }
     }
 
@@ -223,20 +224,22 @@ public final class BubblewrapSandbox implements Sandbox {
                 ? readyNetworks.take(limits).orElse(null)
                 : null;
         try (Cgroups.Command group = ready != null ? ready.group() : cgroups.create(limits)) {
-            List<String> argv =
-                    join(group, disableUserns ? "-" : etc.resolve(FILTER).toString());
+            // the largest file it may write: RLIMIT_FSIZE, set by the shell that joins the cgroups (in 512-byte
+            // blocks), inherited by everything after it
+            List<String> argv = join(
+                    group,
+                    disableUserns ? "-" : etc.resolve(FILTER).toString(),
+                    Long.toString(limits.maxFileBytes() / 512));
             Outcome raw;
             Optional<RunAccount> account = command.account();
             if (root && account.isPresent()) {
                 RunAccount a = account.get();
                 argv.addAll(List.of(setpriv, "--reuid=" + a.uid(), "--regid=" + a.gid(), "--clear-groups", "--"));
             }
-            argv.addAll(List.of(prlimit, "--fsize=" + limits.maxFileBytes(), "--"));
             // the network's helpers join the same cgroups (without the seccomp program: they are not sandboxed);
             // one made ahead is in the cgroups it came with
-            try (Egress.Attachment attached = ready != null
-                    ? ready.network()
-                    : network == Network.EGRESS ? egress.attach(join(group, "-")) : null) {
+            try (Egress.Attachment attached =
+                    ready != null ? ready.network() : network == Network.EGRESS ? egress.attach(join(group)) : null) {
                 if (attached != null) {
                     argv.addAll(attached.enter());
                 }
@@ -267,9 +270,17 @@ public final class BubblewrapSandbox implements Sandbox {
         }
     }
 
-    /** The prefix that moves a command into {@code group} (and hands it {@code seccomp} on fd 9, or "-"). */
-    private static List<String> join(Cgroups.Command group, String seccomp) {
-        List<String> prefix = new ArrayList<>(List.of("/bin/sh", "-c", JOIN, "sh", seccomp));
+    /** The prefix that moves a command's helper into {@code group}: no seccomp program, no file size limit. */
+    private static List<String> join(Cgroups.Command group) {
+        return join(group, "-", "-");
+    }
+
+    /**
+     * The prefix that moves a command into {@code group}, hands it {@code seccomp} on fd 9 (or "-") and limits the
+     * files it writes to {@code fileBlocks} 512-byte blocks (or "-").
+     */
+    private static List<String> join(Cgroups.Command group, String seccomp, String fileBlocks) {
+        List<String> prefix = new ArrayList<>(List.of("/bin/sh", "-c", JOIN, "sh", seccomp, fileBlocks));
         group.dirs().forEach(d -> prefix.add(d.resolve("cgroup.procs").toString()));
         prefix.add("--");
         return prefix;

@@ -172,7 +172,7 @@ final class Egress {
             slirpCommand.addAll(List.of(
                     "sh",
                     "-c",
-                    "exec prlimit --nofile=4096:4096 -- slirp4netns --configure "
+                    "ulimit -n 4096 && exec slirp4netns --configure "
                             + "--mtu=65520 --disable-host-loopback --enable-seccomp --ready-fd 3 "
                             + "--userns-path=/proc/$0/ns/user $0 tap0 3>\"$1\"",
                     Long.toString(holder.pid()),

@@ -112,6 +112,23 @@ class BubblewrapSandboxIT {
     }
 
     @Test
+    void noFileGrowsPastTheFileSizeLimitAnywhere() throws Exception {
+        // LIMITS allows 1 MiB per file: a function writing 3 MiB, on the task's directory and on its /tmp, is stopped
+        // at the limit (SIGXFSZ), in a child process too
+        Outcome o = sh("for f in /task/out/big /tmp/big; do head -c 3145728 /dev/zero > $f; echo \"$?\"; "
+                + "wc -c < $f; done; sh -c 'head -c 3145728 /dev/zero > /task/out/child'; wc -c < /task/out/child");
+        String text = new String(o.stdout(), StandardCharsets.UTF_8);
+        String[] lines = text.trim().split("\n");
+        assertEquals(5, lines.length, text);
+        for (int i : new int[] {0, 2}) {
+            assertNotEquals("0", lines[i].trim(), "a write past the limit succeeded: " + text);
+        }
+        for (int i : new int[] {1, 3, 4}) {
+            assertEquals(1 << 20, Long.parseLong(lines[i].trim()), text);
+        }
+    }
+
+    @Test
     void everythingInTheSandboxDiesWhenItsTimeIsUp() throws Exception {
         String marker = Long.toString(800_000 + (long) (Math.random() * 100_000));
         Outcome o = sh(
