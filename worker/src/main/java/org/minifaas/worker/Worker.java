@@ -259,10 +259,11 @@ public final class Worker implements AutoCloseable {
             try (LiveLog live = LiveLog.start(nats.logs(), id, logMaxBytes)) {
                 execution = executor.execute(task, live, cancellation);
             }
-            Optional<TaskRecord> now = tasks.record(id);
+            // read once: to see whether another delivery finished it meanwhile, and as the base of the final write
+            Optional<UserTasks.Versioned> now = tasks.versioned(id);
             if (now.isPresent()
-                    && now.get().status().isFinal()
-                    && now.get().status() != TaskStatus.CANCELLED
+                    && now.get().record().status().isFinal()
+                    && now.get().record().status() != TaskStatus.CANCELLED
                     && nats.results(id).exists()) {
                 // another worker ran a redelivery of it to the end first: its outcome stands, never overwritten
                 heartbeat.cancel(false);
@@ -279,7 +280,7 @@ public final class Worker implements AutoCloseable {
             Ending ending = persistently("store the results of task " + id, () -> store(task, execution));
             Optional<TaskRecord> ended = persistently(
                     "record task " + id + " as " + ending.status(),
-                    () -> tasks.update(id, r -> {
+                    () -> tasks.update(id, now.orElse(null), r -> {
                         if (r.status() == TaskStatus.CANCELLED) {
                             return r.commit() != null || execution.commit() == null
                                     ? r

@@ -21,6 +21,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.minifaas.common.Json;
 import org.minifaas.common.model.TaskStatus;
 
@@ -111,11 +114,21 @@ public final class TaskLogs {
      */
     public void end(UUID taskId, TaskStatus status) throws IOException, JetStreamApiException {
         ensure();
-        layer.js()
-                .publish(
+        // both in one round trip: the stream stores one connection's messages in order, so the end's answer comes
+        // after the status's
+        CompletableFuture<PublishAck> statusStored = layer.js()
+                .publishAsync(
                         message(taskId, Kind.STATUS, statusJson(status, null)),
                         options("status-" + status + "-" + taskId));
         layer.js().publish(message(taskId, Kind.END, statusJson(status, null)), options("end-" + taskId));
+        try {
+            statusStored.get(5, TimeUnit.SECONDS); // answered before the end, normally
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("the final status event of task " + taskId + " was not stored", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while ending the log of task " + taskId, e);
+        }
     }
 
     /** A reader of one task's log from the event after {@code afterSequence} (0: from the start). */

@@ -125,8 +125,17 @@ public final class UserTasks {
      */
     public Optional<TaskRecord> update(UUID taskId, UnaryOperator<TaskRecord> change)
             throws IOException, JetStreamApiException {
+        return update(taskId, null, change);
+    }
+
+    /**
+     * As {@link #update(UUID, UnaryOperator)}, starting from {@code known}, the record as read a moment ago (null:
+     * read it now): one read fewer when nobody wrote the record since; else it is read again, as there.
+     */
+    public Optional<TaskRecord> update(UUID taskId, Versioned known, UnaryOperator<TaskRecord> change)
+            throws IOException, JetStreamApiException {
         for (int attempt = 0; ; attempt++) {
-            Optional<Versioned> current = versioned(taskId);
+            Optional<Versioned> current = attempt == 0 && known != null ? Optional.of(known) : versioned(taskId);
             if (current.isEmpty()) {
                 return Optional.empty();
             }

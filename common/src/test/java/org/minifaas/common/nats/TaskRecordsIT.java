@@ -123,6 +123,35 @@ class TaskRecordsIT {
     }
 
     @Test
+    void anUpdateFromARecordReadEarlierNeverLosesAWriteMadeSince() throws Exception {
+        Task task = task("known-" + UUID.randomUUID());
+        UserTasks tasks = layer.userTasks(task.userId());
+        tasks.createPending(TaskRecord.pending(task));
+        tasks.update(task.taskId(), r -> r.started("w1", 1));
+        UserTasks.Versioned read = tasks.versioned(task.taskId()).orElseThrow();
+        // unchanged since it was read: written from it, and the change sees it
+        TaskRecord finished = tasks.update(
+                        task.taskId(),
+                        read,
+                        r -> r.status() == TaskStatus.EXECUTING
+                                ? r.finished(TaskStatus.FINISHED, "abc", 1L, 2L, 3L, 0, true, null)
+                                : r)
+                .orElseThrow();
+        assertEquals(TaskStatus.FINISHED, finished.status());
+        // the same stale read again: the write in between (FINISHED) is read and the change decides on it
+        List<TaskStatus> seen = new ArrayList<>();
+        TaskRecord after = tasks.update(task.taskId(), read, r -> {
+                    seen.add(r.status());
+                    return r.status().isFinal() ? r : r.requeued();
+                })
+                .orElseThrow();
+        assertEquals(List.of(TaskStatus.EXECUTING, TaskStatus.FINISHED), seen);
+        assertEquals(TaskStatus.FINISHED, after.status());
+        assertEquals(
+                TaskStatus.FINISHED, tasks.record(task.taskId()).orElseThrow().status());
+    }
+
+    @Test
     void recordsListsEveryTaskOfTheUser() throws Exception {
         String user = "list-" + UUID.randomUUID();
         UserTasks tasks = layer.userTasks(user);
