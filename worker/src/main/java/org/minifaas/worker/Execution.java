@@ -70,53 +70,28 @@ record Execution(
 
     /** The function's exit status, for a run that ended by itself. */
     Execution withExitCode(int code) {
-        return new Execution(
-                status,
-                files,
-                reason,
-                commit,
-                cloneMs,
-                buildMs,
-                runMs,
-                code,
-                binaryCached,
-                cloneSkipped,
-                runtime,
-                toolchain);
+        Fields f = new Fields(this);
+        f.exitCode = code;
+        return f.build();
     }
 
     /** With the facts of the steps reached (null for those that were not). */
     Execution with(String commitId, Long clone, Long build, Long run, Boolean cached) {
-        return new Execution(
-                status,
-                files,
-                reason,
-                commitId,
-                clone,
-                build,
-                run,
-                exitCode,
-                cached,
-                build == null ? null : false,
-                runtime,
-                toolchain);
+        Fields f = new Fields(this);
+        f.commit = commitId;
+        f.cloneMs = clone;
+        f.buildMs = build;
+        f.runMs = run;
+        f.binaryCached = cached;
+        f.cloneSkipped = build == null ? null : false;
+        return f.build();
     }
 
     /** Ran a known commit from the caches: no clone. */
     Execution withoutClone() {
-        return new Execution(
-                status,
-                files,
-                reason,
-                commit,
-                cloneMs,
-                buildMs,
-                runMs,
-                exitCode,
-                binaryCached,
-                true,
-                runtime,
-                toolchain);
+        Fields f = new Fields(this);
+        f.cloneSkipped = true;
+        return f.build();
     }
 
     /**
@@ -124,24 +99,61 @@ record Execution(
      * chosen); error.txt then says which on its second line.
      */
     Execution withRuntime(String runtimeName, String toolchainLabel) {
-        Map<String, byte[]> withToolchain = files;
+        Fields f = new Fields(this);
         if (toolchainLabel != null && files.containsKey("error.txt")) {
-            withToolchain = new LinkedHashMap<>(files);
-            withToolchain.put("error.txt", line(reason + "\nruntime: " + toolchainLabel));
+            f.files = new LinkedHashMap<>(files);
+            f.files.put("error.txt", line(reason + "\nruntime: " + toolchainLabel));
         }
-        return new Execution(
-                status,
-                withToolchain,
-                reason,
-                commit,
-                cloneMs,
-                buildMs,
-                runMs,
-                exitCode,
-                binaryCached,
-                cloneSkipped,
-                runtimeName,
-                toolchainLabel);
+        f.runtime = runtimeName;
+        f.toolchain = toolchainLabel;
+        return f.build();
+    }
+
+    /** A copy of an execution's components to change some of: each wither names only what it changes. */
+    private static final class Fields {
+        final TaskStatus status;
+        Map<String, byte[]> files;
+        final String reason;
+        String commit;
+        Long cloneMs;
+        Long buildMs;
+        Long runMs;
+        Integer exitCode;
+        Boolean binaryCached;
+        Boolean cloneSkipped;
+        String runtime;
+        String toolchain;
+
+        Fields(Execution e) {
+            status = e.status;
+            files = e.files;
+            reason = e.reason;
+            commit = e.commit;
+            cloneMs = e.cloneMs;
+            buildMs = e.buildMs;
+            runMs = e.runMs;
+            exitCode = e.exitCode;
+            binaryCached = e.binaryCached;
+            cloneSkipped = e.cloneSkipped;
+            runtime = e.runtime;
+            toolchain = e.toolchain;
+        }
+
+        Execution build() {
+            return new Execution(
+                    status,
+                    files,
+                    reason,
+                    commit,
+                    cloneMs,
+                    buildMs,
+                    runMs,
+                    exitCode,
+                    binaryCached,
+                    cloneSkipped,
+                    runtime,
+                    toolchain);
+        }
     }
 
     /** The record's one-line error: the reason of a failure, none when FINISHED. */
