@@ -223,7 +223,9 @@ public final class BubblewrapSandbox implements Sandbox {
         ReadyNetworks.Ready ready = network == Network.EGRESS && readyNetworks != null
                 ? readyNetworks.take(limits).orElse(null)
                 : null;
-        try (Cgroups.Command group = ready != null ? ready.group() : cgroups.create(limits)) {
+        // a network made ahead is owned from here: closed on any way out (again after its command: once is enough)
+        try (Egress.Attachment ahead = ready != null ? ready.network() : null;
+                Cgroups.Command group = ready != null ? ready.group() : cgroups.create(limits)) {
             // the largest file it may write: RLIMIT_FSIZE, set by the shell that joins the cgroups (in 512-byte
             // blocks), inherited by everything after it
             List<String> argv = join(
@@ -239,7 +241,7 @@ public final class BubblewrapSandbox implements Sandbox {
             // the network's helpers join the same cgroups (without the seccomp program: they are not sandboxed);
             // one made ahead is in the cgroups it came with
             try (Egress.Attachment attached =
-                    ready != null ? ready.network() : network == Network.EGRESS ? egress.attach(join(group)) : null) {
+                    ahead != null ? ahead : network == Network.EGRESS ? egress.attach(join(group)) : null) {
                 if (attached != null) {
                     argv.addAll(attached.enter());
                 }

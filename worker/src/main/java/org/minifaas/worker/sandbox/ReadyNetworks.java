@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.minifaas.common.Threads;
 import org.slf4j.Logger;
@@ -43,6 +46,8 @@ final class ReadyNetworks implements AutoCloseable {
     private final int ahead;
     private final Deque<Ready> ready = new ArrayDeque<>();
     private final ExecutorService maker = Executors.newSingleThreadExecutor(Threads.daemon("egress-ahead"));
+    private final AtomicBoolean fillScheduled = new AtomicBoolean();
+    private volatile boolean failing;
     private boolean closed;
     private long taken;
 
@@ -57,7 +62,7 @@ final class ReadyNetworks implements AutoCloseable {
         this.join = join;
         this.limits = limits;
         this.ahead = ahead;
-        maker.execute(this::fill);
+        refill();
     }
 
     /** A network made for commands with {@code wanted} limits, if one is waiting and usable; another is made. */
@@ -86,14 +91,26 @@ final class ReadyNetworks implements AutoCloseable {
         return Optional.of(next);
     }
 
+    /** Schedules one fill, unless one is scheduled and not started yet (takes in a row make one refill). */
     private void refill() {
+        if (!fillScheduled.compareAndSet(false, true)) {
+            return;
+        }
         try {
-            maker.execute(this::fill);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            maker.execute(() -> {
+                fillScheduled.set(false); // a take from now on schedules another
+                fill();
+            });
+        } catch (RejectedExecutionException closing) {
             // closed meanwhile
         }
     }
 
+    /**
+     * Makes networks until {@code ahead} wait; stops at the first failure (the next take tries again). Never lets
+     * anything end this thread: the helpers' parent-death signal follows the thread that started them, so its end
+     * would kill every network it made, those in use included.
+     */
     private void fill() {
         while (true) {
             synchronized (this) {
@@ -106,10 +123,17 @@ final class ReadyNetworks implements AutoCloseable {
                 made = make();
             } catch (InterruptedException e) {
                 return; // closing
-            } catch (IOException | RuntimeException e) {
+            } catch (Throwable e) {
                 // the next command makes its own network, and says why if it cannot either
-                log.debug("no network made ahead: {}", e.toString());
+                if (!failing) {
+                    log.warn("egress networks are not made ahead (each run makes its own): {}", e.toString());
+                }
+                failing = true;
                 return;
+            }
+            if (failing) {
+                log.info("egress networks are made ahead again");
+                failing = false;
             }
             synchronized (this) {
                 if (!closed) {
@@ -124,11 +148,15 @@ final class ReadyNetworks implements AutoCloseable {
 
     private Ready make() throws IOException, InterruptedException {
         Cgroups.Command group = cgroups.create(limits);
+        boolean made = false;
         try {
-            return new Ready(group, egress.attach(join.apply(group)));
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            group.close();
-            throw e;
+            Ready ready = new Ready(group, egress.attach(join.apply(group)));
+            made = true;
+            return ready;
+        } finally {
+            if (!made) {
+                group.close();
+            }
         }
     }
 
@@ -160,5 +188,13 @@ final class ReadyNetworks implements AutoCloseable {
         }
         maker.shutdownNow();
         left.forEach(Ready::close);
+        try {
+            // a network being made is closed by its own thread: done before the sandbox removes its cgroups
+            if (!maker.awaitTermination(15, TimeUnit.SECONDS)) {
+                log.warn("a network being made ahead did not stop in time");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
