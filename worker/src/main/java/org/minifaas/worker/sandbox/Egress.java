@@ -144,13 +144,7 @@ final class Egress {
         List<String> holderCommand = new ArrayList<>(join);
         holderCommand.addAll(asAccount);
         holderCommand.addAll(List.of(
-                "unshare",
-                "--map-user=" + account.uid(),
-                "--map-group=" + account.gid(),
-                "--net",
-                "--",
-                "sleep",
-                "infinity"));
+                "unshare", "--map-user=" + account.uid(), "--map-group=" + account.gid(), "--net", "--", "cat", "-"));
         Process holder = start(holderCommand);
         Process slirp = null;
         try {
@@ -173,7 +167,7 @@ final class Egress {
                     "sh",
                     "-c",
                     "ulimit -n 4096 && exec slirp4netns --configure "
-                            + "--mtu=65520 --disable-host-loopback --enable-seccomp --ready-fd 3 "
+                            + "--mtu=65520 --disable-host-loopback --enable-seccomp --ready-fd 3 --exit-fd 0 "
                             + "--userns-path=/proc/$0/ns/user $0 tap0 3>\"$1\"",
                     Long.toString(holder.pid()),
                     run.resolve("ready").toString()));
@@ -188,6 +182,12 @@ final class Egress {
         }
     }
 
+    /**
+     * Starts a helper whose standard input is a pipe from this JVM, never written nor closed while the helper is
+     * needed: the holder ({@code cat}) and slirp4netns ({@code --exit-fd 0}) end when it closes, which is at the
+     * latest when the worker dies. Their parent-death signal alone left a helper behind when the worker was killed
+     * between starting it and its {@code setpriv} setting that signal (the helper then belongs to init).
+     */
     private static Process start(List<String> command) throws IOException {
         return new ProcessBuilder(command)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
