@@ -223,7 +223,7 @@ public final class BubblewrapSandbox implements Sandbox {
         ReadyNetworks.Ready ready = network == Network.EGRESS && readyNetworks != null
                 ? readyNetworks.take(limits).orElse(null)
                 : null;
-        // a network made ahead is owned from here: closed on any way out (again after its command: once is enough)
+        // a network made ahead is owned from here: closed on any way out
         try (Egress.Attachment ahead = ready != null ? ready.network() : null;
                 Cgroups.Command group = ready != null ? ready.group() : cgroups.create(limits)) {
             // the largest file it may write: RLIMIT_FSIZE, set by the shell that joins the cgroups (in 512-byte
@@ -240,8 +240,9 @@ public final class BubblewrapSandbox implements Sandbox {
             }
             // the network's helpers join the same cgroups (without the seccomp program: they are not sandboxed);
             // one made ahead is in the cgroups it came with
-            try (Egress.Attachment attached =
-                    ahead != null ? ahead : network == Network.EGRESS ? egress.attach(join(group)) : null) {
+            try (Egress.Attachment fresh =
+                    ahead == null && network == Network.EGRESS ? egress.attach(join(group)) : null) {
+                Egress.Attachment attached = ahead != null ? ahead : fresh;
                 if (attached != null) {
                     argv.addAll(attached.enter());
                 }

@@ -226,8 +226,6 @@ final class Egress {
         private final Process holder;
         private final Process slirp;
         private final Path run;
-        private final java.util.concurrent.atomic.AtomicBoolean closed =
-                new java.util.concurrent.atomic.AtomicBoolean();
 
         private Attachment(Process holder, Process slirp, Path run) {
             this.holder = holder;
@@ -251,12 +249,9 @@ final class Egress {
             return slirp == null ? List.of(holder.pid()) : List.of(holder.pid(), slirp.pid());
         }
 
-        /** Kills both helpers now; waits for them and removes the run's directory off the task's path. Once. */
+        /** Kills both helpers now; waits for them and removes the run's directory off the task's path. */
         @Override
         public void close() {
-            if (!closed.compareAndSet(false, true)) {
-                return;
-            }
             for (Process p : new Process[] {slirp, holder}) {
                 if (p != null) {
                     p.destroyForcibly();

@@ -160,11 +160,6 @@ final class ReadyNetworks implements AutoCloseable {
         }
     }
 
-    /** How many networks wait now (for tests and the start log). */
-    synchronized int waiting() {
-        return ready.size();
-    }
-
     /** How many were handed to commands so far. */
     synchronized long taken() {
         return taken;
