@@ -223,9 +223,9 @@ public final class BubblewrapSandbox implements Sandbox {
         ReadyNetworks.Ready ready = network == Network.EGRESS && readyNetworks != null
                 ? readyNetworks.take(limits).orElse(null)
                 : null;
-        // a network made ahead is owned from here: closed on any way out
-        try (Egress.Attachment ahead = ready != null ? ready.network() : null;
-                Cgroups.Command group = ready != null ? ready.group() : cgroups.create(limits)) {
+        // a network made ahead is owned from here: closed on any way out, before its cgroups
+        try (Cgroups.Command group = ready != null ? ready.group() : cgroups.create(limits);
+                Egress.Attachment ahead = ready != null ? ready.network() : null) {
             // the largest file it may write: RLIMIT_FSIZE, set by the shell that joins the cgroups (in 512-byte
             // blocks), inherited by everything after it
             List<String> argv = join(

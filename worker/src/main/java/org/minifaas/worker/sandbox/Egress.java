@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * link-local addresses. Per command: a holder process owns a new user and network namespace, slirp4netns
  * attaches to it (gateway 10.0.2.2 with host loopback disabled, DNS 10.0.2.3), and the sandbox is started in
  * that network namespace (nsenter) before bubblewrap makes everything else new. Both helpers die with the
- * worker (parent-death signal) and are stopped when the command ends.
+ * worker (a pipe from it closes; the parent-death signal too) and are stopped when the command ends.
  *
  * <p>Needs root (the firewall and the account switch), nftables, slirp4netns and /dev/net/tun; where any is
  * missing, functions get no network at all and the worker says why at start.
