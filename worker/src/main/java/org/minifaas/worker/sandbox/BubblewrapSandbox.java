@@ -267,7 +267,7 @@ public final class BubblewrapSandbox implements Sandbox {
                         command.output(),
                         command.cancellation());
             }
-            boolean oom = cgroups.available() ? group.oomKills() > 0 : ranOutOfMemory(raw.stderr());
+            boolean oom = cgroups.available() ? group.oomKills() > 0 : RefusedMemory.in(raw.stderr());
             return new Outcome(
                     raw.exitCode(), raw.timedOut(), oom, raw.stdout(), raw.stderr(), raw.elapsed(), raw.cancelled());
         }
@@ -331,14 +331,6 @@ public final class BubblewrapSandbox implements Sandbox {
         }
         a.addAll(List.of("--remount-ro", "/", "--chdir", command.workDir()));
         return a;
-    }
-
-    /** Without a memory cgroup: what Go's runtime (and C's allocator, through the shell) print when refused. */
-    static boolean ranOutOfMemory(byte[] stderr) {
-        String s = text(stderr);
-        return s.contains("fatal error: runtime: out of memory")
-                || s.contains("fatal error: out of memory")
-                || s.contains("Cannot allocate memory");
     }
 
     @Override

@@ -64,7 +64,7 @@ public final class Unsandboxed implements Sandbox {
         return new Outcome(
                 raw.exitCode(),
                 raw.timedOut(),
-                BubblewrapSandbox.ranOutOfMemory(raw.stderr()),
+                RefusedMemory.in(raw.stderr()),
                 raw.stdout(),
                 raw.stderr(),
                 raw.elapsed(),

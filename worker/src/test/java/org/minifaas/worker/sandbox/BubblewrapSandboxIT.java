@@ -232,4 +232,45 @@ class BubblewrapSandboxIT {
             TestFiles.deleteTree(other);
         }
     }
+
+    @Test
+    void withoutCgroupsARuntimeRefusedMemoryIsReportedAsTheMemoryLimit() throws Exception {
+        Path other = Files.createTempDirectory("minifaas-sandbox-rlimits-");
+        Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rwx--x--x"));
+        try (BubblewrapSandbox rlimits = BubblewrapSandbox.start(other, account, true, false)) {
+            Limits small = new Limits(256, 8, 64, 1, 1 << 20);
+            Map<String, List<String>> programs = new java.util.LinkedHashMap<>();
+            programs.put(
+                    "/usr/bin/python3",
+                    List.of("/usr/bin/python3", "-c", "x = [bytearray(64 << 20) for i in range(32)]"));
+            programs.put(
+                    "/usr/bin/node",
+                    List.of(
+                            "/usr/bin/node",
+                            "-e",
+                            "const a = []; for (let i = 0; i < 32; i++) a.push(Buffer.alloc(64 << 20, 1))"));
+            int ran = 0;
+            for (Map.Entry<String, List<String>> p : programs.entrySet()) {
+                if (!Files.isExecutable(Path.of(p.getKey()))) {
+                    continue;
+                }
+                Outcome o = rlimits.run(new SandboxCommand(
+                        p.getValue(),
+                        account,
+                        List.of(),
+                        "/",
+                        Map.of("PATH", "/usr/bin:/bin"),
+                        Network.NONE,
+                        small,
+                        Duration.ofSeconds(30),
+                        1 << 16));
+                assertNotEquals(0, o.exitCode(), p.getKey() + " allocated 2 GiB: " + out(o));
+                assertTrue(o.outOfMemory(), p.getKey() + " was refused memory but not reported so: " + out(o));
+                ran++;
+            }
+            assertTrue(ran >= 1, "python3 is always there");
+        } finally {
+            TestFiles.deleteTree(other);
+        }
+    }
 }

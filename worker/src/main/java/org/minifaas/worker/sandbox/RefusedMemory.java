@@ -1,0 +1,28 @@
+package org.minifaas.worker.sandbox;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * Without a memory cgroup the limit is RLIMIT_DATA: the kernel refuses the allocation and the function's runtime
+ * dies with its own message. This recognises those messages in the function's stderr, line by line.
+ */
+final class RefusedMemory {
+    private RefusedMemory() {}
+
+    /** True when {@code stderr} has a line that a runtime prints when it is refused memory. */
+    static boolean in(byte[] stderr) {
+        return new String(stderr, StandardCharsets.UTF_8).lines().anyMatch(RefusedMemory::isRefusal);
+    }
+
+    static boolean isRefusal(String line) {
+        String l = line.strip().toLowerCase(Locale.ROOT);
+        boolean fatal = l.startsWith("fatal error:") || l.startsWith("fatal error ");
+        return (fatal && l.contains("out of memory")) // Go ("fatal error: out of memory ..."), V8
+                || l.contains("cannot allocate memory") // ENOMEM: Go's sysAlloc failures, C programs, the shell
+                || (l.contains("failed to create new os thread") && l.contains("errno=12")) // Go, ENOMEM
+                || l.equals("memoryerror")
+                || l.startsWith("memoryerror:") // Python
+                || l.startsWith("rangeerror: array buffer allocation failed"); // Node.js buffers
+    }
+}
