@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.minifaas.common.config.Env;
 import org.minifaas.common.config.NatsSettings;
 import org.minifaas.common.nats.TaskQueue;
+import org.minifaas.common.ops.LogConfigurator;
 import org.minifaas.common.testing.TestFiles;
 import org.minifaas.frontend.FrontendConfig;
 import org.minifaas.observer.ObserverConfig;
@@ -48,7 +48,7 @@ import org.minifaas.worker.WorkerConfig;
  *
  * <p>Which variables a service reads is taken from the code itself: its configuration reader runs on an empty
  * environment, and {@link Env#summary()} lists every variable it read (each read records one, defaults or not);
- * the variables of logback.xml ({@code ${LOG_LEVEL:-INFO}}) are read from that file. The rendered values are then
+ * the logging level ({@link LogConfigurator#LEVEL_VARIABLE}) is read by the logging set-up. The rendered values are then
  * given to the same reader, which must accept them.
  */
 class KubernetesManifestIT {
@@ -208,8 +208,7 @@ class KubernetesManifestIT {
 
     @Test
     void everyEnvironmentVariableIsOneTheServiceReadsAndAccepts() throws IOException {
-        Set<String> logback = logbackVariables();
-        assertTrue(logback.contains("LOG_LEVEL"), "logback.xml: " + logback);
+        Set<String> logback = Set.of(LogConfigurator.LEVEL_VARIABLE);
         for (String service : SERVICES) {
             Set<String> read = variablesRead(READERS.get(service));
             Map<String, String> env = environment(service);
@@ -509,20 +508,6 @@ class KubernetesManifestIT {
         }
         assertTrue(names.contains("NATS_SERVER_ADDRESS"), "no variables found in " + env.summary());
         return names;
-    }
-
-    /** The variables logback.xml substitutes, e.g. {@code ${LOG_LEVEL:-INFO}}. */
-    static Set<String> logbackVariables() throws IOException {
-        try (InputStream in = Env.class.getClassLoader().getResourceAsStream("logback.xml")) {
-            assertNotNull(in, "no logback.xml on the services' classpath");
-            Matcher m = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)")
-                    .matcher(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            Set<String> names = new TreeSet<>();
-            while (m.find()) {
-                names.add(m.group(1));
-            }
-            return names;
-        }
     }
 
     // --- tools ---
