@@ -56,6 +56,22 @@ def latency(n=11):
     return {"cold_s": times[0], "median_warm_s": statistics.median(times[1:]), "all_s": times}
 
 
+def waited(n=11):
+    """As a client that waits instead of polling (the CLI's `status --wait`): POST /v1/tasks, then one
+    GET /v1/tasks/{id}?waitSeconds=30 until the record is final. Each task from the POST to the final answer."""
+    times = []
+    for i in range(n):
+        t0 = time.monotonic()
+        status, record = call("POST", "/v1/tasks", "bench-waited", json.dumps({"url": REPO, "parameters": [str(i)]}).encode())
+        assert status == 202, (status, record)
+        while record["status"] in ("PENDING", "EXECUTING"):
+            record = call("GET", f"/v1/tasks/{record['id']}?waitSeconds=30", "bench-waited")[1]
+        if record["status"] != "FINISHED":
+            sys.exit(f"task {record['id']} ended {record['status']}: {record.get('error')}")
+        times.append(time.monotonic() - t0)
+    return {"median_warm_s": statistics.median(times[1:]), "all_s": times}
+
+
 def throughput(n=60, users=3):
     t0 = time.monotonic()
     ids = [(f"bench-burst-{i % users}", create(f"bench-burst-{i % users}", [str(i)])) for i in range(n)]
@@ -164,4 +180,4 @@ def baseline(n=5):
 if __name__ == "__main__":
     what = sys.argv[1]
     print(json.dumps({"latency": latency, "throughput": throughput, "baseline": baseline,
-                      "loglatency": log_latency, "runtimes": runtimes}[what]()))
+                      "loglatency": log_latency, "waited": waited, "runtimes": runtimes}[what]()))

@@ -33,8 +33,8 @@ public final class TaskService {
 
     static final String CANCELLED_PENDING = "cancelled before it ran";
     static final String CANCELLED_RUNNING = "cancelled by its owner while running";
-    /** How often a waiting read looks at the record again. */
-    private static final long WAIT_POLL_MS = 100;
+    /** How often a waiting read reads the record again when no write of it has come. */
+    static final long WAIT_READ_AGAIN_MS = 1000;
 
     private final NatsLayer nats;
     private final Limiter waiting;
@@ -208,11 +208,13 @@ public final class TaskService {
     }
 
     /**
-     * The record as soon as the task is final or {@code wait} has passed, whichever comes first (looked at every
-     * 100 ms). At most {@code maxWaiting} such reads wait at once: beyond, {@link DomainException.Busy}; and at most
-     * {@code maxWaitingPerUser} of one user: beyond, {@link DomainException.TooManyForUser}. A read whose client
-     * has left keeps its slot until its wait is over (Jetty does not read the connection of a request being handled,
-     * so it does not see it close): at most {@link TaskController#MAX_WAIT_SECONDS}.
+     * The record as soon as the task is final or {@code wait} has passed, whichever comes first: told by the
+     * record's own writes as NATS stores them (so within milliseconds of the final one), and read again at least
+     * every {@link #WAIT_READ_AGAIN_MS} in case a write was missed (a reconnect). At most {@code maxWaiting} such
+     * reads wait at once: beyond, {@link DomainException.Busy}; and at most {@code maxWaitingPerUser} of one user:
+     * beyond, {@link DomainException.TooManyForUser}. A read whose client has left keeps its slot until its wait
+     * is over (Jetty does not read the connection of a request being handled, so it does not see it close): at
+     * most {@link TaskController#MAX_WAIT_SECONDS}.
      */
     public TaskRecord await(String userId, UUID taskId, Duration wait)
             throws IOException, JetStreamApiException, InterruptedException {
@@ -221,19 +223,24 @@ public final class TaskService {
             return record;
         }
         long deadline = System.nanoTime() + wait.toNanos();
-        try (Limiter.Slot ignored = waiting.acquire(userId)) {
-            while (true) {
+        UserTasks tasks = nats.existingUserTasks(userId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
+        try (Limiter.Slot ignored = waiting.acquire(userId);
+                UserTasks.RecordChanges changes = tasks.changes(taskId)) {
+            record = read(tasks, taskId); // after the subscription: a later write is seen
+            while (!record.status().isFinal()) {
                 long leftMs = (deadline - System.nanoTime()) / 1_000_000;
                 if (leftMs <= 0) {
-                    return record;
+                    break;
                 }
-                Thread.sleep(Math.min(WAIT_POLL_MS, leftMs));
-                record = record(userId, taskId);
-                if (record.status().isFinal()) {
-                    return record;
-                }
+                changes.next(Duration.ofMillis(Math.min(WAIT_READ_AGAIN_MS, leftMs)));
+                record = read(tasks, taskId);
             }
+            return record;
         }
+    }
+
+    private static TaskRecord read(UserTasks tasks, UUID taskId) throws IOException, JetStreamApiException {
+        return tasks.record(taskId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
     }
 
     /**

@@ -34,6 +34,7 @@ import org.minifaas.common.nats.TaskLogs;
 import org.minifaas.common.nats.TaskQueue;
 import org.minifaas.common.nats.WebhookQueue;
 import org.minifaas.common.testing.NatsInspect;
+import org.minifaas.common.testing.Poll;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -323,6 +324,33 @@ class V1TasksIT {
         assertEquals(0, json(r).get("exitCode").asInt());
         log.info("waitSeconds=20 answered {} ms after the request, the task ended at about 1000 ms", ms);
         assertTrue(ms >= 900 && ms < 3000, "answered after " + ms + " ms");
+    }
+
+    @Test
+    void aWaitingReadIsToldOfTheRecordsWritesInsteadOfReadingItOverAndOver() throws Exception {
+        String user = newUser();
+        UUID id = api.createTask(user);
+        var stats = nats.connection().getStatistics(); // the frontend's own connection
+        long before = stats.getOutMsgs();
+        HttpResponse<byte[]> r = api.get(user, "/v1/tasks/" + id + "?waitSeconds=3");
+        long sent = stats.getOutMsgs() - before;
+        assertEquals("PENDING", json(r).get("status").asText());
+        log.info("a 3 s waiting read of an unchanged task sent {} messages to NATS", sent);
+        // a few reads, then one a second (reading every 100 ms sent 60)
+        assertTrue(sent <= 10, sent + " messages sent while waiting 3 s");
+
+        // a write that is not final is seen and waited past; the final one answers at once
+        CompletableFuture<HttpResponse<byte[]>> waiting = RunningFrontend.HTTP.sendAsync(
+                api.request(user, "/v1/tasks/" + id + "?waitSeconds=30").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        Poll.until(Duration.ofSeconds(10), () -> frontend.tasks.waitingOf(user), n -> n == 1, "the read to wait");
+        nats.userTasks(user).update(id, x -> x.started("w1", 1));
+        Thread.sleep(200); // not synchronisation: the read must still be waiting after a non-final write
+        assertFalse(waiting.isDone(), "answered on a write that was not final");
+        nats.userTasks(user).update(id, x -> x.finished(TaskStatus.FINISHED, "abc", 1L, 2L, 3L, 0, false, null));
+        assertEquals(
+                "FINISHED",
+                json(waiting.get(10, TimeUnit.SECONDS)).get("status").asText());
     }
 
     @Test

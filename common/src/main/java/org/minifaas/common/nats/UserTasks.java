@@ -2,6 +2,7 @@ package org.minifaas.common.nats;
 
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
+import io.nats.client.Subscription;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueOperation;
@@ -16,6 +17,7 @@ import io.nats.client.impl.NatsKeyValueWatchSubscription;
 import io.nats.client.support.NatsKeyValueUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -153,6 +155,36 @@ public final class UserTasks {
                 }
                 // written meanwhile (a cancel racing a start): read again and decide again
             }
+        }
+    }
+
+    /**
+     * Tells of writes to one task's record as the server stores them: a plain subscription to the key's subject
+     * (the bucket's stream stores every write there), no JetStream consumer and no extra round trip. A server
+     * handles one connection's messages in order, so a read made after this sees every write the subscription
+     * misses; in a cluster the subscription's interest reaches the stream's leader a moment later, so a caller
+     * should read again now and then (see {@code TaskService.await}). Close it when done.
+     */
+    public RecordChanges changes(UUID taskId) {
+        return new RecordChanges(layer.connection().subscribe("$KV." + bucket + "." + taskId));
+    }
+
+    /** Writes to one record, from {@link #changes}. */
+    public static final class RecordChanges implements AutoCloseable {
+        private final Subscription sub;
+
+        private RecordChanges(Subscription sub) {
+            this.sub = sub;
+        }
+
+        /** Waits up to {@code timeout} (more than zero) for a write; true when one came (read the record then). */
+        public boolean next(Duration timeout) throws InterruptedException {
+            return sub.nextMessage(timeout) != null;
+        }
+
+        @Override
+        public void close() {
+            sub.unsubscribe();
         }
     }
 
