@@ -162,6 +162,13 @@ final class PythonRuntime implements FunctionRuntime {
                 "pip",
                 "install",
                 "--no-warn-script-location",
+                // an address it cannot reach fails the install in about half a minute, not the build's whole time
+                // limit (pip's defaults: 5 retries of 15 s each); and no question to PyPI about pip itself
+                "--retries",
+                "2",
+                "--timeout",
+                "10",
+                "--disable-pip-version-check",
                 "--target",
                 OUT + "/deps"));
         if (!installs.scriptsAllowed()) {

@@ -316,7 +316,11 @@ class EgressIT {
         try {
             TaskExecutor strict = strictExecutor("strict-installs");
             for (String name : List.of("pip-loopback", "pip-host", "npm-loopback")) {
+                long started = System.nanoTime();
                 Execution e = Fixture.execute(strict, "http://" + PUBLIC + ":8090/" + name);
+                long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+                // refused fast, not retried for minutes (pip's and npm's own defaults took 8, 90 and 70 s here)
+                assertTrue(seconds < 45, name + " took " + seconds + " s to fail");
                 assertEquals(TaskStatus.FINISHED_WITH_ERRORS, e.status(), name + ": " + Fixture.text(e, "stdout.txt"));
                 assertTrue(
                         Fixture.text(e, "error.txt").contains("install"), name + ": " + Fixture.text(e, "error.txt"));
