@@ -46,11 +46,17 @@ final class EgressFirewall {
                     .append(String.join(", ", v6))
                     .append(" } meta l4proto { tcp, udp } th dport 53 accept\n");
         }
-        s.append("    fib daddr type { local, broadcast, multicast, anycast } reject\n");
+        s.append("    fib daddr type { local, broadcast, multicast, anycast } goto refuse\n");
         s.append("    ip daddr { 0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, 127.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, "
-                + "192.0.0.0/24, 192.168.0.0/16, 198.18.0.0/15, 224.0.0.0/3 } reject\n");
+                + "192.0.0.0/24, 192.168.0.0/16, 198.18.0.0/15, 224.0.0.0/3 } goto refuse\n");
         s.append("    ip6 daddr { ::/127, ::ffff:0:0/96, 64:ff9b::/96, 2002::/16, fc00::/7, fe80::/10, fec0::/10, "
-                + "ff00::/8 } reject\n");
+                + "ff00::/8 } goto refuse\n");
+        s.append("  }\n");
+        // refused at once: a TCP reset, which the user-mode network stack passes on to the function as "connection
+        // refused" (an ICMP error never reaches it, so a connection used to hang until the function's own timeout)
+        s.append("  chain refuse {\n");
+        s.append("    meta l4proto tcp reject with tcp reset\n");
+        s.append("    reject\n");
         s.append("  }\n}\n");
         return s.toString();
     }
