@@ -2,7 +2,6 @@ package org.minifaas.observer;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.InetAddress;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -13,20 +12,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
-import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
-import org.apache.hc.client5.http.config.ConnectionConfig;
-import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.client5.http.impl.classic.HttpClients;
-import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentType;
-import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
-import org.apache.hc.core5.util.Timeout;
 import org.minifaas.common.net.AddressPolicy;
+import org.minifaas.common.net.GuardedHttpClient;
 
 /**
  * One webhook POST on the wire: the signed headers, the body as given, and the outcome as a one-line reason. The
@@ -52,44 +44,8 @@ final class WebhookClient implements AutoCloseable {
 
     WebhookClient(Duration timeout, AddressPolicy policy) {
         this.timeout = timeout;
-        this.http = HttpClients.custom()
-                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
-                        // a hostile server's endless header line or thousand headers would otherwise be read into the
-                        // heap
-                        .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
-                                .http1Config(Http1Config.custom()
-                                        .setMaxLineLength(8192)
-                                        .setMaxHeaderCount(100)
-                                        .build())
-                                .build())
-                        .setDnsResolver(new DnsResolver() {
-                            @Override
-                            public InetAddress[] resolve(String host) throws UnknownHostException {
-                                return policy.resolveAllowed(host);
-                            }
-
-                            @Override
-                            public String resolveCanonicalHostname(String host) {
-                                return host;
-                            }
-                        })
-                        .setDefaultConnectionConfig(ConnectionConfig.custom()
-                                .setConnectTimeout(Timeout.of(timeout))
-                                .setSocketTimeout(Timeout.of(timeout))
-                                .build())
-                        .setMaxConnTotal(64)
-                        .setMaxConnPerRoute(4)
-                        .build())
-                .setDefaultRequestConfig(RequestConfig.custom()
-                        .setResponseTimeout(Timeout.of(timeout))
-                        .build())
-                .disableRedirectHandling()
-                .disableCookieManagement()
-                .disableAuthCaching()
-                .disableAutomaticRetries() // a retry is the sender's decision, with a new delivery id
-                .disableContentCompression()
-                .setUserAgent(USER_AGENT)
-                .build();
+        // a retry is the sender's decision, with a new delivery id: the client repeats nothing by itself
+        this.http = GuardedHttpClient.build(policy, timeout, 64, USER_AGENT);
     }
 
     /** POSTs {@code body} with its {@code signature} (the header's value) as delivery {@code deliveryId}. */

@@ -3,31 +3,20 @@ package org.minifaas.worker;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import org.apache.hc.client5.http.DnsResolver;
-import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
-import org.apache.hc.client5.http.config.ConnectionConfig;
-import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.client5.http.impl.classic.HttpClients;
-import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.HttpEntity;
-import org.apache.hc.core5.http.config.Http1Config;
-import org.apache.hc.core5.util.TimeValue;
-import org.apache.hc.core5.util.Timeout;
 import org.eclipse.jgit.transport.PacketLineIn;
 import org.minifaas.common.net.AddressPolicy;
+import org.minifaas.common.net.GuardedHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,34 +43,7 @@ final class RemoteRefs implements AutoCloseable {
 
     RemoteRefs(AddressPolicy policy, Duration timeout) {
         this.timeout = timeout;
-        this.http = HttpClients.custom()
-                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
-                        // a hostile server's endless header line or thousand headers would otherwise be read into the
-                        // heap
-                        .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
-                                .http1Config(Http1Config.custom()
-                                        .setMaxLineLength(8192)
-                                        .setMaxHeaderCount(100)
-                                        .build())
-                                .build())
-                        .setDnsResolver(new PolicyResolver(policy))
-                        .setDefaultConnectionConfig(ConnectionConfig.custom()
-                                .setConnectTimeout(Timeout.of(timeout))
-                                .setSocketTimeout(Timeout.of(timeout))
-                                .setTimeToLive(TimeValue.ofSeconds(30))
-                                .build())
-                        .setMaxConnTotal(16)
-                        .setMaxConnPerRoute(4)
-                        .build())
-                .setDefaultRequestConfig(RequestConfig.custom()
-                        .setResponseTimeout(Timeout.of(timeout))
-                        .build())
-                .disableRedirectHandling()
-                .disableCookieManagement()
-                .disableAuthCaching()
-                .disableContentCompression()
-                .setUserAgent("git/2-minifaas")
-                .build();
+        this.http = GuardedHttpClient.build(policy, timeout, 16, "git/2-minifaas");
     }
 
     /**
@@ -143,19 +105,6 @@ final class RemoteRefs implements AutoCloseable {
     @Override
     public void close() throws IOException {
         http.close();
-    }
-
-    /** Resolves a host only to addresses the policy allows; a host with any other address does not resolve. */
-    private record PolicyResolver(AddressPolicy policy) implements DnsResolver {
-        @Override
-        public InetAddress[] resolve(String host) throws UnknownHostException {
-            return policy.resolveAllowed(host);
-        }
-
-        @Override
-        public String resolveCanonicalHostname(String host) throws UnknownHostException {
-            return SystemDefaultDnsResolver.INSTANCE.resolveCanonicalHostname(host);
-        }
     }
 
     /** At most {@code max} bytes, until {@code deadline}: a server cannot make the worker read forever or hold much. */
