@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Runs each command in a bubblewrap sandbox of its own, as an unprivileged host account (switched to
@@ -206,8 +207,13 @@ public final class BubblewrapSandbox implements Sandbox {
      * do not wait for one (see {@link ReadyNetworks}); 0, or a sandbox without egress, makes none.
      */
     public void keepNetworksReady(Limits limits, int ahead) {
+        keepNetworksReady(limits, ahead, BubblewrapSandbox::join);
+    }
+
+    /** As {@link #keepNetworksReady(Limits, int)}, the helpers started through {@code join} (tests break it). */
+    void keepNetworksReady(Limits limits, int ahead, Function<Cgroups.Command, List<String>> join) {
         if (egress != null && ahead > 0 && readyNetworks == null) {
-            readyNetworks = new ReadyNetworks(cgroups, egress, BubblewrapSandbox::join, limits, ahead);
+            readyNetworks = new ReadyNetworks(cgroups, egress, join, limits, ahead);
         }
     }
 
@@ -274,7 +280,7 @@ public final class BubblewrapSandbox implements Sandbox {
     }
 
     /** The prefix that moves a command's helper into {@code group}: no seccomp program, no file size limit. */
-    private static List<String> join(Cgroups.Command group) {
+    static List<String> join(Cgroups.Command group) {
         return join(group, "-", "-");
     }
 

@@ -160,6 +160,11 @@ final class ReadyNetworks implements AutoCloseable {
         }
     }
 
+    /** Whether the last attempt to make one failed (each run then makes its own). */
+    boolean failing() {
+        return failing;
+    }
+
     /** How many were handed to commands so far. */
     synchronized long taken() {
         return taken;

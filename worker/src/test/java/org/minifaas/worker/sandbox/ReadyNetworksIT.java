@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -163,6 +164,63 @@ class ReadyNetworksIT {
                     },
                     n -> n == 0,
                     "their run directories to be removed");
+        } finally {
+            other.close();
+            TestFiles.deleteTree(own);
+        }
+    }
+
+    @Test
+    void aPoolThatCannotMakeNetworksLeavesEachRunToMakeItsOwnAndRecovers() throws Exception {
+        Path own = Files.createTempDirectory("minifaas-ready-networks-failing-");
+        Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rwx--x--x"));
+        BubblewrapSandbox other = BubblewrapSandbox.startWithEgress(own, account);
+        AtomicBoolean broken = new AtomicBoolean(true);
+        try {
+            // while broken, every helper the pool starts exits at once (as a missing or failing tool would)
+            other.keepNetworksReady(
+                    LIMITS, 1, group -> broken.get() ? List.of("/bin/false") : BubblewrapSandbox.join(group));
+            ReadyNetworks pool = other.readyNetworks().orElseThrow();
+            Poll.until(Duration.ofSeconds(20), pool::failing, f -> f, "the pool to fail");
+            Outcome o = other.run(new SandboxCommand(
+                    List.of("/bin/sh", "-c", NETWORK),
+                    account,
+                    List.of(),
+                    "/",
+                    Map.of("PATH", "/usr/bin:/bin"),
+                    Network.EGRESS,
+                    LIMITS,
+                    Duration.ofSeconds(20),
+                    1 << 20));
+            assertEquals("1", out(o).split("\n")[1], "the run made no network of its own: " + out(o));
+            assertEquals(0, pool.taken());
+            Poll.until(
+                    Duration.ofSeconds(10),
+                    () -> {
+                        try (var runs = Files.list(own.resolve("egress"))) {
+                            return runs.filter(p -> p.getFileName().toString().startsWith("run-"))
+                                    .toList();
+                        }
+                    },
+                    List::isEmpty,
+                    "the failed attempts' and the run's directories to be removed");
+
+            broken.set(false);
+            pool.take(LIMITS); // nothing waits; asks for another attempt, which now succeeds
+            Poll.until(Duration.ofSeconds(20), pool::waitingPids, p -> p.size() == 2, "a network made ahead again");
+            assertTrue(!pool.failing());
+            Outcome again = other.run(new SandboxCommand(
+                    List.of("/bin/sh", "-c", NETWORK),
+                    account,
+                    List.of(),
+                    "/",
+                    Map.of("PATH", "/usr/bin:/bin"),
+                    Network.EGRESS,
+                    LIMITS,
+                    Duration.ofSeconds(20),
+                    1 << 20));
+            assertEquals("1", out(again).split("\n")[1], out(again));
+            assertEquals(1, pool.taken(), "the run did not get the network made ahead");
         } finally {
             other.close();
             TestFiles.deleteTree(own);
