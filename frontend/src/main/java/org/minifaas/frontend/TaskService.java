@@ -208,9 +208,10 @@ public final class TaskService {
     }
 
     /**
-     * The record as soon as the task is final or {@code wait} has passed, whichever comes first: told by the
-     * record's own writes as NATS stores them (so within milliseconds of the final one), and read again at least
-     * every {@link #WAIT_READ_AGAIN_MS} in case a write was missed (a reconnect). At most {@code maxWaiting} such
+     * The record as soon as the task is final or {@code wait} has passed, whichever comes first: woken by the
+     * record's own writes as NATS publishes them (so within milliseconds of the final one; a write heard but not yet
+     * readable is read again within ~200 ms), and read again at least every {@link #WAIT_READ_AGAIN_MS} in case a
+     * write was missed (a reconnect). At most {@code maxWaiting} such
      * reads wait at once: beyond, {@link DomainException.Busy}; and at most {@code maxWaitingPerUser} of one user:
      * beyond, {@link DomainException.TooManyForUser}. A read whose client has left keeps its slot until its wait
      * is over (Jetty does not read the connection of a request being handled, so it does not see it close): at
@@ -226,21 +227,34 @@ public final class TaskService {
         UserTasks tasks = nats.existingUserTasks(userId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
         try (Limiter.Slot ignored = waiting.acquire(userId);
                 UserTasks.RecordChanges changes = tasks.changes(taskId)) {
-            record = read(tasks, taskId); // after the subscription: a later write is seen
-            while (!record.status().isFinal()) {
+            UserTasks.Versioned seen = read(tasks, taskId); // after the subscription: a later write is seen
+            while (!seen.record().status().isFinal()) {
                 long leftMs = (deadline - System.nanoTime()) / 1_000_000;
                 if (leftMs <= 0) {
                     break;
                 }
-                changes.next(Duration.ofMillis(Math.min(WAIT_READ_AGAIN_MS, leftMs)));
-                record = read(tasks, taskId);
+                boolean written = changes.next(Duration.ofMillis(Math.min(WAIT_READ_AGAIN_MS, leftMs)));
+                long before = seen.revision();
+                seen = read(tasks, taskId);
+                // the subscription hears a write when it is published, which in a cluster can be before the stream
+                // has it (or a compare-and-set the stream refuses): read again shortly rather than after a second
+                for (long pause : WRITE_NOT_STORED_YET_MS) {
+                    if (!written || seen.revision() != before || System.nanoTime() - deadline > 0) {
+                        break;
+                    }
+                    Thread.sleep(pause);
+                    seen = read(tasks, taskId);
+                }
             }
-            return record;
+            return seen.record();
         }
     }
 
-    private static TaskRecord read(UserTasks tasks, UUID taskId) throws IOException, JetStreamApiException {
-        return tasks.record(taskId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
+    /** The pauses before reading again after a write was heard but not read (see {@link #await}). */
+    private static final long[] WRITE_NOT_STORED_YET_MS = {10, 25, 50, 100};
+
+    private static UserTasks.Versioned read(UserTasks tasks, UUID taskId) throws IOException, JetStreamApiException {
+        return tasks.versioned(taskId).orElseThrow(() -> new DomainException.TaskNotFound(taskId));
     }
 
     /**

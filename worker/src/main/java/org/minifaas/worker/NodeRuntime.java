@@ -189,11 +189,11 @@ final class NodeRuntime implements FunctionRuntime {
         env.put("npm_config_audit", "false");
         env.put("npm_config_userconfig", "/tmp/npmrc"); // no user config
         // an address it cannot reach fails the install in seconds, not minutes (npm's defaults: 2 retries waiting
-        // 10 to 60 s, 5 minutes per request)
+        // 10 to 60 s, 5 minutes per request; 2 minutes is still a large tarball on a slow link)
         env.put("npm_config_fetch_retries", "1");
         env.put("npm_config_fetch_retry_mintimeout", "1000");
         env.put("npm_config_fetch_retry_maxtimeout", "5000");
-        env.put("npm_config_fetch_timeout", "60000");
+        env.put("npm_config_fetch_timeout", "120000");
         List<String> argv = new ArrayList<>(List.of(npm.command(), command, "--omit=dev", "--no-audit", "--no-fund"));
         if (!installs.scriptsAllowed()) {
             argv.add("--ignore-scripts"); // the host's network: no code of the repository's choosing runs on it

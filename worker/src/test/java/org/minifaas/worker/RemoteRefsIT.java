@@ -62,6 +62,12 @@ class RemoteRefsIT {
             exchange.getResponseBody().write(body);
             exchange.close();
         });
+        hostile.createContext("/busy/", exchange -> {
+            hostileRequests.incrementAndGet();
+            exchange.getResponseHeaders().add("Retry-After", "3600");
+            exchange.sendResponseHeaders(503, -1);
+            exchange.close();
+        });
         hostile.start();
     }
 
@@ -121,6 +127,16 @@ class RemoteRefsIT {
     void redirectsAreNotFollowedAndDumbServersAreLeftToGit() throws Exception {
         assertEquals(Optional.empty(), refs.advertised(URI.create(hostileUrl("redirect"))));
         assertEquals(Optional.empty(), refs.advertised(URI.create(hostileUrl("dumb"))));
+    }
+
+    @Test
+    void aBusyAnswerIsNotWaitedForNorAskedAgain() throws Exception {
+        // httpclient's default retry strategy slept for the server's Retry-After, however long
+        int before = hostileRequests.get();
+        long started = System.nanoTime();
+        assertEquals(Optional.empty(), refs.advertised(URI.create(hostileUrl("busy"))));
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(5).toNanos(), "waited for Retry-After");
+        assertEquals(before + 1, hostileRequests.get(), "asked again");
     }
 
     @Test

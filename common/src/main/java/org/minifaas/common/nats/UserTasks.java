@@ -159,11 +159,14 @@ public final class UserTasks {
     }
 
     /**
-     * Tells of writes to one task's record as the server stores them: a plain subscription to the key's subject
-     * (the bucket's stream stores every write there), no JetStream consumer and no extra round trip. A server
-     * handles one connection's messages in order, so a read made after this sees every write the subscription
-     * misses; in a cluster the subscription's interest reaches the stream's leader a moment later, so a caller
-     * should read again now and then (see {@code TaskService.await}). Close it when done.
+     * Tells of writes to one task's record as they are published: a plain subscription to the key's subject (the
+     * bucket's stream stores what is published there), no JetStream consumer and no extra round trip. Only a hint:
+     * a write is heard when it is published, which in a cluster can be before the stream has stored it, and a
+     * compare-and-set the stream refuses is heard too, so read the record after it (again shortly if it has not
+     * changed). A server handles one connection's messages in order, so a read made after this sees every write
+     * the subscription misses; in a cluster the interest reaches the stream's leader a moment later, and a
+     * reconnect can lose one, so a caller should also read again now and then (see {@code TaskService.await}).
+     * Close it when done.
      */
     public RecordChanges changes(UUID taskId) {
         return new RecordChanges(layer.connection().subscribe("$KV." + bucket + "." + taskId));
@@ -177,14 +180,26 @@ public final class UserTasks {
             this.sub = sub;
         }
 
-        /** Waits up to {@code timeout} (more than zero) for a write; true when one came (read the record then). */
+        /**
+         * Waits up to {@code timeout} (more than zero) for a write; true when one came (read the record then). A
+         * closed connection (the service stopping) is no write: the caller's own read then says what is wrong.
+         */
         public boolean next(Duration timeout) throws InterruptedException {
-            return sub.nextMessage(timeout) != null;
+            try {
+                return sub.nextMessage(timeout) != null;
+            } catch (IllegalStateException closed) {
+                Thread.sleep(timeout.toMillis());
+                return false;
+            }
         }
 
         @Override
         public void close() {
-            sub.unsubscribe();
+            try {
+                sub.unsubscribe();
+            } catch (IllegalStateException closed) {
+                // the connection is closed: the subscription with it
+            }
         }
     }
 

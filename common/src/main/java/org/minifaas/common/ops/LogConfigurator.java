@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 
 /**
  * The services' logging, set up in code (found by logback through {@code META-INF/services}): one line per event on
- * standard output, the root level from {@code LOG_LEVEL} (default INFO). Logback's XML configuration would load about
+ * standard output, the root level from {@code LOG_LEVEL} (default INFO; a {@code -DLOG_LEVEL} system property wins). Logback's XML configuration would load about
  * 600 classes more per JVM (its Joran framework and the JDK's XML parser), ~3 MiB of class metadata each. A
  * {@code logback-test.xml} on the class path or a {@code -Dlogback.configurationFile} still wins.
  */
@@ -22,8 +22,12 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
     public static final String LEVEL_VARIABLE = "LOG_LEVEL";
 
     static final String PATTERN = "%d{HH:mm:ss.SSS} %-5level [%thread] %logger{20} - %msg%n";
-    /** Libraries' loggers that are too talkative at INFO. */
-    static final Map<String, Level> QUIETER = Map.of("org.eclipse.jetty", Level.WARN, "org.eclipse.jgit", Level.WARN);
+    /**
+     * Libraries' loggers at a level of their own whatever LOG_LEVEL says: Jetty and JGit are too talkative at INFO;
+     * Javalin's start-up lines stay, and its DEBUG output stays off.
+     */
+    static final Map<String, Level> LIBRARIES =
+            Map.of("org.eclipse.jetty", Level.WARN, "org.eclipse.jgit", Level.WARN, "io.javalin", Level.INFO);
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {
@@ -42,8 +46,10 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         console.start();
         ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         root.addAppender(console);
-        root.setLevel(level(Optional.ofNullable(System.getenv(LEVEL_VARIABLE))));
-        QUIETER.forEach((name, level) -> context.getLogger(name).setLevel(level));
+        // the environment variable, or a system property of that name (-DLOG_LEVEL=...), as logback.xml read it
+        root.setLevel(level(Optional.ofNullable(System.getProperty(LEVEL_VARIABLE))
+                .or(() -> Optional.ofNullable(System.getenv(LEVEL_VARIABLE)))));
+        LIBRARIES.forEach((name, level) -> context.getLogger(name).setLevel(level));
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 

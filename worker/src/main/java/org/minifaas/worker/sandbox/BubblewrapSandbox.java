@@ -273,7 +273,7 @@ public final class BubblewrapSandbox implements Sandbox {
                         command.output(),
                         command.cancellation());
             }
-            boolean oom = cgroups.available() ? group.oomKills() > 0 : RefusedMemory.in(raw.stderr());
+            boolean oom = cgroups.available() ? group.oomKills() > 0 : RefusedMemory.in(raw.exitCode(), raw.stderr());
             return new Outcome(
                     raw.exitCode(), raw.timedOut(), oom, raw.stdout(), raw.stderr(), raw.elapsed(), raw.cancelled());
         }

@@ -10,9 +10,14 @@ import java.util.Locale;
 final class RefusedMemory {
     private RefusedMemory() {}
 
-    /** True when {@code stderr} has a line that a runtime prints when it is refused memory. */
-    static boolean in(byte[] stderr) {
-        return new String(stderr, StandardCharsets.UTF_8).lines().anyMatch(RefusedMemory::isRefusal);
+    /**
+     * True when a command that failed ({@code exitCode} not 0) has a line in {@code stderr} that a runtime prints
+     * when it is refused memory. A command that succeeded did not run out of memory, whatever it printed (a handled
+     * MemoryError, a logged ENOMEM, a Git server's remote message).
+     */
+    static boolean in(int exitCode, byte[] stderr) {
+        return exitCode != 0
+                && new String(stderr, StandardCharsets.UTF_8).lines().anyMatch(RefusedMemory::isRefusal);
     }
 
     static boolean isRefusal(String line) {

@@ -64,7 +64,7 @@ public final class Unsandboxed implements Sandbox {
         return new Outcome(
                 raw.exitCode(),
                 raw.timedOut(),
-                RefusedMemory.in(raw.stderr()),
+                RefusedMemory.in(raw.exitCode(), raw.stderr()),
                 raw.stdout(),
                 raw.stderr(),
                 raw.elapsed(),

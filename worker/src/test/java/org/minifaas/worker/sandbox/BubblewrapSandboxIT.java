@@ -269,6 +269,24 @@ class BubblewrapSandboxIT {
                 ran++;
             }
             assertTrue(ran >= 1, "python3 is always there");
+            // a MemoryError handled, and the program ending well, is no memory limit
+            Outcome handled = rlimits.run(new SandboxCommand(
+                    List.of(
+                            "/usr/bin/python3",
+                            "-c",
+                            "import sys, traceback\ntry:\n    x = bytearray(4 << 30)\nexcept MemoryError:\n"
+                                    + "    traceback.print_exc()\nprint('smaller then')"),
+                    account,
+                    List.of(),
+                    "/",
+                    Map.of("PATH", "/usr/bin:/bin"),
+                    Network.NONE,
+                    small,
+                    Duration.ofSeconds(30),
+                    1 << 16));
+            assertEquals(0, handled.exitCode(), out(handled));
+            assertTrue(out(handled).contains("MemoryError"), out(handled));
+            assertFalse(handled.outOfMemory(), "a run that ended well was reported out of memory: " + out(handled));
         } finally {
             TestFiles.deleteTree(other);
         }

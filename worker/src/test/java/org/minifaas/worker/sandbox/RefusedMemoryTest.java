@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class RefusedMemoryTest {
     static boolean in(String stderr) {
-        return RefusedMemory.in(stderr.getBytes(StandardCharsets.UTF_8));
+        return RefusedMemory.in(1, stderr.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -27,6 +27,15 @@ class RefusedMemoryTest {
         assertTrue(in("FATAL ERROR: CALL_AND_RETRY_LAST Allocation failed - JavaScript heap out of memory\n"));
         assertTrue(in("RangeError: Array buffer allocation failed\n    at createUnsafeBuffer\n"));
         assertTrue(in("sh: 1: Cannot fork: Cannot allocate memory\n"));
+    }
+
+    @Test
+    void aCommandThatSucceededDidNotRunOutOfMemoryWhateverItPrinted() {
+        byte[] handled = "Traceback (most recent call last):\nMemoryError\nretrying with less\n"
+                .getBytes(StandardCharsets.UTF_8);
+        assertFalse(RefusedMemory.in(0, handled));
+        assertTrue(RefusedMemory.in(1, handled));
+        assertFalse(RefusedMemory.in(0, "remote: fatal: cannot allocate memory\n".getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test
