@@ -38,6 +38,7 @@ NO_SECRETS = OAUTH2_PROXY_CLIENT_ID=- OAUTH2_PROXY_CLIENT_SECRET=- OAUTH2_PROXY_
 ## up: build the jars and the images, then start the stack in the background (oauth2-proxy on :4180)
 up:
 	@test -f $(ENV_FILE) || { echo "no $(ENV_FILE): cp .env.example .env and fill it in (docs/CONTAINERS.md)" >&2; exit 1; }
+	@grep -Eq '^NATS_TOKEN=[A-Za-z][A-Za-z0-9]*$$' $(ENV_FILE) || { echo "NATS_TOKEN in $(ENV_FILE) must be letters and digits, a letter first (NATS reads a value that starts with digits as a number and would not start): echo \"t\$$(openssl rand -hex 24)\"" >&2; exit 1; }
 	$(if $(filter no,$(BUILD_JARS)),,$(MAKE) build)
 	scripts/debian-base-image.sh $(if $(findstring docker-compose.ci.yml,$(COMPOSE_FILES)),--nats)
 	$(DC) $(call compose_f,$(COMPOSE_FILES)) build $(COMPOSE_BUILD_FLAGS)
@@ -47,7 +48,7 @@ up:
 ## up-cluster: as `up`, with three NATS servers in one JetStream cluster (needs NATS_CLUSTER_PASSWORD in .env)
 up-cluster:
 	@test -f $(ENV_FILE) || { echo "no $(ENV_FILE): cp .env.example .env and fill it in (docs/CONTAINERS.md)" >&2; exit 1; }
-	@grep -Eq '^NATS_CLUSTER_PASSWORD=[A-Za-z0-9]+$$' $(ENV_FILE) || { echo "no NATS_CLUSTER_PASSWORD in $(ENV_FILE): add one, letters and digits (openssl rand -hex 24; docs/SCALING.md)" >&2; exit 1; }
+	@grep -Eq '^NATS_CLUSTER_PASSWORD=[A-Za-z][A-Za-z0-9]*$$' $(ENV_FILE) || { echo "no NATS_CLUSTER_PASSWORD in $(ENV_FILE): add one, letters and digits, a letter first (echo \"p\$$(openssl rand -hex 24)\"; docs/SCALING.md)" >&2; exit 1; }
 	$(MAKE) up COMPOSE_FILES="$(COMPOSE_FILES) $(CLUSTER_FILES)"
 
 ## down: stop and remove the stack: its containers, networks and volumes, and the workers the observer started

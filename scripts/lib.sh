@@ -72,8 +72,11 @@ ensure_sandbox_accounts() {
 }
 
 # new_token [BYTES] — BYTES (24) random bytes in hex: a fresh NATS token or secret
+# new_token [BYTES] — a random secret: "t" and BYTES (24) random bytes in hex. The letter first: nats-server reads an
+# unquoted value that starts with digits as a number (a hex string such as 35e3b5... is "35e3" and an error, so it
+# would not start), and its configuration files can only take a secret from the environment unquoted.
 new_token() {
-  head -c "${1:-24}" /dev/urandom | od -An -tx1 | tr -d ' \n'
+  printf 't%s' "$(head -c "${1:-24}" /dev/urandom | od -An -tx1 | tr -d ' \n')"
 }
 
 # write_nats_auth FILE TOKEN — a nats-server configuration that requires TOKEN, readable by its owner only (a
