@@ -137,6 +137,18 @@ class NatsClusterSystemIT {
                 NatsLayer reader = NatsLayer.connect(cluster.settings(3), "frontend");
                 NatsLayer writer = NatsLayer.connect(cluster.settings(3), "worker")) {
             TaskService tasks = new TaskService(reader, 100);
+            // a new cluster places a 3-replica bucket only once all three servers are its peers
+            Poll.until(
+                    Duration.ofSeconds(30),
+                    () -> {
+                        try {
+                            return writer.userTasks("waiter");
+                        } catch (io.nats.client.JetStreamApiException | IOException e) {
+                            return null;
+                        }
+                    },
+                    opened -> opened != null,
+                    "the user's bucket on the new cluster");
             ExecutorService waiting = Executors.newSingleThreadExecutor();
             List<Long> late = new ArrayList<>();
             try {
