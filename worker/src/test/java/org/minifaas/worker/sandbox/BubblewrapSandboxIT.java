@@ -233,6 +233,20 @@ class BubblewrapSandboxIT {
         }
     }
 
+    /** {@code argv} in {@code in}, with no mounts and no network, as the run account. */
+    static Outcome runIn(BubblewrapSandbox in, List<String> argv, Limits limits) throws Exception {
+        return in.run(new SandboxCommand(
+                argv,
+                account,
+                List.of(),
+                "/",
+                Map.of("PATH", "/usr/bin:/bin"),
+                Network.NONE,
+                limits,
+                Duration.ofSeconds(30),
+                1 << 16));
+    }
+
     @Test
     void withoutCgroupsARuntimeRefusedMemoryIsReportedAsTheMemoryLimit() throws Exception {
         Path other = Files.createTempDirectory("minifaas-sandbox-rlimits-");
@@ -254,36 +268,21 @@ class BubblewrapSandboxIT {
                 if (!Files.isExecutable(Path.of(p.getKey()))) {
                     continue;
                 }
-                Outcome o = rlimits.run(new SandboxCommand(
-                        p.getValue(),
-                        account,
-                        List.of(),
-                        "/",
-                        Map.of("PATH", "/usr/bin:/bin"),
-                        Network.NONE,
-                        small,
-                        Duration.ofSeconds(30),
-                        1 << 16));
+                Outcome o = runIn(rlimits, p.getValue(), small);
                 assertNotEquals(0, o.exitCode(), p.getKey() + " allocated 2 GiB: " + out(o));
                 assertTrue(o.outOfMemory(), p.getKey() + " was refused memory but not reported so: " + out(o));
                 ran++;
             }
             assertTrue(ran >= 1, "python3 is always there");
             // a MemoryError handled, and the program ending well, is no memory limit
-            Outcome handled = rlimits.run(new SandboxCommand(
+            Outcome handled = runIn(
+                    rlimits,
                     List.of(
                             "/usr/bin/python3",
                             "-c",
                             "import sys, traceback\ntry:\n    x = bytearray(4 << 30)\nexcept MemoryError:\n"
                                     + "    traceback.print_exc()\nprint('smaller then')"),
-                    account,
-                    List.of(),
-                    "/",
-                    Map.of("PATH", "/usr/bin:/bin"),
-                    Network.NONE,
-                    small,
-                    Duration.ofSeconds(30),
-                    1 << 16));
+                    small);
             assertEquals(0, handled.exitCode(), out(handled));
             assertTrue(out(handled).contains("MemoryError"), out(handled));
             assertFalse(handled.outOfMemory(), "a run that ended well was reported out of memory: " + out(handled));

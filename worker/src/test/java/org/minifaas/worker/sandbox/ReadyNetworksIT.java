@@ -55,7 +55,11 @@ class ReadyNetworksIT {
     }
 
     static Outcome run(String script, Limits limits) throws Exception {
-        return sandbox.run(new SandboxCommand(
+        return run(sandbox, script, limits);
+    }
+
+    static Outcome run(BubblewrapSandbox in, String script, Limits limits) throws Exception {
+        return in.run(new SandboxCommand(
                 List.of("/bin/sh", "-c", script),
                 account,
                 List.of(),
@@ -74,6 +78,14 @@ class ReadyNetworksIT {
     /** The waiting network's helpers, once one waits. */
     static List<Long> waitingHelpers() throws Exception {
         return Poll.until(Duration.ofSeconds(20), ready::waitingPids, p -> p.size() == 2, "a network made ahead");
+    }
+
+    /** The egress run directories left under a sandbox's state directory. */
+    static List<Path> runDirectories(Path stateDir) throws java.io.IOException {
+        try (var runs = Files.list(stateDir.resolve("egress"))) {
+            return runs.filter(p -> p.getFileName().toString().startsWith("run-"))
+                    .toList();
+        }
     }
 
     static boolean alive(long pid) {
@@ -156,13 +168,8 @@ class ReadyNetworksIT {
                     "the waiting networks' helpers to end with the sandbox");
             Poll.until(
                     Duration.ofSeconds(10),
-                    () -> {
-                        try (var runs = Files.list(own.resolve("egress"))) {
-                            return runs.filter(p -> p.getFileName().toString().startsWith("run-"))
-                                    .count();
-                        }
-                    },
-                    n -> n == 0,
+                    () -> runDirectories(own),
+                    List::isEmpty,
                     "their run directories to be removed");
         } finally {
             other.close();
@@ -182,26 +189,12 @@ class ReadyNetworksIT {
                     LIMITS, 1, group -> broken.get() ? List.of("/bin/false") : BubblewrapSandbox.join(group));
             ReadyNetworks pool = other.readyNetworks().orElseThrow();
             Poll.until(Duration.ofSeconds(20), pool::failing, f -> f, "the pool to fail");
-            Outcome o = other.run(new SandboxCommand(
-                    List.of("/bin/sh", "-c", NETWORK),
-                    account,
-                    List.of(),
-                    "/",
-                    Map.of("PATH", "/usr/bin:/bin"),
-                    Network.EGRESS,
-                    LIMITS,
-                    Duration.ofSeconds(20),
-                    1 << 20));
+            Outcome o = run(other, NETWORK, LIMITS);
             assertEquals("1", out(o).split("\n")[1], "the run made no network of its own: " + out(o));
             assertEquals(0, pool.taken());
             Poll.until(
                     Duration.ofSeconds(10),
-                    () -> {
-                        try (var runs = Files.list(own.resolve("egress"))) {
-                            return runs.filter(p -> p.getFileName().toString().startsWith("run-"))
-                                    .toList();
-                        }
-                    },
+                    () -> runDirectories(own),
                     List::isEmpty,
                     "the failed attempts' and the run's directories to be removed");
 
@@ -209,16 +202,7 @@ class ReadyNetworksIT {
             pool.take(LIMITS); // nothing waits; asks for another attempt, which now succeeds
             Poll.until(Duration.ofSeconds(20), pool::waitingPids, p -> p.size() == 2, "a network made ahead again");
             assertTrue(!pool.failing());
-            Outcome again = other.run(new SandboxCommand(
-                    List.of("/bin/sh", "-c", NETWORK),
-                    account,
-                    List.of(),
-                    "/",
-                    Map.of("PATH", "/usr/bin:/bin"),
-                    Network.EGRESS,
-                    LIMITS,
-                    Duration.ofSeconds(20),
-                    1 << 20));
+            Outcome again = run(other, NETWORK, LIMITS);
             assertEquals("1", out(again).split("\n")[1], out(again));
             assertEquals(1, pool.taken(), "the run did not get the network made ahead");
         } finally {
