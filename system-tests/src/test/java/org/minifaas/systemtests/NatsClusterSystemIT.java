@@ -1,6 +1,7 @@
 package org.minifaas.systemtests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -27,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
@@ -173,6 +175,55 @@ class NatsClusterSystemIT {
                 waiting.shutdownNow();
             }
             assertEquals(List.of(), late, "waiting reads that answered later than 600 ms after the final write");
+        }
+    }
+
+    @Test
+    void aReplicatedBucketAskedForWhileTheClusterIsStillFormingIsMadeOnceItHasFormed() throws Exception {
+        try (NatsTestCluster cluster = NatsTestCluster.start(3, 2)) {
+            NatsTestCluster.Node third = cluster.nodes().get(2);
+            try (NatsLayer layer = NatsLayer.connect(cluster.settings(3), "frontend");
+                    Connection probe = Nats.connect(new Options.Builder()
+                            .servers(cluster.nodes().subList(0, 2).stream()
+                                    .map(NatsTestCluster.Node::url)
+                                    .toArray(String[]::new))
+                            .build())) {
+                // the state under test: two servers of three up, which refuse to place three replicas
+                Poll.until(
+                        Duration.ofSeconds(30),
+                        () -> placementAnswer(probe),
+                        answer -> answer.equals("10005"),
+                        "the forming cluster to refuse a 3-replica stream");
+                ExecutorService opener = Executors.newSingleThreadExecutor();
+                try {
+                    Future<?> opening = opener.submit(() -> layer.userTasks("asked-while-down"));
+                    // still asking (without retries it failed at once with "no suitable peers for placement")
+                    assertThrows(TimeoutException.class, () -> opening.get(1, TimeUnit.SECONDS));
+                    third.restart(); // its first start
+                    opening.get(20, TimeUnit.SECONDS);
+                } finally {
+                    opener.shutdownNow();
+                }
+                layer.userTasks("asked-while-down").createPending(UUID.randomUUID());
+            }
+        }
+    }
+
+    /** The API error code a 3-replica stream's creation gets now ("0": created, and removed again). */
+    private static String placementAnswer(Connection c) {
+        try {
+            c.jetStreamManagement()
+                    .addStream(io.nats.client.api.StreamConfiguration.builder()
+                            .name("PROBE")
+                            .subjects("probe.placement")
+                            .replicas(3)
+                            .build());
+            c.jetStreamManagement().deleteStream("PROBE");
+            return "0";
+        } catch (io.nats.client.JetStreamApiException e) {
+            return Integer.toString(e.getApiErrorCode());
+        } catch (IOException e) {
+            return e.toString();
         }
     }
 

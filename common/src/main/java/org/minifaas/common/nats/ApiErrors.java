@@ -9,6 +9,10 @@ final class ApiErrors {
     static final int NO_MESSAGE_FOUND = 10037;
 
     static final int STREAM_NAME_IN_USE = 10058;
+    /** A replicated stream cannot be placed: fewer servers up than replicas (a cluster still forming). */
+    static final int NO_SUITABLE_PEERS = 10005;
+    /** JetStream has no meta leader yet (an election). */
+    static final int TEMPORARILY_UNAVAILABLE = 10008;
     /** A compare-and-set write lost: the key was written since it was read (or exists, for a create). */
     static final int WRONG_LAST_SEQUENCE = 10071;
     /** A stream limit (messages, bytes) refused a new message under discard policy New. */

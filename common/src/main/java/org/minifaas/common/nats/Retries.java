@@ -9,8 +9,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Bounded retries of a JetStream call that failed without an answer (a timeout, no responders): what a leader change
  * in a cluster, or a client moving to another server, looks like for a few seconds. Only for calls that are safe to
- * repeat (a publish with a de-duplication id, a create that accepts its own earlier success); an answer of the server
- * (a JetStreamApiException) is never retried.
+ * repeat (a publish with a de-duplication id, a create that accepts its own earlier success). An answer of the server
+ * (a JetStreamApiException) is retried only when it says the cluster cannot act yet: "no suitable peers for
+ * placement" (a replicated stream while too few servers are up, e.g. a cluster still forming) and "JetStream system
+ * temporarily unavailable"; any other answer is final.
  */
 public final class Retries {
     private static final Logger log = LoggerFactory.getLogger(Retries.class);
@@ -25,7 +27,10 @@ public final class Retries {
         T run() throws IOException, JetStreamApiException, E;
     }
 
-    /** Runs {@code call}, again after an IOException, with back-off, until {@code budget} is spent. */
+    /**
+     * Runs {@code call}, again after an IOException or a {@linkplain #clusterNotReady cluster-not-ready} JetStream answer, with
+     * back-off, until {@code budget} is spent.
+     */
     public static <T, E extends Exception> T repeatable(String what, Duration budget, Call<T, E> call)
             throws IOException, JetStreamApiException, InterruptedException, E {
         long deadline = System.nanoTime() + budget.toNanos();
@@ -33,8 +38,9 @@ public final class Retries {
         while (true) {
             try {
                 return call.run();
-            } catch (IOException e) {
-                if (System.nanoTime() + backoffMs * 1_000_000 > deadline) {
+            } catch (IOException | JetStreamApiException e) {
+                if (e instanceof JetStreamApiException api && !clusterNotReady(api)
+                        || System.nanoTime() + backoffMs * 1_000_000 > deadline) {
                     throw e;
                 }
                 log.debug("{} failed ({}); again in {} ms", what, e.toString(), backoffMs);
@@ -42,5 +48,10 @@ public final class Retries {
                 backoffMs = Math.min(backoffMs * 2, 1_000);
             }
         }
+    }
+
+    /** Whether the server's answer says the cluster cannot act yet (and may in a moment). */
+    static boolean clusterNotReady(JetStreamApiException e) {
+        return ApiErrors.is(e, ApiErrors.NO_SUITABLE_PEERS) || ApiErrors.is(e, ApiErrors.TEMPORARILY_UNAVAILABLE);
     }
 }

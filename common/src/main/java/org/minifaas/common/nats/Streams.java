@@ -14,6 +14,7 @@ import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamInfo;
 import io.nats.client.support.NatsKeyValueUtil;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -62,7 +63,12 @@ final class Streams {
         Optional<StreamInfo> existing = streamInfo(wanted.getName());
         if (existing.isEmpty()) {
             try {
-                return jsm.addStream(wanted);
+                // a cluster still forming cannot place a replicated stream for a few seconds: asked again
+                return Retries.<StreamInfo, RuntimeException>repeatable(
+                        "create stream " + wanted.getName(), Retries.LEADER_CHANGE, () -> jsm.addStream(wanted));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while creating stream " + wanted.getName());
             } catch (JetStreamApiException e) {
                 if (!ApiErrors.is(e, ApiErrors.STREAM_NAME_IN_USE)) {
                     throw e;

@@ -5,6 +5,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -21,6 +22,25 @@ public final class AddressPolicy {
 
     private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
     private static final String DOTTED_QUAD = "(" + OCTET + "\\.){3}" + OCTET;
+
+    /**
+     * IPv6 ranges that are not global unicast and that {@link InetAddress}'s own tests do not name (IANA's
+     * special-purpose registry): local-use NAT64, discard-only, Teredo (an IPv4 address inside), benchmarking,
+     * ORCHID, documentation and SRv6 identifiers. The worker's egress firewall refuses the same ranges.
+     */
+    public static final List<String> SPECIAL_IPV6 = List.of(
+            "64:ff9b:1::/48",
+            "100::/64",
+            "2001::/32",
+            "2001:2::/48",
+            "2001:10::/28",
+            "2001:20::/28",
+            "2001:db8::/32",
+            "3fff::/20",
+            "5f00::/16");
+
+    private static final List<Cidr> SPECIAL_IPV6_RANGES =
+            SPECIAL_IPV6.stream().map(Cidr::parse).toList();
 
     private final boolean allowPrivate;
 
@@ -124,6 +144,9 @@ public final class AddressPolicy {
             }
             if ((first == 0xfe) && ((b[1] & 0xc0) == 0xc0)) {
                 return false; // deprecated site-local fec0::/10
+            }
+            if (SPECIAL_IPV6_RANGES.stream().anyMatch(r -> r.contains(a))) {
+                return false;
             }
             Optional<InetAddress> embedded = embeddedIpv4(b);
             return embedded.map(AddressPolicy::isPublic).orElse(true);

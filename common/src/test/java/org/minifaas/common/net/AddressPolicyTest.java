@@ -36,14 +36,31 @@ class AddressPolicyTest {
                 "::ffff:10.1.2.3",
                 "64:ff9b::a9fe:a9fe",
                 "2002:7f00:1::1",
-                "::127.0.0.1")) {
+                "::127.0.0.1",
+                "64:ff9b:1::a9fe:a9fe", // local-use NAT64
+                "64:ff9b:1:a9fe:a9:fe00::", // the same, as a /48 prefix embeds it
+                "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
+                "2001:db8::1",
+                "100::1",
+                "2001:2::1",
+                "2001:10::1",
+                "3fff::1",
+                "5f00::1")) {
             assertFalse(AddressPolicy.isPublic(InetAddress.getByName(a)), a);
         }
     }
 
     @Test
     void publicAddressesAreAllowed() throws Exception {
-        for (String a : List.of("1.1.1.1", "140.82.121.3", "198.51.100.7", "2606:4700::1111", "::ffff:8.8.8.8")) {
+        for (String a : List.of(
+                "1.1.1.1",
+                "140.82.121.3",
+                "198.51.100.7",
+                "2606:4700::1111",
+                "::ffff:8.8.8.8",
+                "2001:4860:4860::8888",
+                "2a00:1450:4001::1",
+                "2001:67c:2e8:22::c100:68b")) {
             assertTrue(AddressPolicy.isPublic(InetAddress.getByName(a)), a);
         }
     }

@@ -74,6 +74,14 @@ public final class NatsTestCluster implements AutoCloseable {
 
     /** {@code size} servers in one cluster, started, with a JetStream meta leader elected. */
     public static NatsTestCluster start(int size) throws IOException, InterruptedException {
+        return start(size, size);
+    }
+
+    /**
+     * {@code size} servers configured in one cluster, the first {@code running} of them started (a cluster still
+     * forming), with a JetStream meta leader elected; the others start with {@link Node#restart}.
+     */
+    public static NatsTestCluster start(int size, int running) throws IOException, InterruptedException {
         Path root = Files.createTempDirectory("minifaas-nats-cluster-");
         int[] clientPorts = new int[size];
         int[] routePorts = new int[size];
@@ -106,7 +114,7 @@ public final class NatsTestCluster implements AutoCloseable {
         }
         NatsTestCluster cluster = new NatsTestCluster(root, nodes);
         try {
-            for (Node n : nodes) {
+            for (Node n : nodes.subList(0, running)) {
                 n.start();
             }
             cluster.awaitJetStream(Duration.ofSeconds(60));

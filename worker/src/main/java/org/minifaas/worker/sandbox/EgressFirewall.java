@@ -8,16 +8,37 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.minifaas.common.net.AddressPolicy;
 
 /**
  * The host firewall rules (nftables) that keep functions' traffic to public addresses: every connection made
  * in the host's network by the functions' account (only their user-mode network stack makes any) is refused
  * towards the host's own addresses, loopback, private (RFC 1918, fc00::/7), shared (100.64/10), link-local
- * (169.254/16 with cloud metadata, fe80::/10), multicast and reserved ranges, and IPv4 inside IPv6; DNS to
+ * (169.254/16 with cloud metadata, fe80::/10), multicast and reserved ranges, IPv4 inside IPv6, and IPv6's other special-purpose ranges (Teredo,
+ * local-use NAT64, documentation...); DNS to
  * the host's own resolvers is the one exception. One table, replaced whole at each worker start.
  */
 final class EgressFirewall {
     static final String TABLE = "minifaas_egress";
+
+    /**
+     * The IPv6 destinations refused: unspecified, loopback and IPv4-compatible, IPv4 inside IPv6 (mapped, NAT64,
+     * 6to4: whole ranges, whatever address is inside), unique and link-local, site-local, multicast, and the other
+     * special-purpose ranges the repository address policy refuses. No two overlap (nftables refuses that).
+     */
+    static final List<String> REFUSED_IPV6 = Stream.concat(
+                    Stream.of(
+                            "::/96",
+                            "::ffff:0:0/96",
+                            "64:ff9b::/96",
+                            "2002::/16",
+                            "fc00::/7",
+                            "fe80::/10",
+                            "fec0::/10",
+                            "ff00::/8"),
+                    AddressPolicy.SPECIAL_IPV6.stream())
+            .toList();
 
     private EgressFirewall() {}
 
@@ -49,8 +70,7 @@ final class EgressFirewall {
         s.append("    fib daddr type { local, broadcast, multicast, anycast } goto refuse\n");
         s.append("    ip daddr { 0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, 127.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, "
                 + "192.0.0.0/24, 192.168.0.0/16, 198.18.0.0/15, 224.0.0.0/3 } goto refuse\n");
-        s.append("    ip6 daddr { ::/127, ::ffff:0:0/96, 64:ff9b::/96, 2002::/16, fc00::/7, fe80::/10, fec0::/10, "
-                + "ff00::/8 } goto refuse\n");
+        s.append("    ip6 daddr { ").append(String.join(", ", REFUSED_IPV6)).append(" } goto refuse\n");
         s.append("  }\n");
         // refused at once: a TCP reset, which the user-mode network stack passes on to the function as "connection
         // refused" (an ICMP error never reaches it, so a connection used to hang until the function's own timeout)
