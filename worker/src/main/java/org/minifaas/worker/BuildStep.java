@@ -2,6 +2,7 @@ package org.minifaas.worker;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,8 +100,41 @@ final class BuildStep {
                 cancellation));
     }
 
+    /**
+     * Runs a step that runs the repository's own code (a package install and its scripts), writing to the tree
+     * under {@code written}: as {@link #run}, and stopped once that tree holds more than INSTALL_MAX_DISK_MB (its
+     * outcome then says {@link Outcome#diskFull}; the task is not cancelled).
+     */
+    Outcome runWithin(
+            Path written,
+            List<String> argv,
+            List<Mount> mounts,
+            String workDir,
+            Map<String, String> env,
+            Network network,
+            OutputListener output,
+            Cancellation cancellation)
+            throws IOException, InterruptedException {
+        Cancellation step = cancellation.step();
+        DiskBudget budget = new DiskBudget(written, config.installMaxDiskBytes(), step);
+        Outcome outcome;
+        try {
+            outcome = run(argv, mounts, workDir, env, network, output, step);
+        } finally {
+            budget.close(); // with a last measurement
+        }
+        if (budget.exceeded() && !cancellation.isCancelled()) {
+            return outcome.stoppedForDisk();
+        }
+        return outcome;
+    }
+
     /** Why a step that ended like this failed, or empty when it succeeded. */
     Optional<String> failure(String step, Outcome outcome) {
+        if (outcome.diskFull()) {
+            return Optional.of(step + " wrote more than INSTALL_MAX_DISK_MB=" + config.installMaxDiskBytes() / (1 << 20)
+                    + " MiB to disk");
+        }
         if (outcome.timedOut()) {
             return Optional.of(
                     step + " timed out after " + config.buildTimeout().toSeconds() + " s");

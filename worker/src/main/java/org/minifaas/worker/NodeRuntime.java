@@ -200,7 +200,8 @@ final class NodeRuntime implements FunctionRuntime {
         }
         String workDir = plan.cacheable() ? INSTALL : SRC;
         Outcome install = installs.step()
-                .run(
+                .runWithin(
+                        dir,
                         argv,
                         List.of(Mount.writable(dir, workDir)),
                         workDir,

@@ -129,7 +129,8 @@ final class PythonRuntime implements FunctionRuntime {
         env.put("PIP_CONFIG_FILE", "/dev/null");
         env.put("PYTHONDONTWRITEBYTECODE", "1");
         Outcome install = installs.step()
-                .run(
+                .runWithin(
+                        out,
                         pipInstall(),
                         List.of(Mount.readOnly(inputs, INSTALL), Mount.writable(out, OUT)),
                         INSTALL,

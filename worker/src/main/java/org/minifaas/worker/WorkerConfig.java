@@ -36,6 +36,8 @@ import org.minifaas.worker.sandbox.Network;
  * @param buildMemoryMb      BUILD_MEMORY_MB: memory of each build step
  * @param buildCpus          BUILD_CPUS: CPUs each build step may use (default: all of the host's)
  * @param buildTmpMb         BUILD_TMP_MB: size of a build step's private /tmp (npm's cache, Go's temporary files)
+ * @param installMaxDiskBytes INSTALL_MAX_DISK_MB: what one package install (npm, pip, with their scripts) may write to
+ *                           the worker's disk
  * @param cgo                FUNCTION_CGO: 1 lets builds use cgo (unsafe: C toolchains run flags from the source)
  * @param allowPrivateRepositories REPO_ALLOW_PRIVATE_ADDRESSES: clone from loopback and private addresses too
  * @param repoMaxBytes       REPO_MAX_MB: the most a repository's files may add up to (checked before checkout)
@@ -70,6 +72,7 @@ public record WorkerConfig(
         int buildMemoryMb,
         int buildCpus,
         int buildTmpMb,
+        long installMaxDiskBytes,
         boolean cgo,
         boolean allowPrivateRepositories,
         long repoMaxBytes,
@@ -125,6 +128,7 @@ public record WorkerConfig(
                 env.intValue("BUILD_MEMORY_MB", 2048, 256, 1 << 20),
                 env.intValue("BUILD_CPUS", Runtime.getRuntime().availableProcessors(), 1, 1024),
                 env.intValue("BUILD_TMP_MB", 1024, 16, 1 << 20),
+                env.longValue("INSTALL_MAX_DISK_MB", 1024, 1, 1 << 30) * 1024 * 1024,
                 env.intValue("FUNCTION_CGO", 0, 0, 1) == 1,
                 env.bool(AddressPolicy.ALLOW_PRIVATE, false),
                 env.longValue("REPO_MAX_MB", 100, 1, 1 << 20) * 1024 * 1024,

@@ -14,6 +14,16 @@ public final class Cancellation {
         signal.complete(null);
     }
 
+    /**
+     * The cancellation of one step of this task: cancelled with the task, or on its own (a limit the step reached),
+     * which stops that step without cancelling the task.
+     */
+    public Cancellation step() {
+        Cancellation step = new Cancellation();
+        signal.thenRun(step::cancel);
+        return step;
+    }
+
     public boolean isCancelled() {
         return signal.isDone();
     }

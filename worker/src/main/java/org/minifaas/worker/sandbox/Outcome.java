@@ -9,6 +9,8 @@ import java.time.Duration;
  * @param timedOut    its time was up and everything in its sandbox was killed
  * @param outOfMemory a process of its sandbox (any, not only the first) was killed or failed for memory
  * @param cancelled   its task was cancelled while it ran, and everything in its sandbox was killed
+ * @param diskFull    it wrote more to disk than its step may (a package install), and everything in its sandbox was
+ *                    killed
  */
 public record Outcome(
         int exitCode,
@@ -17,4 +19,21 @@ public record Outcome(
         byte[] stdout,
         byte[] stderr,
         Duration elapsed,
-        boolean cancelled) {}
+        boolean cancelled,
+        boolean diskFull) {
+    public Outcome(
+            int exitCode,
+            boolean timedOut,
+            boolean outOfMemory,
+            byte[] stdout,
+            byte[] stderr,
+            Duration elapsed,
+            boolean cancelled) {
+        this(exitCode, timedOut, outOfMemory, stdout, stderr, elapsed, cancelled, false);
+    }
+
+    /** As stopped for writing more than its disk budget (its own cancellation was the stop, not its task's). */
+    public Outcome stoppedForDisk() {
+        return new Outcome(-1, false, outOfMemory, stdout, stderr, elapsed, false, true);
+    }
+}
