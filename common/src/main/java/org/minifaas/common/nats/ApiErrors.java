@@ -9,7 +9,10 @@ final class ApiErrors {
     static final int NO_MESSAGE_FOUND = 10037;
 
     static final int STREAM_NAME_IN_USE = 10058;
-    /** A replicated stream cannot be placed: fewer servers up than replicas (a cluster still forming). */
+    /**
+     * A replicated stream cannot be placed: fewer servers up than replicas (a cluster still forming, or one that
+     * lost servers), or placement tags no server has.
+     */
     static final int NO_SUITABLE_PEERS = 10005;
     /** JetStream has no meta leader yet (an election). */
     static final int TEMPORARILY_UNAVAILABLE = 10008;

@@ -18,6 +18,14 @@ public final class Retries {
     private static final Logger log = LoggerFactory.getLogger(Retries.class);
     /** Longer than a JetStream leader election under load, short enough to hold an HTTP request. */
     public static final Duration LEADER_CHANGE = Duration.ofSeconds(15);
+    /**
+     * How long a stream's creation waits for a cluster that cannot place it yet: a cluster still forming has its
+     * servers within seconds; a lasting refusal (fewer servers up than NATS_REPLICAS, placement tags nobody has)
+     * fails after this, not after a request's whole patience.
+     */
+    public static final Duration CLUSTER_FORMING = Duration.ofSeconds(5);
+    /** The deadline of the repeatable call this thread is in, if any. */
+    private static final ThreadLocal<Long> DEADLINE = new ThreadLocal<>();
 
     private Retries() {}
 
@@ -28,24 +36,37 @@ public final class Retries {
     }
 
     /**
-     * Runs {@code call}, again after an IOException or a {@linkplain #clusterNotReady cluster-not-ready} JetStream answer, with
-     * back-off, until {@code budget} is spent.
+     * Runs {@code call}, again after an IOException or a {@linkplain #clusterNotReady cluster-not-ready} JetStream
+     * answer, with back-off, until {@code budget} is spent. Inside another repeatable call on the same thread (a
+     * stream created while a create request's step is repeated) the inner one ends by the outer one's deadline too:
+     * the outer budget bounds the whole step.
      */
     public static <T, E extends Exception> T repeatable(String what, Duration budget, Call<T, E> call)
             throws IOException, JetStreamApiException, InterruptedException, E {
-        long deadline = System.nanoTime() + budget.toNanos();
-        long backoffMs = 50;
-        while (true) {
-            try {
-                return call.run();
-            } catch (IOException | JetStreamApiException e) {
-                if (e instanceof JetStreamApiException api && !clusterNotReady(api)
-                        || System.nanoTime() + backoffMs * 1_000_000 > deadline) {
-                    throw e;
+        Long outer = DEADLINE.get();
+        long own = System.nanoTime() + budget.toNanos();
+        long deadline = outer != null && outer - own < 0 ? outer : own;
+        DEADLINE.set(deadline);
+        try {
+            long backoffMs = 50;
+            while (true) {
+                try {
+                    return call.run();
+                } catch (IOException | JetStreamApiException e) {
+                    if (e instanceof JetStreamApiException api && !clusterNotReady(api)
+                            || System.nanoTime() + backoffMs * 1_000_000 - deadline > 0) {
+                        throw e;
+                    }
+                    log.debug("{} failed ({}); again in {} ms", what, e.toString(), backoffMs);
+                    Thread.sleep(backoffMs);
+                    backoffMs = Math.min(backoffMs * 2, 1_000);
                 }
-                log.debug("{} failed ({}); again in {} ms", what, e.toString(), backoffMs);
-                Thread.sleep(backoffMs);
-                backoffMs = Math.min(backoffMs * 2, 1_000);
+            }
+        } finally {
+            if (outer == null) {
+                DEADLINE.remove();
+            } else {
+                DEADLINE.set(outer);
             }
         }
     }

@@ -65,7 +65,7 @@ final class Streams {
             try {
                 // a cluster still forming cannot place a replicated stream for a few seconds: asked again
                 return Retries.<StreamInfo, RuntimeException>repeatable(
-                        "create stream " + wanted.getName(), Retries.LEADER_CHANGE, () -> jsm.addStream(wanted));
+                        "create stream " + wanted.getName(), Retries.CLUSTER_FORMING, () -> jsm.addStream(wanted));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("interrupted while creating stream " + wanted.getName());

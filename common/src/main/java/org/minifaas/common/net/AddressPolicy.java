@@ -25,16 +25,17 @@ public final class AddressPolicy {
 
     /**
      * IPv6 ranges that are not global unicast and that {@link InetAddress}'s own tests do not name (IANA's
-     * special-purpose registry): local-use NAT64, discard-only, Teredo (an IPv4 address inside), benchmarking,
-     * ORCHID, documentation and SRv6 identifiers. The worker's egress firewall refuses the same ranges.
+     * special-purpose registry, those not globally reachable): local-use NAT64, discard-only, the dummy prefix,
+     * Teredo (an IPv4 address inside), benchmarking, ORCHIDv1, documentation and SRv6 identifiers. The worker's
+     * egress firewall refuses these too.
      */
     public static final List<String> SPECIAL_IPV6 = List.of(
             "64:ff9b:1::/48",
             "100::/64",
+            "100:0:0:1::/64",
             "2001::/32",
             "2001:2::/48",
             "2001:10::/28",
-            "2001:20::/28",
             "2001:db8::/32",
             "3fff::/20",
             "5f00::/16");

@@ -8,6 +8,7 @@ import io.nats.client.api.ApiResponse;
 import io.nats.client.impl.NatsMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -25,11 +26,14 @@ class RetriesTest {
 
     @Test
     void aClusterThatCannotPlaceTheStreamYetIsAskedAgain() throws Exception {
-        for (int code : new int[] {10005, 10008}) {
+        Map<Integer, String> answers =
+                Map.of(10005, "no suitable peers for placement", 10008, "JetStream system temporarily unavailable");
+        for (Map.Entry<Integer, String> answer : answers.entrySet()) {
+            int code = answer.getKey();
             AtomicInteger calls = new AtomicInteger();
             String done = Retries.<String, RuntimeException>repeatable("create a bucket", Duration.ofSeconds(5), () -> {
                 if (calls.incrementAndGet() < 3) {
-                    throw answer(code, "no suitable peers for placement");
+                    throw answer(code, answer.getValue());
                 }
                 return "created";
             });

@@ -42,6 +42,7 @@ class AddressPolicyTest {
                 "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
                 "2001:db8::1",
                 "100::1",
+                "100:0:0:1::1",
                 "2001:2::1",
                 "2001:10::1",
                 "3fff::1",
@@ -60,7 +61,8 @@ class AddressPolicyTest {
                 "::ffff:8.8.8.8",
                 "2001:4860:4860::8888",
                 "2a00:1450:4001::1",
-                "2001:67c:2e8:22::c100:68b")) {
+                "2001:67c:2e8:22::c100:68b",
+                "2001:20::1")) {
             assertTrue(AddressPolicy.isPublic(InetAddress.getByName(a)), a);
         }
     }

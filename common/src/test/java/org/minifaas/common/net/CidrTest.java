@@ -24,15 +24,38 @@ class CidrTest {
         assertTrue(ten.contains(InetAddress.getByName("10.255.0.1")));
         assertFalse(ten.contains(InetAddress.getByName("11.0.0.1")));
         assertFalse(ten.contains(InetAddress.getByName("a00:1::")), "another family");
-        // Java reads an IPv4-mapped literal as the IPv4 address; the range stays IPv6's
+        // Java reads an IPv4-mapped literal as the IPv4 address; the range stays IPv6's, and matches it
         assertEquals(16, Cidr.parse("::ffff:0:0/96").prefix().length);
-        assertFalse(Cidr.parse("::ffff:0:0/96").contains(InetAddress.getByName("::ffff:10.0.0.1")), "an IPv4 address");
+        assertTrue(Cidr.parse("::ffff:0:0/96").contains(InetAddress.getByName("::ffff:10.0.0.1")));
+        assertTrue(Cidr.parse("::ffff:0:0/96").contains(InetAddress.getByName("10.0.0.1")));
+        assertFalse(Cidr.parse("::/96").contains(InetAddress.getByName("10.0.0.1")));
         assertTrue(Cidr.parse("::/0").contains(InetAddress.getByName("2606:4700::1111")));
     }
 
     @Test
+    void rangesOverlapWhenOneHoldsTheOther() {
+        assertTrue(Cidr.parse("::/64").overlaps(Cidr.parse("::ffff:0:0/96")));
+        assertFalse(Cidr.parse("2001::/23").overlaps(Cidr.parse("2001:db8::/32")));
+        assertTrue(Cidr.parse("2001::/16").overlaps(Cidr.parse("2001:db8::/32")));
+        assertFalse(Cidr.parse("2001:10::/28").overlaps(Cidr.parse("2001:20::/28")));
+        assertFalse(Cidr.parse("10.0.0.0/8").overlaps(Cidr.parse("::/0")), "another family");
+        assertEquals(Cidr.parse("10.0.0.0/8"), Cidr.parse("10.0.0.0/8"));
+    }
+
+    @Test
     void onlyLiteralRangesAreAccepted() {
-        for (String bad : new String[] {"example.com/8", "10.0.0.0", "10.0.0.0/33", "::/129", "10.0.0.0/x"}) {
+        for (String bad : new String[] {
+            "example.com/8",
+            "dead.beef/16", // hex letters only: a name, never looked up
+            "10/8",
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0.0/x",
+            "10.0.0.1/8", // bits past the prefix
+            "2001:db8::1/32",
+            "fe80::1%eth0/64"
+        }) {
             assertThrows(IllegalArgumentException.class, () -> Cidr.parse(bad), bad);
         }
     }

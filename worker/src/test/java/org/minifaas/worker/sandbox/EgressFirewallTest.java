@@ -23,13 +23,14 @@ class EgressFirewallTest {
                 "::",
                 "::1",
                 "::127.0.0.1", // IPv4-compatible
+                "::ffff:169.254.169.254", // mapped (Java reads it as the IPv4 address)
                 "64:ff9b::a9fe:a9fe",
                 "64:ff9b:1::a9fe:a9fe", // local-use NAT64
                 "100::1",
+                "100:0:0:1::1",
                 "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
                 "2001:2::1",
                 "2001:10::1",
-                "2001:2f::1",
                 "2001:db8::1",
                 "2002:a9fe:a9fe::1",
                 "3fff::1",
@@ -41,7 +42,7 @@ class EgressFirewallTest {
                 "ff02::1")) {
             assertTrue(refused(a), a);
         }
-        for (String a : List.of("2606:4700:4700::1111", "2001:4860:4860::8888", "2a00:1450:4001::1")) {
+        for (String a : List.of("2606:4700:4700::1111", "2001:4860:4860::8888", "2a00:1450:4001::1", "2001:20::1")) {
             assertFalse(refused(a), a);
         }
     }
@@ -53,21 +54,12 @@ class EgressFirewallTest {
             for (int j = i + 1; j < REFUSED.size(); j++) {
                 Cidr a = REFUSED.get(i);
                 Cidr b = REFUSED.get(j);
-                assertFalse(
-                        overlap(a, b), EgressFirewall.REFUSED_IPV6.get(i) + " " + EgressFirewall.REFUSED_IPV6.get(j));
+                assertFalse(a.overlaps(b), a + " " + b);
             }
         }
         String rules = EgressFirewall.ruleset(1234, List.of("192.0.2.53"));
         assertTrue(
                 rules.contains("ip6 daddr { " + String.join(", ", EgressFirewall.REFUSED_IPV6) + " } goto refuse"),
                 rules);
-    }
-
-    private static boolean overlap(Cidr a, Cidr b) {
-        try {
-            return a.contains(InetAddress.getByAddress(b.prefix())) || b.contains(InetAddress.getByAddress(a.prefix()));
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
