@@ -179,6 +179,30 @@ class NatsClusterSystemIT {
     }
 
     @Test
+    void aRecordWrittenThroughOneServerIsReadThroughAnotherAtOnce() throws Exception {
+        try (NatsTestCluster cluster = NatsTestCluster.start(3)) {
+            List<NatsTestCluster.Node> nodes = cluster.nodes();
+            try (NatsLayer writer = NatsLayer.connect(
+                            NatsSettings.defaults(nodes.get(0).url()).withReplicas(3), "frontend");
+                    NatsLayer reader = NatsLayer.connect(
+                            NatsSettings.defaults(nodes.get(2).url()).withReplicas(3), "frontend")) {
+                String user = "read-after-write";
+                writer.userTasks(user);
+                List<UUID> unseen = new ArrayList<>();
+                for (int i = 0; i < 200; i++) {
+                    UUID id = UUID.randomUUID();
+                    writer.userTasks(user).createPending(id);
+                    if (reader.userTasks(user).status(id).isEmpty()) {
+                        unseen.add(id); // a POST's 202, then a GET's 404
+                    }
+                    writer.userTasks(user).forget(id); // under the user's quota
+                }
+                assertEquals(List.of(), unseen, "records read as unknown right after their write");
+            }
+        }
+    }
+
+    @Test
     void aReplicatedBucketAskedForWhileTheClusterIsStillFormingIsMadeOnceItHasFormed() throws Exception {
         try (NatsTestCluster cluster = NatsTestCluster.start(3, 2)) {
             NatsTestCluster.Node third = cluster.nodes().get(2);

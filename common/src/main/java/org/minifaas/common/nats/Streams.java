@@ -84,7 +84,8 @@ final class Streams {
                 || !have.getMaxAge().equals(wanted.getMaxAge())
                 || have.getMaxBytes() != wanted.getMaxBytes()
                 || !have.getDuplicateWindow().equals(wanted.getDuplicateWindow())
-                || have.getReplicas() != wanted.getReplicas()) {
+                || have.getReplicas() != wanted.getReplicas()
+                || have.getAllowDirect() != wanted.getAllowDirect()) {
             // a stream made before NATS_REPLICAS changed (say, on one server, then the cluster) is brought to the
             // replicas wanted: never left at one copy unseen
             if (have.getReplicas() != wanted.getReplicas()) {
@@ -102,6 +103,7 @@ final class Streams {
                     .maxBytes(wanted.getMaxBytes())
                     .duplicateWindow(wanted.getDuplicateWindow())
                     .replicas(wanted.getReplicas())
+                    .allowDirect(wanted.getAllowDirect())
                     .build());
         }
         return existing.get();

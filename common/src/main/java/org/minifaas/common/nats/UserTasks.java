@@ -57,6 +57,9 @@ public final class UserTasks {
                 .build();
         StreamConfiguration backing = StreamConfiguration.builder(kvc.getBackingConfig())
                 .maxMessages(layer.settings().maxActiveTasks())
+                // reads from the stream's leader: a direct get may be answered by a replica that has not stored the
+                // latest write yet, and a task just created could read as unknown (404) on a cluster
+                .allowDirect(false)
                 .build();
         layer.streams().ensureStream(backing);
         return new UserTasks(layer, bucket, layer.connection().keyValue(bucket), backing);
