@@ -1,12 +1,10 @@
 package org.minifaas.worker;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,17 +14,23 @@ import org.minifaas.common.Threads;
 import org.minifaas.worker.sandbox.Cancellation;
 
 /**
- * The disk a step that runs the repository's own code (a package install and its scripts) may fill: the tree it
- * writes to is measured every {@link #EVERY} while the step runs and once more when it ends, and the step is stopped
- * (through its own {@link Cancellation}) once the tree holds more than the budget. Every file and directory counts
- * at least one 4 KiB block, so millions of empty files trip it as large ones do; no link is followed. Between two
- * measurements a step can write what the disk takes in that time beyond the budget.
+ * The disk a step that runs the repository's own code (a package install and its scripts) may fill. While the step
+ * runs, every {@link #EVERY} and once more when it ends, the tree it writes to is measured by {@code du} (it walks by
+ * directory handles: no depth escapes it, no link is followed, no other filesystem entered) as the bytes its files
+ * take on disk (space reserved past a file's end included) plus 4 KiB per file or directory (a flood of empty files
+ * counts too); the step is stopped (through its own {@link Cancellation}) once that is over the budget, or once the
+ * filesystem has less than {@link #RESERVE} left (what no measurement of the tree sees: files deleted but still open).
+ * A measurement, not a quota: between two, a step can write what the disk takes in that time.
  */
 final class DiskBudget implements AutoCloseable {
     static final Duration EVERY = Duration.ofMillis(500);
-    private static final long BLOCK = 4096;
+    /** Below this much free space on the tree's filesystem, the step is stopped whatever its own size. */
+    static final long RESERVE = 256L << 20;
+
+    private static final long PER_ENTRY = 4096;
+    // a few threads: one install's large tree must not delay the measurements of the others
     private static final ScheduledExecutorService MEASURER =
-            Executors.newSingleThreadScheduledExecutor(Threads.daemon("disk-budget"));
+            Executors.newScheduledThreadPool(4, Threads.daemon("disk-budget"));
 
     private final Path tree;
     private final long maxBytes;
@@ -52,63 +56,51 @@ final class DiskBudget implements AutoCloseable {
         if (exceeded) {
             return;
         }
+        boolean over;
         try {
-            if (bytesUnder(tree, maxBytes) > maxBytes) {
-                exceeded = true;
-                stop.cancel();
-            }
-        } catch (IOException | RuntimeException e) {
-            // the tree is being changed under the walk: measured again next time
+            over = bytesUnder(tree) > maxBytes || Files.getFileStore(tree).getUsableSpace() < RESERVE;
+        } catch (IOException e) {
+            over = Files.exists(tree, LinkOption.NOFOLLOW_LINKS); // not measurable: stopped, unless it is gone
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (over) {
+            exceeded = true;
+            stop.cancel();
         }
     }
 
     /**
-     * The bytes the files and directories under {@code tree} take, each rounded up to whole 4 KiB blocks; stops
-     * counting past {@code enough}.
+     * The bytes the files and directories under {@code tree} take on disk, plus 4 KiB for each of them (0 when the
+     * tree is gone).
      */
-    static long bytesUnder(Path tree, long enough) throws IOException {
-        long[] total = {0};
-        Files.walkFileTree(tree, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                return add(attrs);
-            }
+    static long bytesUnder(Path tree) throws IOException, InterruptedException {
+        if (!Files.exists(tree, LinkOption.NOFOLLOW_LINKS)) {
+            return 0;
+        }
+        return du(tree, "--block-size=1") + PER_ENTRY * du(tree, "--inodes");
+    }
 
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                return add(attrs);
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) {
-                return FileVisitResult.CONTINUE; // removed meanwhile, or unreadable to the worker: not counted
-            }
-
-            private FileVisitResult add(BasicFileAttributes attrs) {
-                total[0] += Math.max(BLOCK, (attrs.size() + BLOCK - 1) / BLOCK * BLOCK);
-                return total[0] > enough ? FileVisitResult.TERMINATE : FileVisitResult.CONTINUE;
-            }
-        });
-        return total[0];
+    /** {@code du -s -x} of the tree with one more option: its total, even when parts changed under it. */
+    private static long du(Path tree, String option) throws IOException, InterruptedException {
+        Process du = new ProcessBuilder("du", "-s", "-x", option, "--", tree.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        String out = new String(du.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        du.waitFor();
+        String[] fields = out.split("\\s+", 2);
+        try {
+            return Long.parseLong(fields[0]);
+        } catch (NumberFormatException e) {
+            throw new IOException("du measured nothing under " + tree + ": " + out);
+        }
     }
 
     /** Stops measuring, after one last measurement (what the step wrote in its last moments counts too). */
     @Override
     public void close() {
         measuring.cancel(false);
-        try {
-            measure();
-        } catch (RuntimeException e) {
-            // kept as measured so far
-        }
-    }
-
-    /** The bytes under {@code tree} now (tests). */
-    static long bytesUnder(Path tree) throws IOException {
-        try {
-            return bytesUnder(tree, Long.MAX_VALUE);
-        } catch (NoSuchFileException e) {
-            return 0;
-        }
+        measure();
     }
 }

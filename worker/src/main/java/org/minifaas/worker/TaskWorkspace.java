@@ -176,7 +176,26 @@ final class TaskWorkspace {
                 }
             });
         } catch (IOException e) {
-            log.warn("could not remove {}: {}", root, e.toString());
+            // a tree too deep for a path (an install script can nest directories past PATH_MAX): rm walks it by
+            // directory handles
+            removeWithRm(root, e);
+        }
+    }
+
+    private static void removeWithRm(Path root, IOException why) {
+        try {
+            Process rm = new ProcessBuilder("rm", "-rf", "--one-file-system", "--", root.toString())
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(rm.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (rm.waitFor() != 0 || Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+                log.warn("could not remove {}: {}; rm: {}", root, why.toString(), out.trim());
+            }
+        } catch (IOException e) {
+            log.warn("could not remove {}: {}; rm: {}", root, why.toString(), e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.warn("could not remove {}: {} (interrupted)", root, why.toString());
         }
     }
 

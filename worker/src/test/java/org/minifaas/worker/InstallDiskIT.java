@@ -57,9 +57,13 @@ class InstallDiskIT {
 
     /** A Node.js function whose own postinstall script writes {@code megabytes} files of 1 MiB (-1: without end). */
     private static Execution install(int megabytes) throws Exception {
-        String fill = "const fs = require('fs');\nconst chunk = Buffer.alloc(1 << 20, 120);\n"
+        return install("const fs = require('fs');\nconst chunk = Buffer.alloc(1 << 20, 120);\n"
                 + "for (let i = 0; " + (megabytes < 0 ? "" : "i < " + megabytes) + "; i++) {\n"
-                + "  fs.writeFileSync('fill-' + i + '.bin', chunk);\n}\n";
+                + "  fs.writeFileSync('fill-' + i + '.bin', chunk);\n}\n");
+    }
+
+    /** A Node.js function whose own postinstall script is {@code fill}. */
+    private static Execution install(String fill) throws Exception {
         String url = git.createRepo(
                 "filler-" + UUID.randomUUID(),
                 Map.of(
@@ -87,6 +91,31 @@ class InstallDiskIT {
         assertTrue(seconds < 60, "stopped after " + seconds + " s");
         assertTrue(Fixture.text(e, "stdout.txt") == null
                 || !Fixture.text(e, "stdout.txt").contains("ran after"));
+    }
+
+    @Test
+    void spaceReservedWithoutWritingIsCountedToo() throws Exception {
+        // fallocate --keep-size takes the blocks and leaves the file's size at 0: neither the size limit per file
+        // nor a sum of file sizes sees it
+        Execution e = install("require('fs').writeFileSync('reserved', '');\n"
+                + "require('child_process').execFileSync('fallocate', ['-n', '-l', '64M', 'reserved']);\n"
+                + "setTimeout(() => {}, 30000);\n");
+        String error = Fixture.text(e, "error.txt");
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, e.status(), error);
+        assertTrue(error.contains("wrote more than INSTALL_MAX_DISK_MB=16 MiB to disk"), error);
+    }
+
+    @Test
+    void filesBelowAPathTooLongToNameAreCountedAndRemoved() throws Exception {
+        // directories nested past PATH_MAX: a walk by path names cannot reach the bottom, nor remove it
+        Execution e = install("const fs = require('fs');\nfor (let i = 0; i < 1500; i++) {\n"
+                + "  fs.mkdirSync('dddd'); process.chdir('dddd');\n}\n"
+                + "const chunk = Buffer.alloc(1 << 20, 120);\n"
+                + "for (let i = 0; ; i++) { fs.writeFileSync('fill-' + i + '.bin', chunk); }\n");
+        String error = Fixture.text(e, "error.txt");
+        assertEquals(TaskStatus.FINISHED_WITH_ERRORS, e.status(), error);
+        assertTrue(error.contains("wrote more than INSTALL_MAX_DISK_MB=16 MiB to disk"), error);
+        // and @AfterEach finds the task's directory gone
     }
 
     @Test
