@@ -133,7 +133,7 @@ final class BuildStep {
     Optional<String> failure(String step, Outcome outcome) {
         if (outcome.diskFull()) {
             return Optional.of(step + " wrote more than INSTALL_MAX_DISK_MB=" + config.installMaxDiskBytes() / (1 << 20)
-                    + " MiB to disk");
+                    + " MiB to disk (or left the worker's disk under " + (DiskBudget.RESERVE >> 20) + " MiB free)");
         }
         if (outcome.timedOut()) {
             return Optional.of(
