@@ -76,7 +76,8 @@ public final class LogService {
         Limiter.Slot slot = streams.acquire(userId);
         try {
             TaskLogs.Reader reader = nats.logs().reader(taskId, afterSequence == null ? 0 : afterSequence);
-            return new Follow(tasks, record, afterSequence == null, reader, slot);
+            return new Follow(
+                    tasks, record, afterSequence == null ? 0 : afterSequence, afterSequence == null, reader, slot);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             slot.close();
             throw e;
@@ -88,15 +89,34 @@ public final class LogService {
         private final UserTasks tasks;
         private final TaskRecord opened;
         private final boolean fresh;
-        private final TaskLogs.Reader reader;
         private final Limiter.Slot slot;
+        private TaskLogs.Reader reader;
+        /** The last event read (0: none yet): where a reader opened again starts after. */
+        private long lastSequence;
 
-        private Follow(UserTasks tasks, TaskRecord opened, boolean fresh, TaskLogs.Reader reader, Limiter.Slot slot) {
+        private Follow(
+                UserTasks tasks,
+                TaskRecord opened,
+                long afterSequence,
+                boolean fresh,
+                TaskLogs.Reader reader,
+                Limiter.Slot slot) {
             this.tasks = tasks;
             this.opened = opened;
+            this.lastSequence = afterSequence;
             this.fresh = fresh;
             this.reader = reader;
             this.slot = slot;
+        }
+
+        /**
+         * A new reader from the last event read on: the ordered consumer behind a reader has been seen to stop
+         * delivering under load (a task's whole run went unseen); one opened again starts where the client is.
+         */
+        private void reopen() throws IOException, JetStreamApiException {
+            TaskLogs.Reader fresh = nats.logs().reader(opened.id(), lastSequence);
+            reader.close();
+            reader = fresh;
         }
 
         /**
@@ -112,12 +132,30 @@ public final class LogService {
             }
             long lastWrite = System.nanoTime();
             long idleSince = System.nanoTime();
+            long checkedRevision = -1; // the record's revision at the last idle check
+            boolean eventsSinceCheck = false;
+            boolean drained = false;
+            int failures = 0;
             while (true) {
-                TaskLogs.Event event = reader.next(READ_WAIT);
+                TaskLogs.Event event;
+                try {
+                    event = reader.next(READ_WAIT);
+                    failures = 0;
+                } catch (IOException e) {
+                    // the consumer behind the reader is gone (deleted, lost with a server): a new one, a few times
+                    if (++failures > 3) {
+                        throw e;
+                    }
+                    log.info("log of task {}: {}; reading again", taskId, e.getMessage());
+                    reopen();
+                    continue;
+                }
                 long now = System.nanoTime();
                 if (event != null) {
                     sink.event(event.sequence(), event.kind().wireName(), event.data());
                     sent++;
+                    lastSequence = event.sequence();
+                    eventsSinceCheck = true;
                     lastWrite = now;
                     idleSince = now;
                     if (event.kind() == TaskLogs.Kind.END) {
@@ -127,16 +165,36 @@ public final class LogService {
                 }
                 if (now - idleSince >= IDLE_CHECK.toNanos()) {
                     idleSince = now;
-                    Optional<TaskRecord> record = tasks.record(taskId);
+                    Optional<UserTasks.Versioned> record = tasks.versioned(taskId);
                     if (record.isEmpty()) {
                         break; // expired with the retention: nothing more will come
                     }
-                    if (record.get().status().isFinal()) {
+                    boolean moved = checkedRevision < 0
+                            ? record.get().record().status() != opened.status()
+                            : record.get().revision() != checkedRevision;
+                    checkedRevision = record.get().revision();
+                    boolean stalled = moved && !eventsSinceCheck;
+                    eventsSinceCheck = false;
+                    if (record.get().record().status().isFinal()) {
+                        if (!drained) {
+                            // what the worker published may still be on its way, or unseen by a stalled reader:
+                            // read once more from the last event before making an end up
+                            drained = true;
+                            reopen();
+                            idleSince = now - IDLE_CHECK.toNanos() + READ_WAIT.toNanos() * 2;
+                            continue;
+                        }
                         sink.event(
                                 null,
                                 TaskLogs.Kind.END.wireName(),
-                                statusJson(record.get().status()));
+                                statusJson(record.get().record().status()));
                         break;
+                    }
+                    if (stalled) {
+                        // the record moved, but no event came since the last check: the worker publishes one with
+                        // each change, so the reader has stopped
+                        log.info("log of task {}: no event since the record changed; reading again", taskId);
+                        reopen();
                     }
                 }
                 if (now - lastWrite >= KEEPALIVE.toNanos()) {

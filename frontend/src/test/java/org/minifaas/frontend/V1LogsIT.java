@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.NatsLayer;
 import org.minifaas.common.nats.TaskLogs;
+import org.minifaas.common.testing.Poll;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -182,6 +183,39 @@ class V1LogsIT {
 
     static List<String> ids(List<V1Client.Event> events) {
         return events.stream().map(e -> e.kind() + "#" + e.id()).toList();
+    }
+
+    @Test
+    void aReaderWhoseConsumerIsDeletedIsReplacedAndNothingIsLost() throws Exception {
+        String user = newUser();
+        UUID id = api.createTask(user);
+        try (V1Client.Stream stream = api.logs(user, id, null)) {
+            assertEquals("status", stream.next(WAIT).kind());
+            // the consumer behind the stream goes away (a server lost it): the follow opens another, from its last
+            // event
+            io.nats.client.JetStreamManagement jsm = nats.connection().jetStreamManagement();
+            Poll.until(WAIT, () -> jsm.getConsumerNames(TaskLogs.STREAM), names -> !names.isEmpty(), "its consumer");
+            for (String consumer : jsm.getConsumerNames(TaskLogs.STREAM)) {
+                jsm.deleteConsumer(TaskLogs.STREAM, consumer);
+            }
+            nats.userTasks(user).update(id, r -> r.started("w1", 1));
+            nats.logs().status(id, TaskStatus.EXECUTING, "run");
+            nats.logs().output(id, TaskLogs.Kind.STDOUT, "started").get(5, TimeUnit.SECONDS);
+            List<String> seen = new ArrayList<>();
+            V1Client.Event e;
+            do {
+                e = stream.next(WAIT);
+                if (e != null) {
+                    seen.add(e.kind() + " " + e.data());
+                }
+            } while (e != null && !e.kind().equals("stdout"));
+            assertTrue(e != null && e.data().equals("started"), "events after the consumer went away: " + seen);
+            nats.userTasks(user).setStatus(id, TaskStatus.FINISHED);
+            nats.logs().end(id, TaskStatus.FINISHED);
+            assertEquals(
+                    List.of("status", "end"),
+                    stream.rest(WAIT).stream().map(V1Client.Event::kind).toList());
+        }
     }
 
     @Test
