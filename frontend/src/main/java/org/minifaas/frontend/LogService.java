@@ -114,9 +114,20 @@ public final class LogService {
          * delivering under load (a task's whole run went unseen); one opened again starts where the client is.
          */
         private void reopen() throws IOException, JetStreamApiException {
-            TaskLogs.Reader fresh = nats.logs().reader(opened.id(), lastSequence);
+            TaskLogs.Reader replacement = nats.logs().reader(opened.id(), lastSequence);
             reader.close();
-            reader = fresh;
+            reader = replacement;
+        }
+
+        /** As {@link #reopen}, keeping the reader it has when no new one can be made now (said, not thrown). */
+        private boolean tryReopen() {
+            try {
+                reopen();
+                return true;
+            } catch (IOException | JetStreamApiException | RuntimeException e) {
+                log.warn("log of task {}: could not read it again: {}", opened.id(), e.toString());
+                return false;
+            }
         }
 
         /**
@@ -147,7 +158,9 @@ public final class LogService {
                         throw e;
                     }
                     log.info("log of task {}: {}; reading again", taskId, e.getMessage());
-                    reopen();
+                    if (!tryReopen()) {
+                        Thread.sleep(READ_WAIT.toMillis()); // NATS is away: counted, and tried again
+                    }
                     continue;
                 }
                 long now = System.nanoTime();
@@ -180,7 +193,7 @@ public final class LogService {
                             // what the worker published may still be on its way, or unseen by a stalled reader:
                             // read once more from the last event before making an end up
                             drained = true;
-                            reopen();
+                            tryReopen(); // if it cannot, the end below is made up all the same
                             idleSince = now - IDLE_CHECK.toNanos() + READ_WAIT.toNanos() * 2;
                             continue;
                         }
@@ -194,7 +207,7 @@ public final class LogService {
                         // the record moved, but no event came since the last check: the worker publishes one with
                         // each change, so the reader has stopped
                         log.info("log of task {}: no event since the record changed; reading again", taskId);
-                        reopen();
+                        tryReopen();
                     }
                 }
                 if (now - lastWrite >= KEEPALIVE.toNanos()) {

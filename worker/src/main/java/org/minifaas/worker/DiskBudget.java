@@ -12,6 +12,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.minifaas.common.Threads;
 import org.minifaas.worker.sandbox.Cancellation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The disk a step that runs the repository's own code (a package install and its scripts) may fill. While the step
@@ -23,6 +25,7 @@ import org.minifaas.worker.sandbox.Cancellation;
  * A measurement, not a quota: between two, a step can write what the disk takes in that time.
  */
 final class DiskBudget implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DiskBudget.class);
     static final Duration EVERY = Duration.ofMillis(500);
     /** Below this much free space on the tree's filesystem, the step is stopped whatever its own size. */
     static final long RESERVE = 256L << 20;
@@ -37,6 +40,7 @@ final class DiskBudget implements AutoCloseable {
     private final Cancellation stop;
     private final ScheduledFuture<?> measuring;
     private volatile boolean exceeded;
+    private int failedMeasurements;
 
     /** Starts measuring {@code tree}; {@code stop} is cancelled once it holds more than {@code maxBytes}. */
     DiskBudget(Path tree, long maxBytes, Cancellation stop) {
@@ -58,9 +62,14 @@ final class DiskBudget implements AutoCloseable {
         }
         boolean over;
         try {
-            over = bytesUnder(tree) > maxBytes || Files.getFileStore(tree).getUsableSpace() < RESERVE;
+            // statvfs of the tree's filesystem (File's, which needs no lookup in the mount table)
+            over = bytesUnder(tree) > maxBytes || tree.toFile().getUsableSpace() < RESERVE;
+            failedMeasurements = 0;
         } catch (IOException e) {
-            over = Files.exists(tree, LinkOption.NOFOLLOW_LINKS); // not measurable: stopped, unless it is gone
+            // not measurable twice in a row (and not gone): stopped, rather than left to fill the disk unseen
+            failedMeasurements++;
+            log.warn("the disk of {} could not be measured: {}", tree, e.toString());
+            over = failedMeasurements >= 2 && Files.exists(tree, LinkOption.NOFOLLOW_LINKS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
@@ -87,8 +96,12 @@ final class DiskBudget implements AutoCloseable {
         Process du = new ProcessBuilder("du", "-s", "-x", option, "--", tree.toString())
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
+        // its one line of output fits the pipe: waited for first, so that a walk that hangs is cut off
+        if (!du.waitFor(30, TimeUnit.SECONDS)) {
+            du.destroyForcibly();
+            throw new IOException("du took over 30 s under " + tree);
+        }
         String out = new String(du.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        du.waitFor();
         String[] fields = out.split("\\s+", 2);
         try {
             return Long.parseLong(fields[0]);
