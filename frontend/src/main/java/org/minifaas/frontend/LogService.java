@@ -111,18 +111,14 @@ public final class LogService {
 
         /**
          * A new reader from the last event read on: the ordered consumer behind a reader has been seen to stop
-         * delivering under load (a task's whole run went unseen); one opened again starts where the client is.
+         * delivering under load (a task's whole run went unseen); one opened again starts where the client is. When
+         * none can be made now, the old reader is kept (said, not thrown).
          */
-        private void reopen() throws IOException, JetStreamApiException {
-            TaskLogs.Reader replacement = nats.logs().reader(opened.id(), lastSequence);
-            reader.close();
-            reader = replacement;
-        }
-
-        /** As {@link #reopen}, keeping the reader it has when no new one can be made now (said, not thrown). */
         private boolean tryReopen() {
             try {
-                reopen();
+                TaskLogs.Reader replacement = nats.logs().reader(opened.id(), lastSequence);
+                reader.close();
+                reader = replacement;
                 return true;
             } catch (IOException | JetStreamApiException | RuntimeException e) {
                 log.warn("log of task {}: could not read it again: {}", opened.id(), e.toString());

@@ -275,7 +275,14 @@ public final class BubblewrapSandbox implements Sandbox {
             }
             boolean oom = cgroups.available() ? group.oomKills() > 0 : RefusedMemory.in(raw.exitCode(), raw.stderr());
             return new Outcome(
-                    raw.exitCode(), raw.timedOut(), oom, raw.stdout(), raw.stderr(), raw.elapsed(), raw.cancelled());
+                    raw.exitCode(),
+                    raw.timedOut(),
+                    oom,
+                    raw.stdout(),
+                    raw.stderr(),
+                    raw.elapsed(),
+                    raw.cancelled(),
+                    false);
         }
     }
 

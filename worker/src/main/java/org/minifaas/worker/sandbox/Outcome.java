@@ -21,17 +21,6 @@ public record Outcome(
         Duration elapsed,
         boolean cancelled,
         boolean diskFull) {
-    public Outcome(
-            int exitCode,
-            boolean timedOut,
-            boolean outOfMemory,
-            byte[] stdout,
-            byte[] stderr,
-            Duration elapsed,
-            boolean cancelled) {
-        this(exitCode, timedOut, outOfMemory, stdout, stderr, elapsed, cancelled, false);
-    }
-
     /** As stopped for writing more than its disk budget (its own cancellation was the stop, not its task's). */
     public Outcome stoppedForDisk() {
         return new Outcome(-1, false, outOfMemory, stdout, stderr, elapsed, false, true);

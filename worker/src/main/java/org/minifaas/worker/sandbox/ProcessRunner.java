@@ -49,7 +49,7 @@ final class ProcessRunner {
             Cancellation cancellation)
             throws IOException, InterruptedException {
         if (cancellation.isCancelled()) {
-            return new Outcome(-1, false, false, new byte[0], new byte[0], Duration.ZERO, true); // never started
+            return new Outcome(-1, false, false, new byte[0], new byte[0], Duration.ZERO, true, false); // never started
         }
         List<String> full = new ArrayList<>();
         full.add("setsid"); // leads a new process group: one signal to the group reaches its children
@@ -83,7 +83,7 @@ final class ProcessRunner {
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
         int exit = finished ? process.exitValue() : -1;
         boolean cancelled = !finished && cancellation.isCancelled();
-        return new Outcome(exit, !finished && !cancelled, false, out.finish(), err.finish(), elapsed, cancelled);
+        return new Outcome(exit, !finished && !cancelled, false, out.finish(), err.finish(), elapsed, cancelled, false);
     }
 
     /** Kills the command's descendants (and process group), then waits until they are gone. */

@@ -68,7 +68,8 @@ public final class Unsandboxed implements Sandbox {
                 raw.stdout(),
                 raw.stderr(),
                 raw.elapsed(),
-                raw.cancelled());
+                raw.cancelled(),
+                false);
     }
 
     /** A path inside the sandbox as the host path of the mount that holds it; other values unchanged. */
