@@ -8,6 +8,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The frontend's metrics: tasks created (by either API) and every HTTP request, timed by its route's path pattern
@@ -36,6 +39,8 @@ public final class FrontendMetrics {
 
     private final MeterRegistry registry;
     private final Counter created;
+    /** The timers by method, route and status: a small, fixed set, registered once each, not on every request. */
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
     public FrontendMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -65,13 +70,20 @@ public final class FrontendMetrics {
             return;
         }
         Endpoint endpoint = ctx.endpoints().matchedHttpEndpoint();
-        Timer.builder("http.server.requests")
+        String method = ctx.method().name();
+        String uri = endpoint == null ? UNMATCHED : endpoint.path;
+        int status = ctx.statusCode();
+        timers.computeIfAbsent(method + ' ' + uri + ' ' + status, key -> timer(method, uri, status))
+                .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    }
+
+    private Timer timer(String method, String uri, int status) {
+        return Timer.builder("http.server.requests")
                 .description("HTTP requests to the frontend, by route pattern")
-                .tag("method", ctx.method().name())
-                .tag("uri", endpoint == null ? UNMATCHED : endpoint.path)
-                .tag("status", Integer.toString(ctx.statusCode()))
+                .tag("method", method)
+                .tag("uri", uri)
+                .tag("status", Integer.toString(status))
                 .serviceLevelObjectives(BUCKETS)
-                .register(registry)
-                .record(Duration.ofNanos(System.nanoTime() - started));
+                .register(registry);
     }
 }

@@ -9,6 +9,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.eclipse.jgit.transport.URIish;
 import org.minifaas.common.net.AddressPolicy;
+import org.minifaas.common.ops.JdkHttpServer;
 import org.minifaas.worker.sandbox.Cancellation;
 import org.minifaas.worker.sandbox.Limits;
 import org.minifaas.worker.sandbox.Mount;
@@ -107,6 +109,7 @@ final class GitSource {
     private final Network network;
     private final Optional<RunAccount> account;
     private final RemoteRefs remoteRefs;
+    private final RefAnswers refAnswers = new RefAnswers();
 
     /**
      * With private addresses refused and egress available, clones run as the functions' account on its egress
@@ -220,12 +223,14 @@ final class GitSource {
     }
 
     /**
-     * The commit {@code ref} names now (null or empty: the default branch), from one ref advertisement, or empty when
-     * it cannot be told: the caller then clones as usual, which reports any problem. A full commit id names itself,
-     * without asking the server. Over HTTP(S) the worker asks in process ({@link RemoteRefs}); otherwise, or when
-     * that cannot tell, {@code git ls-remote} asks in a sandbox like the clone's.
+     * The commit {@code ref} names (null or empty: the default branch) at some moment after {@code created} (when the
+     * task was made; null: now), from one ref advertisement or from a recent one asked after that moment
+     * ({@link RefAnswers}), or empty when it cannot be told: the caller then clones as usual, which reports any
+     * problem. A full commit id names itself, without asking the server. Over HTTP(S) the worker asks in process
+     * ({@link RemoteRefs}); otherwise, or when that cannot tell, {@code git ls-remote} asks in a sandbox like the
+     * clone's.
      */
-    Optional<String> resolve(String url, String ref, Cancellation cancellation)
+    Optional<String> resolve(String url, String ref, Instant created, Cancellation cancellation)
             throws IOException, InterruptedException {
         if (refused(url) != null) {
             return Optional.empty();
@@ -241,13 +246,15 @@ final class GitSource {
         List<String> wanted = ref == null || ref.isEmpty()
                 ? List.of("HEAD")
                 : List.of("refs/heads/" + ref, "refs/tags/" + ref + "^{}", "refs/tags/" + ref);
-        Optional<Map<String, String>> advertised = remoteRefs.advertised(URI.create(url));
-        if (advertised.isEmpty() && !cancellation.isCancelled()) {
-            advertised = lsRemote(url, ref, cancellation);
-        }
-        // as `git clone --branch` chooses: a branch before a tag; an annotated tag by the commit it points to
-        return advertised.flatMap(
-                refs -> wanted.stream().map(refs::get).filter(Objects::nonNull).findFirst());
+        return refAnswers.commit(url, ref, created, () -> {
+            Optional<Map<String, String>> advertised = remoteRefs.advertised(URI.create(url));
+            if (advertised.isEmpty() && !cancellation.isCancelled()) {
+                advertised = lsRemote(url, ref, cancellation);
+            }
+            // as `git clone --branch` chooses: a branch before a tag; an annotated tag by the commit it points to
+            return advertised.flatMap(refs ->
+                    wanted.stream().map(refs::get).filter(Objects::nonNull).findFirst());
+        });
     }
 
     /**
@@ -259,7 +266,7 @@ final class GitSource {
     void warm() throws InterruptedException {
         HttpServer server;
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            server = JdkHttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         } catch (IOException e) {
             remoteRefs.advertised(URI.create("http://127.0.0.1:9/warmup")); // the classes at least
             return;

@@ -3,6 +3,8 @@ package org.minifaas.worker;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -231,7 +233,7 @@ public final class TaskExecutor {
         // repositories this worker kept a commit of (a new repository would pay the ref advertisement on top of its
         // clone)
         Optional<String> resolved = knownRepositories.contains(task.repoUrl())
-                ? git.resolve(task.repoUrl(), task.ref(), cancellation)
+                ? git.resolve(task.repoUrl(), task.ref(), createdAt(task), cancellation)
                 : Optional.empty();
         if (resolved.isPresent()) {
             Optional<Execution> ran = runKnown(task, resolved.get(), start, progress, cancellation);
@@ -354,6 +356,20 @@ public final class TaskExecutor {
     /** A kept commit's key: the commit, the runtime the task asks for, and what the runtimes would run with. */
     private String commitKey(String commit, Task task) {
         return CacheKeys.of("commit", commit, String.valueOf(task.runtime()), runtimesFingerprint);
+    }
+
+    /**
+     * The latest moment the task may have been made (its time is written to the millisecond, cut down), or null when
+     * unknown (tasks queued by older frontends) or unreadable.
+     */
+    static Instant createdAt(Task task) {
+        try {
+            return task.createdAt() == null
+                    ? null
+                    : Instant.parse(task.createdAt()).plusMillis(1);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
     }
 
     private static long millisSince(long startNanos) {

@@ -12,7 +12,9 @@ import static org.minifaas.worker.Fixture.task;
 
 import io.nats.client.Message;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -23,6 +25,7 @@ import org.minifaas.common.model.Task;
 import org.minifaas.common.model.TaskRecord;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.nats.WebhookQueue;
+import org.minifaas.common.testing.Poll;
 
 /** The execution record a worker writes, refs and per-task time limits: real NATS, Git over HTTP, go, sandbox. */
 class TaskRecordIT {
@@ -139,6 +142,50 @@ class TaskRecordIT {
         TaskRecord old = run(url, first.commit(), 0);
         assertEquals(true, old.cloneSkipped(), old::toString);
         assertEquals(first.commit(), old.commit());
+    }
+
+    @Test
+    void tasksCreatedBeforeARefQuestionShareItsAnswer() throws Exception {
+        String name = "burst-" + UUID.randomUUID();
+        String url = stack.git.createRepo(
+                name, Map.of("go.mod", Functions.GO_MOD, "main.go", READS_ITS_FILE, "data.txt", "burst\n"));
+        TaskRecord first = run(url, null, 0);
+        assertEquals(TaskStatus.FINISHED, first.status(), first::toString);
+        // both slots busy, so that the burst below is all created before any of it is asked about
+        String slow = stack.git.createRepo("slow-" + UUID.randomUUID(), Functions.SLOW);
+        List<UUID> busy =
+                List.of(submit(stack.nats, task(slow, null, 0, "2")), submit(stack.nats, task(slow, null, 0, "2")));
+        Poll.until(
+                WAIT,
+                () -> busy.stream().allMatch(id -> status(id) == TaskStatus.EXECUTING),
+                all -> all,
+                "both slots busy");
+        int asked = stack.git.refQuestions(name);
+        List<UUID> burst = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            burst.add(submit(stack.nats, task(url, null, 0)));
+        }
+        for (UUID id : burst) {
+            awaitFinal(stack.nats, id, WAIT);
+            TaskRecord r = record(stack.nats, id);
+            assertEquals(TaskStatus.FINISHED, r.status(), r::toString);
+            assertEquals(first.commit(), r.commit());
+            assertEquals(true, r.cloneSkipped(), r::toString);
+        }
+        // the two slots free at once and each asks; the other four were created before those questions
+        int questions = stack.git.refQuestions(name) - asked;
+        assertTrue(questions >= 1 && questions <= 2, questions + " ref questions for 6 tasks");
+        for (UUID id : busy) {
+            awaitFinal(stack.nats, id, WAIT);
+        }
+    }
+
+    private static TaskStatus status(UUID id) {
+        try {
+            return record(stack.nats, id).status();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

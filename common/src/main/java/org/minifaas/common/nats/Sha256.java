@@ -12,9 +12,20 @@ import java.security.NoSuchAlgorithmException;
  * which declare its absence. The one place that turns that impossible case into an error.
  */
 final class Sha256 {
+    /** Copied for each digest: a copy costs far less than a provider lookup (every request names a bucket). */
+    private static final MessageDigest PROTOTYPE = lookUp();
+
     private Sha256() {}
 
     static MessageDigest digest() {
+        try {
+            return (MessageDigest) PROTOTYPE.clone();
+        } catch (CloneNotSupportedException e) {
+            return lookUp();
+        }
+    }
+
+    private static MessageDigest lookUp() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

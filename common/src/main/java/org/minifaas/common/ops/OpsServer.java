@@ -42,7 +42,7 @@ public final class OpsServer implements AutoCloseable {
         }
         HttpServer server;
         try {
-            server = HttpServer.create(new InetSocketAddress(settings.host(), Math.max(0, settings.port())), 0);
+            server = JdkHttpServer.create(new InetSocketAddress(settings.host(), Math.max(0, settings.port())));
         } catch (java.net.BindException e) {
             throw new IOException(
                     "the ops port METRICS_PORT=" + settings.port() + " on " + settings.host()

@@ -14,7 +14,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Real Git repositories served over smart HTTP on loopback: a small CGI bridge to
@@ -23,6 +25,8 @@ import java.util.concurrent.Executors;
 public final class GitHttpServer implements AutoCloseable {
     private final HttpServer server;
     private final Path root;
+    /** Ref advertisements asked for (GET .../info/refs), by repository name. */
+    private final Map<String, AtomicInteger> refQuestions = new ConcurrentHashMap<>();
 
     private GitHttpServer(HttpServer server, Path root) {
         this.server = server;
@@ -114,9 +118,21 @@ public final class GitHttpServer implements AutoCloseable {
         }
     }
 
+    /** How many times the refs of repository {@code name} were asked for (what `git ls-remote` asks). */
+    public int refQuestions(String name) {
+        AtomicInteger n = refQuestions.get(name);
+        return n == null ? 0 : n.get();
+    }
+
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
             String path = ex.getRequestURI().getRawPath().substring("/git".length());
+            if (path.endsWith("/info/refs")) {
+                refQuestions
+                        .computeIfAbsent(
+                                path.substring(1, path.length() - "/info/refs".length()), k -> new AtomicInteger())
+                        .incrementAndGet();
+            }
             ProcessBuilder pb = new ProcessBuilder("git", "http-backend");
             Map<String, String> env = pb.environment();
             env.put("GIT_PROJECT_ROOT", root.toString());
