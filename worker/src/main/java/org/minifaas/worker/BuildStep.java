@@ -116,7 +116,7 @@ final class BuildStep {
             Cancellation cancellation)
             throws IOException, InterruptedException {
         Cancellation step = cancellation.step();
-        DiskBudget budget = new DiskBudget(written, config.installMaxDiskBytes(), step);
+        DiskBudget budget = new DiskBudget(written, config.installMaxDiskBytes(), config.installMinFreeBytes(), step);
         Outcome outcome;
         try {
             outcome = run(argv, mounts, workDir, env, network, output, step);
@@ -133,7 +133,9 @@ final class BuildStep {
     Optional<String> failure(String step, Outcome outcome) {
         if (outcome.diskFull()) {
             return Optional.of(step + " wrote more than INSTALL_MAX_DISK_MB=" + config.installMaxDiskBytes() / (1 << 20)
-                    + " MiB to disk (or left the worker's disk under " + (DiskBudget.RESERVE >> 20) + " MiB free)");
+                    + " MiB to disk (or left the worker's disk under INSTALL_MIN_FREE_MB="
+                    + config.installMinFreeBytes() / (1 << 20)
+                    + " MiB free)");
         }
         if (outcome.timedOut()) {
             return Optional.of(

@@ -21,15 +21,12 @@ import org.slf4j.LoggerFactory;
  * directory handles: no depth escapes it, no link is followed, no other filesystem entered) as the bytes its files
  * take on disk (space reserved past a file's end included) plus 4 KiB per file or directory (a flood of empty files
  * counts too); the step is stopped (through its own {@link Cancellation}) once that is over the budget, or once the
- * filesystem has less than {@link #RESERVE} left (what no measurement of the tree sees: files deleted but still open).
+ * filesystem has less than its free-space floor (INSTALL_MIN_FREE_MB) left (what no measurement of the tree sees: files deleted but still open).
  * A measurement, not a quota: between two, a step can write what the disk takes in that time.
  */
 final class DiskBudget implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DiskBudget.class);
     static final Duration EVERY = Duration.ofMillis(500);
-    /** Below this much free space on the tree's filesystem, the step is stopped whatever its own size. */
-    static final long RESERVE = 256L << 20;
-
     private static final long PER_ENTRY = 4096;
     // a few threads: one install's large tree must not delay the measurements of the others
     private static final ScheduledExecutorService MEASURER =
@@ -37,15 +34,20 @@ final class DiskBudget implements AutoCloseable {
 
     private final Path tree;
     private final long maxBytes;
+    private final long minFreeBytes;
     private final Cancellation stop;
     private final ScheduledFuture<?> measuring;
     private volatile boolean exceeded;
     private int failedMeasurements;
 
-    /** Starts measuring {@code tree}; {@code stop} is cancelled once it holds more than {@code maxBytes}. */
-    DiskBudget(Path tree, long maxBytes, Cancellation stop) {
+    /**
+     * Starts measuring {@code tree}; {@code stop} is cancelled once it holds more than {@code maxBytes}, or once its
+     * filesystem has less than {@code minFreeBytes} free, whatever the tree's own size.
+     */
+    DiskBudget(Path tree, long maxBytes, long minFreeBytes, Cancellation stop) {
         this.tree = tree;
         this.maxBytes = maxBytes;
+        this.minFreeBytes = minFreeBytes;
         this.stop = stop;
         this.measuring = MEASURER.scheduleWithFixedDelay(
                 this::measure, EVERY.toMillis(), EVERY.toMillis(), TimeUnit.MILLISECONDS);
@@ -63,7 +65,7 @@ final class DiskBudget implements AutoCloseable {
         boolean over;
         try {
             // statvfs of the tree's filesystem (File's, which needs no lookup in the mount table)
-            over = bytesUnder(tree) > maxBytes || tree.toFile().getUsableSpace() < RESERVE;
+            over = bytesUnder(tree) > maxBytes || tree.toFile().getUsableSpace() < minFreeBytes;
             failedMeasurements = 0;
         } catch (IOException e) {
             // not measurable twice in a row (and not gone): stopped, rather than left to fill the disk unseen

@@ -38,6 +38,7 @@ import org.minifaas.worker.sandbox.Network;
  * @param buildTmpMb         BUILD_TMP_MB: size of a build step's private /tmp (npm's cache, Go's temporary files)
  * @param installMaxDiskBytes INSTALL_MAX_DISK_MB: what one package install (npm, pip, with their scripts) may write to
  *                           the worker's disk
+ * @param installMinFreeBytes INSTALL_MIN_FREE_MB: an install is stopped when the worker's disk has less than this free
  * @param cgo                FUNCTION_CGO: 1 lets builds use cgo (unsafe: C toolchains run flags from the source)
  * @param allowPrivateRepositories REPO_ALLOW_PRIVATE_ADDRESSES: clone from loopback and private addresses too
  * @param repoMaxBytes       REPO_MAX_MB: the most a repository's files may add up to (checked before checkout)
@@ -73,6 +74,7 @@ public record WorkerConfig(
         int buildCpus,
         int buildTmpMb,
         long installMaxDiskBytes,
+        long installMinFreeBytes,
         boolean cgo,
         boolean allowPrivateRepositories,
         long repoMaxBytes,
@@ -129,6 +131,7 @@ public record WorkerConfig(
                 env.intValue("BUILD_CPUS", Runtime.getRuntime().availableProcessors(), 1, 1024),
                 env.intValue("BUILD_TMP_MB", 1024, 16, 1 << 20),
                 env.longValue("INSTALL_MAX_DISK_MB", 1024, 1, 1 << 30) * 1024 * 1024,
+                env.longValue("INSTALL_MIN_FREE_MB", 256, 0, 1 << 30) * 1024 * 1024,
                 env.intValue("FUNCTION_CGO", 0, 0, 1) == 1,
                 env.bool(AddressPolicy.ALLOW_PRIVATE, false),
                 env.longValue("REPO_MAX_MB", 100, 1, 1 << 20) * 1024 * 1024,

@@ -67,7 +67,7 @@ class DiskBudgetTest {
         Cancellation task = new Cancellation();
         Cancellation step = task.step();
         long budget = DiskBudget.bytesUnder(tree) + MIB;
-        try (DiskBudget watch = new DiskBudget(tree, budget, step)) {
+        try (DiskBudget watch = new DiskBudget(tree, budget, 0, step)) {
             Files.write(tree.resolve("small"), new byte[1024]);
             Thread.sleep(DiskBudget.EVERY.toMillis() * 2); // two measurements under the budget: nothing happens
             assertFalse(step.isCancelled());
@@ -81,10 +81,24 @@ class DiskBudgetTest {
     @Test
     void whatTheStepWroteInItsLastMomentsIsMeasuredWhenItEnds() throws Exception {
         Cancellation step = new Cancellation();
-        DiskBudget watch = new DiskBudget(tree, DiskBudget.bytesUnder(tree) + MIB, step);
+        DiskBudget watch = new DiskBudget(tree, DiskBudget.bytesUnder(tree) + MIB, 0, step);
         Files.write(tree.resolve("large"), new byte[(int) (2 * MIB)]);
         watch.close(); // before the first periodic measurement
         assertTrue(watch.exceeded());
+    }
+
+    @Test
+    void aDiskWithLessFreeThanTheFloorStopsTheStepWhateverItsOwnSize() throws Exception {
+        Cancellation step = new Cancellation();
+        long floor = tree.toFile().getUsableSpace() + (1L << 30); // more than this disk has free
+        try (DiskBudget watch = new DiskBudget(tree, DiskBudget.bytesUnder(tree) + MIB, floor, step)) {
+            Poll.until(Duration.ofSeconds(5), step::isCancelled, stopped -> stopped, "the step to be stopped");
+            assertTrue(watch.exceeded());
+        }
+        Cancellation other = new Cancellation();
+        DiskBudget unfloored = new DiskBudget(tree, DiskBudget.bytesUnder(tree) + MIB, 0, other);
+        unfloored.close();
+        assertFalse(unfloored.exceeded(), "a floor of 0 stops nothing");
     }
 
     @Test

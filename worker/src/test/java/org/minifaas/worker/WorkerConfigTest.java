@@ -50,6 +50,20 @@ class WorkerConfigTest {
     }
 
     @Test
+    void installDiskLimitsDefaultAndAreRead() {
+        WorkerConfig defaults = WorkerConfig.fromEnv(new Env(Map.of()));
+        assertEquals(1024L << 20, defaults.installMaxDiskBytes());
+        assertEquals(256L << 20, defaults.installMinFreeBytes());
+        WorkerConfig set =
+                WorkerConfig.fromEnv(new Env(Map.of("INSTALL_MAX_DISK_MB", "64", "INSTALL_MIN_FREE_MB", "0")));
+        assertEquals(64L << 20, set.installMaxDiskBytes());
+        assertEquals(0, set.installMinFreeBytes());
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> WorkerConfig.fromEnv(new Env(Map.of("INSTALL_MIN_FREE_MB", "-1"))));
+        assertTrue(e.getMessage().contains("INSTALL_MIN_FREE_MB"), e.getMessage());
+    }
+
+    @Test
     void sandboxCanBeTurnedOffExplicitly() {
         assertEquals(
                 "off", WorkerConfig.fromEnv(new Env(Map.of("SANDBOX", "off"))).sandbox());
