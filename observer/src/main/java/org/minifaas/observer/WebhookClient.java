@@ -46,6 +46,8 @@ final class WebhookClient implements AutoCloseable {
      */
     private CloseableHttpClient http;
 
+    private boolean closed;
+
     private final Set<HttpPost> inFlight = ConcurrentHashMap.newKeySet();
 
     WebhookClient(Duration timeout, AddressPolicy policy) {
@@ -53,7 +55,11 @@ final class WebhookClient implements AutoCloseable {
         this.policy = policy;
     }
 
-    private synchronized CloseableHttpClient http() {
+    /** The HTTP client, made at the first call; after {@link #close} none: the attempt is handed back as stopping. */
+    private synchronized CloseableHttpClient http() throws InterruptedException {
+        if (closed) {
+            throw new InterruptedException("webhook attempt aborted: the sender stops");
+        }
         if (http == null) {
             // a retry is the sender's decision, with a new delivery id: the client repeats nothing by itself
             http = GuardedHttpClient.build(policy, timeout, 64, USER_AGENT);
@@ -73,9 +79,10 @@ final class WebhookClient implements AutoCloseable {
         request.setHeader(TIMESTAMP, Long.toString(Instant.now().getEpochSecond()));
         request.setHeader(DELIVERY, deliveryId);
         request.setEntity(new ByteArrayEntity(body, ContentType.create("application/json", (Charset) null)));
+        CloseableHttpClient client = http();
         inFlight.add(request);
         // only the status counts: closing the response unread means a slow or endless body cannot hold the sender
-        try (ClassicHttpResponse response = http().executeOpen(null, request, null)) {
+        try (ClassicHttpResponse response = client.executeOpen(null, request, null)) {
             int status = response.getCode();
             if (status >= 200 && status < 300) {
                 return new Outcome(status, null);
@@ -128,6 +135,7 @@ final class WebhookClient implements AutoCloseable {
 
     @Override
     public synchronized void close() throws IOException {
+        closed = true;
         if (http != null) {
             http.close();
         }

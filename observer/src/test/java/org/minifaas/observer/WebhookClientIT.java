@@ -1,6 +1,7 @@
 package org.minifaas.observer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -39,6 +40,19 @@ class WebhookClientIT {
             assertEquals(204, outcome.status());
             assertEquals(1, receiver.requests.size());
             assertEquals("d-1", receiver.requests.get(0).header("X-MiniFaaS-Delivery"));
+        }
+    }
+
+    @Test
+    void aClosedClientSendsNothingAndHandsTheAttemptBack() throws Exception {
+        try (WebhookSenderIT.Receiver receiver = new WebhookSenderIT.Receiver(n -> 204)) {
+            WebhookClient unused = new WebhookClient(Duration.ofSeconds(5), new AddressPolicy(true));
+            unused.close(); // closed before its first delivery: its HTTP client was never made
+            InterruptedException e = assertThrows(
+                    InterruptedException.class,
+                    () -> unused.post(URI.create(receiver.url("/hook")), "d-2", BODY, "sig"));
+            assertTrue(e.getMessage().contains("stops"), e.getMessage());
+            assertEquals(0, receiver.requests.size(), "nothing was sent after the close");
         }
     }
 }

@@ -223,14 +223,15 @@ final class GitSource {
     }
 
     /**
-     * The commit {@code ref} names (null or empty: the default branch) at some moment after {@code created} (when the
-     * task was made; null: now), from one ref advertisement or from a recent one asked after that moment
-     * ({@link RefAnswers}), or empty when it cannot be told: the caller then clones as usual, which reports any
-     * problem. A full commit id names itself, without asking the server. Over HTTP(S) the worker asks in process
+     * The commit {@code ref} names (null or empty: the default branch) at some moment after the task was queued, from
+     * one ref advertisement or from a recent one that may stand for it ({@link RefAnswers}: {@code position} is the
+     * task's place in the queue, null when it did not come from it; {@code created} the latest moment it may have
+     * been made, null when unknown), or empty when it cannot be told: the caller then clones as usual, which reports
+     * any problem. A full commit id names itself, without asking the server. Over HTTP(S) the worker asks in process
      * ({@link RemoteRefs}); otherwise, or when that cannot tell, {@code git ls-remote} asks in a sandbox like the
      * clone's.
      */
-    Optional<String> resolve(String url, String ref, Instant created, Cancellation cancellation)
+    Optional<String> resolve(String url, String ref, QueuePosition position, Instant created, Cancellation cancellation)
             throws IOException, InterruptedException {
         if (refused(url) != null) {
             return Optional.empty();
@@ -246,7 +247,7 @@ final class GitSource {
         List<String> wanted = ref == null || ref.isEmpty()
                 ? List.of("HEAD")
                 : List.of("refs/heads/" + ref, "refs/tags/" + ref + "^{}", "refs/tags/" + ref);
-        return refAnswers.commit(url, ref, created, () -> {
+        return refAnswers.commit(url, ref, position, created, () -> {
             Optional<Map<String, String>> advertised = remoteRefs.advertised(URI.create(url));
             if (advertised.isEmpty() && !cancellation.isCancelled()) {
                 advertised = lsRemote(url, ref, cancellation);

@@ -199,10 +199,16 @@ public final class TaskExecutor {
      * running is killed and no further step runs: the execution is then CANCELLED with the output so far.
      */
     public Execution execute(Task task, Progress progress, Cancellation cancellation) throws InterruptedException {
+        return execute(task, null, progress, cancellation);
+    }
+
+    /** As {@link #execute(Task, Progress, Cancellation)}, for a task got from the queue at {@code position}. */
+    public Execution execute(Task task, QueuePosition position, Progress progress, Cancellation cancellation)
+            throws InterruptedException {
         Path dir = null;
         try {
             dir = workspace.create(task.taskId(), git.account());
-            return executeIn(task, dir, progress, cancellation);
+            return executeIn(task, position, dir, progress, cancellation);
         } catch (IOException | RuntimeException e) {
             // a repository the checks above did not foresee: the task fails, the worker goes on
             log.warn("task {} failed in the worker: {}", task.taskId(), e.toString());
@@ -224,7 +230,8 @@ public final class TaskExecutor {
         }
     }
 
-    private Execution executeIn(Task task, Path dir, Progress progress, Cancellation cancellation)
+    private Execution executeIn(
+            Task task, QueuePosition position, Path dir, Progress progress, Cancellation cancellation)
             throws IOException, InterruptedException {
         Path src = dir.resolve("src");
         progress.phase("cloning");
@@ -233,7 +240,7 @@ public final class TaskExecutor {
         // repositories this worker kept a commit of (a new repository would pay the ref advertisement on top of its
         // clone)
         Optional<String> resolved = knownRepositories.contains(task.repoUrl())
-                ? git.resolve(task.repoUrl(), task.ref(), createdAt(task), cancellation)
+                ? git.resolve(task.repoUrl(), task.ref(), position, createdAt(task), cancellation)
                 : Optional.empty();
         if (resolved.isPresent()) {
             Optional<Execution> ran = runKnown(task, resolved.get(), start, progress, cancellation);

@@ -257,7 +257,7 @@ public final class Worker implements AutoCloseable {
             log.info("task {} started (delivery {})", id, delivered);
             Execution execution;
             try (LiveLog live = LiveLog.start(nats.logs(), id, logMaxBytes)) {
-                execution = executor.execute(task, live, cancellation);
+                execution = executor.execute(task, QueuePosition.of(message), live, cancellation);
             }
             // read once: to see whether another delivery finished it meanwhile, and as the base of the final write
             Optional<UserTasks.Versioned> now = tasks.versioned(id);

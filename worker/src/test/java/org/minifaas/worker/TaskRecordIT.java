@@ -145,13 +145,13 @@ class TaskRecordIT {
     }
 
     @Test
-    void tasksCreatedBeforeARefQuestionShareItsAnswer() throws Exception {
+    void tasksQueuedBeforeARefQuestionShareItsAnswer() throws Exception {
         String name = "burst-" + UUID.randomUUID();
         String url = stack.git.createRepo(
                 name, Map.of("go.mod", Functions.GO_MOD, "main.go", READS_ITS_FILE, "data.txt", "burst\n"));
         TaskRecord first = run(url, null, 0);
         assertEquals(TaskStatus.FINISHED, first.status(), first::toString);
-        // both slots busy, so that the burst below is all created before any of it is asked about
+        // both slots busy, so that the burst below is all queued before any of it is asked about
         String slow = stack.git.createRepo("slow-" + UUID.randomUUID(), Functions.SLOW);
         List<UUID> busy =
                 List.of(submit(stack.nats, task(slow, null, 0, "2")), submit(stack.nats, task(slow, null, 0, "2")));
@@ -172,7 +172,7 @@ class TaskRecordIT {
             assertEquals(first.commit(), r.commit());
             assertEquals(true, r.cloneSkipped(), r::toString);
         }
-        // the two slots free at once and each asks; the other four were created before those questions
+        // the two slots free and each asks at most once; the other tasks were queued before those questions
         int questions = stack.git.refQuestions(name) - asked;
         assertTrue(questions >= 1 && questions <= 2, questions + " ref questions for 6 tasks");
         for (UUID id : busy) {

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.minifaas.common.ops.JdkHttpServer;
 
 /**
  * Real Git repositories served over smart HTTP on loopback: a small CGI bridge to
@@ -35,7 +36,7 @@ public final class GitHttpServer implements AutoCloseable {
 
     public static GitHttpServer start() throws IOException {
         Path root = Files.createTempDirectory("minifaas-git-");
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        HttpServer server = JdkHttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         GitHttpServer git = new GitHttpServer(server, root);
         server.createContext("/git/", git::handle);
         server.setExecutor(Executors.newFixedThreadPool(4));
