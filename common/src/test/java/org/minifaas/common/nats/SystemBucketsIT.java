@@ -1,8 +1,14 @@
 package org.minifaas.common.nats;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamInfo;
+import io.nats.client.support.NatsKeyValueUtil;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -106,5 +112,68 @@ class SystemBucketsIT {
         UUID again = UUID.randomUUID();
         tasks.createPending(again);
         assertEquals(TaskStatus.PENDING, layer.userTasks(user).status(again).orElseThrow());
+    }
+
+    @Test
+    void aTaskWrittenAfterTheSweepSawItsBucketEmptyIsKept() throws Exception {
+        StreamJanitor janitor = layer.janitor();
+        String user = "late-" + UUID.randomUUID();
+        UserTasks tasks = layer.userTasks(user); // the bucket exists, empty: the sweep's listing says so
+        String stream = NatsKeyValueUtil.toStreamName(BucketNames.forUser(user));
+        UUID id = UUID.randomUUID();
+        tasks.createPending(id); // the user's first task lands after that listing
+        assertFalse(janitor.deleteIfStillEmpty(stream), "the bucket holds a task now");
+        assertEquals(TaskStatus.PENDING, tasks.status(id).orElseThrow());
+        UUID next = UUID.randomUUID();
+        tasks.createPending(next); // and it takes writes again
+        assertEquals(TaskStatus.PENDING, tasks.status(next).orElseThrow());
+        assertFalse(janitor.deleteIfStillEmpty("KV_no-such-bucket"), "a stream gone meanwhile: nothing to do");
+    }
+
+    @Test
+    void aBucketLeftFencedByAStoppedSweepIsGivenBackItsSubjects() throws Exception {
+        String user = "fenced-" + UUID.randomUUID();
+        UserTasks tasks = layer.userTasks(user);
+        UUID id = UUID.randomUUID();
+        tasks.createPending(id);
+        String stream = NatsKeyValueUtil.toStreamName(BucketNames.forUser(user));
+        StreamInfo info = layer.jsm().getStreamInfo(stream);
+        layer.jsm()
+                .updateStream(StreamConfiguration.builder(info.getConfiguration())
+                        .subjects(StreamJanitor.fence(stream))
+                        .build());
+        assertThrows(IOException.class, () -> tasks.createPending(UUID.randomUUID()), "no write reaches it");
+        layer.janitor().sweep(Duration.ZERO);
+        assertEquals(TaskStatus.PENDING, tasks.status(id).orElseThrow(), "kept: it holds a task");
+        UUID next = UUID.randomUUID();
+        tasks.createPending(next);
+        assertEquals(TaskStatus.PENDING, tasks.status(next).orElseThrow());
+    }
+
+    @Test
+    void sweepsRacingFirstTasksNeverDeleteAnAcceptedOne() throws Exception {
+        StreamJanitor janitor = layer.janitor();
+        for (int round = 0; round < 60; round++) {
+            UserTasks tasks = layer.userTasks("racing-" + round + "-" + UUID.randomUUID()); // empty, as a new user's
+            UUID id = UUID.randomUUID();
+            Thread sweeper = new Thread(() -> {
+                try {
+                    janitor.sweep(Duration.ZERO);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            sweeper.start();
+            // as the frontend records a task: repeated within a budget when NATS has no stream for it for a moment
+            Retries.<Void, QuotaExceededException>repeatable("record " + id, Retries.LEADER_CHANGE, () -> {
+                tasks.createPending(id);
+                return null;
+            });
+            sweeper.join();
+            assertEquals(
+                    TaskStatus.PENDING,
+                    tasks.status(id).orElse(null),
+                    "round " + round + ": a task accepted while the sweep ran was deleted with its bucket");
+        }
     }
 }
