@@ -76,7 +76,7 @@ class RetentionIT {
         Poll.until(
                 Duration.ofSeconds(20),
                 () -> {
-                    nats.janitor().sweep(Duration.ZERO);
+                    nats.janitor().sweep(Duration.ZERO, Duration.ofMillis(100));
                     return streams();
                 },
                 n -> n == baseline,

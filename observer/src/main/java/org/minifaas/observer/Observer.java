@@ -30,7 +30,9 @@ final class Observer implements AutoCloseable {
     private final ObserverMetrics metrics;
     private final ScheduledExecutorService timer =
             Executors.newSingleThreadScheduledExecutor(Threads.daemon("observer"));
-    private long lastSweep;
+    /** The retention sweep, apart: it waits a few seconds on the streams it fenced, which must not hold up checks. */
+    private final ScheduledExecutorService sweeper =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("retention-sweep"));
 
     /** Restores the last recorded status and worker count, so a restart loses neither. */
     public Observer(NatsLayer nats, ObserverConfig config, Scaler scaler) throws IOException, JetStreamApiException {
@@ -58,6 +60,8 @@ final class Observer implements AutoCloseable {
             log.warn("initial scaling failed: {}", e.toString());
         }
         timer.scheduleWithFixedDelay(this::safeCheck, 0, config.interval().toMillis(), TimeUnit.MILLISECONDS);
+        sweeper.scheduleWithFixedDelay(
+                this::safeSweep, 0, config.sweepInterval().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void safeCheck() {
@@ -65,11 +69,6 @@ final class Observer implements AutoCloseable {
             check();
         } catch (Exception e) {
             log.warn("check failed (will retry): {}", e.toString());
-        }
-        try {
-            sweepWhenDue();
-        } catch (Exception e) {
-            log.warn("retention sweep failed (will retry): {}", e.toString());
         }
     }
 
@@ -98,17 +97,21 @@ final class Observer implements AutoCloseable {
     }
 
     /** Deletes the streams retention emptied, every RETENTION_SWEEP_SECONDS. */
-    void sweepWhenDue() throws Exception {
-        if (lastSweep == 0
-                || System.nanoTime() - lastSweep >= config.sweepInterval().toNanos()) {
-            lastSweep = System.nanoTime();
+    private void safeSweep() {
+        try {
             nats.janitor().sweep(config.sweepIdle());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // stopping: the fenced streams were given their subjects back
+        } catch (Exception e) {
+            log.warn("retention sweep failed (will retry): {}", e.toString());
         }
     }
 
     @Override
     public void close() throws InterruptedException {
         timer.shutdownNow();
+        sweeper.shutdownNow();
         timer.awaitTermination(10, TimeUnit.SECONDS);
+        sweeper.awaitTermination(10, TimeUnit.SECONDS);
     }
 }

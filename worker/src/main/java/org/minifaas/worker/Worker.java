@@ -225,15 +225,20 @@ public final class Worker implements AutoCloseable {
                 () -> inProgress(message, id, tasks, cancellation), ackEveryMs, ackEveryMs, TimeUnit.MILLISECONDS);
         try {
             int attempt = (int) delivered;
-            Optional<TaskRecord> record =
-                    tasks.update(id, r -> r.status().isFinal() ? r : r.started(workerId, attempt));
+            // retried like the final writes: a bucket the retention sweep holds for a moment refuses writes
+            Optional<TaskRecord> record = persistently(
+                    "mark task " + id + " started",
+                    () -> tasks.update(id, r -> r.status().isFinal() ? r : r.started(workerId, attempt)));
             TaskStatus found = record.map(TaskRecord::status).orElse(null);
             if (found != null
                     && found.isFinal()
                     && found != TaskStatus.CANCELLED
                     && !nats.results(id).exists()) {
                 log.warn("task {} is final but has no results; running it again", id);
-                record = tasks.update(id, r -> r.status() == TaskStatus.CANCELLED ? r : r.started(workerId, attempt));
+                record = persistently(
+                        "mark task " + id + " started again",
+                        () -> tasks.update(
+                                id, r -> r.status() == TaskStatus.CANCELLED ? r : r.started(workerId, attempt)));
             }
             TaskStatus before = record.map(TaskRecord::status).orElse(null);
             if (before == TaskStatus.CANCELLED) {

@@ -80,6 +80,11 @@ final class Streams {
             }
         }
         StreamConfiguration have = existing.get().getConfiguration();
+        if (StreamJanitor.isFenced(existing.get())) {
+            // the retention sweep is deciding whether to delete it: an update now would give it its subjects back
+            // behind the sweep's back (its writes are refused meanwhile and retried; it is restored or deleted soon)
+            return existing.get();
+        }
         if (have.getMaxMsgs() != wanted.getMaxMsgs()
                 || !have.getMaxAge().equals(wanted.getMaxAge())
                 || have.getMaxBytes() != wanted.getMaxBytes()

@@ -84,6 +84,11 @@ public final class UserTasks {
         }
     }
 
+    /** The name of the bucket's stream. */
+    public String streamName() {
+        return NatsKeyValueUtil.toStreamName(bucket);
+    }
+
     /** A bare PENDING record (tests, tools). */
     public void createPending(UUID taskId) throws IOException, JetStreamApiException, QuotaExceededException {
         createPending(TaskRecord.legacy(taskId, TaskStatus.PENDING).withStatus(TaskStatus.PENDING));
