@@ -36,6 +36,12 @@ public final class StreamJanitor {
     public static final Duration SETTLE = Duration.ofSeconds(6);
 
     /**
+     * At most this many streams are fenced by one sweep (the rest wait for the next): the first one fenced stays
+     * fenced while the others are, so a long list would hold a user's writes past what the frontend retries (15 s).
+     */
+    static final int MAX_FENCED = 100;
+
+    /**
      * Deletes every per-task result stream and per-user status stream that holds no message and saw no activity for
      * {@code idle} (the margin that protects a bucket being created right now). Seen empty in a listing is not
      * enough: a task created between the listing and the deletion would go with the stream after its user was told it
@@ -72,12 +78,18 @@ public final class StreamJanitor {
                 }
                 ZonedDateTime last = info.getStreamState().getLastTime();
                 ZonedDateTime active = last != null && last.isAfter(info.getCreateTime()) ? last : info.getCreateTime();
-                if (active.isBefore(cutoff)) {
+                if (active.isBefore(cutoff) && fenced.size() < MAX_FENCED) {
+                    // from a fresh read, so that a limit changed since the listing is not undone; recorded first, so
+                    // that a fence applied by a request that then failed is undone all the same
+                    Optional<StreamInfo> now = layer.streams().streamInfo(name);
+                    if (now.isEmpty() || now.get().getStreamState().getMsgCount() > 0) {
+                        continue;
+                    }
+                    fenced.add(name);
                     layer.jsm()
-                            .updateStream(StreamConfiguration.builder(info.getConfiguration())
+                            .updateStream(StreamConfiguration.builder(now.get().getConfiguration())
                                     .subjects(fence(name))
                                     .build());
-                    fenced.add(name);
                 }
             }
             if (fenced.isEmpty()) {

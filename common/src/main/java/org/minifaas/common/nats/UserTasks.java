@@ -247,6 +247,10 @@ public final class UserTasks {
             if (isMissingStream(e)) {
                 return List.of();
             }
+            if (isFenced()) {
+                // the retention sweep holds the bucket for a few seconds, and no consumer can be made on it then
+                return readOneByOne();
+            }
             throw e;
         } finally {
             if (sub != null) {
@@ -256,6 +260,24 @@ public final class UserTasks {
         synchronized (out) {
             return List.copyOf(out);
         }
+    }
+
+    private boolean isFenced() throws IOException, JetStreamApiException {
+        Optional<StreamInfo> info = layer.streams().streamInfo(NatsKeyValueUtil.toStreamName(bucket));
+        return info.isPresent() && StreamJanitor.isFenced(info.get());
+    }
+
+    /** Every record, each read by its id (at most the quota's worth): what works while the bucket is fenced. */
+    private List<TaskRecord> readOneByOne() throws IOException, JetStreamApiException {
+        List<TaskRecord> out = new ArrayList<>();
+        for (String id : taskIds()) {
+            try {
+                record(UUID.fromString(id)).ifPresent(out::add);
+            } catch (IllegalArgumentException e) {
+                // a key that is not a task id: not ours
+            }
+        }
+        return List.copyOf(out);
     }
 
     /**

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.minifaas.common.model.InjectionRequest;
+import org.minifaas.common.model.TaskRecord;
 import org.minifaas.common.model.TaskStatus;
 import org.minifaas.common.testing.NatsInspect;
 import org.minifaas.common.testing.NatsTestServer;
@@ -169,6 +170,11 @@ class SystemBucketsIT {
                             .subjects(StreamJanitor.fence(stream))
                             .build());
             assertThrows(IOException.class, () -> tasks.createPending(UUID.randomUUID()), "no write reaches it");
+            assertEquals(
+                    List.of(id),
+                    tasks.records().stream().map(TaskRecord::id).toList(),
+                    "listed while fenced (no consumer can be made on it then)");
+            assertEquals(TaskStatus.PENDING, tasks.status(id).orElseThrow(), "read while fenced");
             nats.janitor().sweep(Duration.ZERO, Duration.ofMillis(50));
             assertEquals(TaskStatus.PENDING, tasks.status(id).orElseThrow(), "kept: it holds a task");
             UUID next = UUID.randomUUID();
