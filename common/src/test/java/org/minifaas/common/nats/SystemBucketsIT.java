@@ -116,6 +116,38 @@ class SystemBucketsIT {
         assertEquals(TaskStatus.PENDING, layer.userTasks(user).status(again).orElseThrow());
     }
 
+    /** A retention sweep (no idle margin) on a thread of its own; {@link #failure} once joined. */
+    record Sweep(Thread thread, AtomicReference<Exception> failed) {
+        static Sweep start(NatsLayer nats, Duration settle) {
+            AtomicReference<Exception> failed = new AtomicReference<>();
+            Thread thread = new Thread(() -> {
+                try {
+                    nats.janitor().sweep(Duration.ZERO, settle);
+                } catch (Exception e) {
+                    failed.set(e);
+                }
+            });
+            thread.start();
+            return new Sweep(thread, failed);
+        }
+
+        void join() throws InterruptedException {
+            thread.join();
+        }
+
+        Exception failure() {
+            return failed.get();
+        }
+    }
+
+    /** Records a task as the frontend does: asked again while NATS has no stream for it, within a budget. */
+    static void recordAsTheFrontendDoes(UserTasks tasks, UUID id) throws Exception {
+        Retries.<Void, QuotaExceededException>repeatable("record " + id, Retries.LEADER_CHANGE, () -> {
+            tasks.createPending(id);
+            return null;
+        });
+    }
+
     /** For the sweep's races: a retention long enough that no record expires while a test looks at it. */
     static NatsLayer longLived() throws Exception {
         return NatsLayer.connect(server.settings().withRetention(Duration.ofMinutes(10)), "sweep-test");
@@ -127,15 +159,7 @@ class SystemBucketsIT {
         try {
             UserTasks tasks = nats.userTasks("fenced-write-" + UUID.randomUUID()); // empty: a candidate
             String stream = tasks.streamName();
-            AtomicReference<Exception> failed = new AtomicReference<>();
-            Thread sweeper = new Thread(() -> {
-                try {
-                    nats.janitor().sweep(Duration.ZERO, Duration.ofSeconds(2));
-                } catch (Exception e) {
-                    failed.set(e);
-                }
-            });
-            sweeper.start();
+            Sweep sweeper = Sweep.start(nats, Duration.ofSeconds(2));
             Poll.until(
                     Duration.ofSeconds(10),
                     () -> StreamJanitor.isFenced(nats.jsm().getStreamInfo(stream)),
@@ -143,13 +167,9 @@ class SystemBucketsIT {
                     "the bucket to be fenced");
             assertThrows(IOException.class, () -> tasks.createPending(UUID.randomUUID()), "no write reaches it");
             UUID id = UUID.randomUUID();
-            // as the frontend records a task: asked again while NATS has no stream for it
-            Retries.<Void, QuotaExceededException>repeatable("record " + id, Retries.LEADER_CHANGE, () -> {
-                tasks.createPending(id);
-                return null;
-            });
+            recordAsTheFrontendDoes(tasks, id);
             sweeper.join();
-            assertNull(failed.get());
+            assertNull(sweeper.failure());
             assertEquals(TaskStatus.PENDING, tasks.status(id).orElse(null), "accepted, so kept");
         } finally {
             nats.close();
@@ -192,21 +212,10 @@ class SystemBucketsIT {
             for (int round = 0; round < 30; round++) {
                 UserTasks tasks = nats.userTasks("racing-" + round + "-" + UUID.randomUUID()); // empty: a new user's
                 UUID id = UUID.randomUUID();
-                AtomicReference<Exception> failed = new AtomicReference<>();
-                Thread sweeper = new Thread(() -> {
-                    try {
-                        nats.janitor().sweep(Duration.ZERO, Duration.ofMillis(50));
-                    } catch (Exception e) {
-                        failed.set(e);
-                    }
-                });
-                sweeper.start();
-                Retries.<Void, QuotaExceededException>repeatable("record " + id, Retries.LEADER_CHANGE, () -> {
-                    tasks.createPending(id);
-                    return null;
-                });
+                Sweep sweeper = Sweep.start(nats, Duration.ofMillis(50));
+                recordAsTheFrontendDoes(tasks, id);
                 sweeper.join();
-                assertNull(failed.get(), () -> "round " + failed.get());
+                assertNull(sweeper.failure(), () -> "round " + sweeper.failure());
                 assertEquals(
                         TaskStatus.PENDING,
                         tasks.status(id).orElse(null),
