@@ -1,6 +1,7 @@
 package org.minifaas.frontend;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -69,7 +70,11 @@ record CreateTaskRequest(
     private static JsonNode readObject(byte[] body) {
         JsonNode root;
         try {
-            root = Json.MAPPER.readTree(body);
+            // one JSON value and nothing after it: "{...} garbage" is not a request
+            root = Json.MAPPER
+                    .reader()
+                    .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .readTree(body);
         } catch (JsonProcessingException e) {
             throw new DomainException.InvalidRequest("Malformed JSON body.");
         } catch (java.io.IOException e) {
@@ -79,7 +84,46 @@ record CreateTaskRequest(
             throw new DomainException.InvalidRequest(
                     "The body must be a JSON object {\"url\": ..., \"parameters\": [...]}.");
         }
+        if (!wellFormed(root)) {
+            // JSON's "\\ud800" escapes can name half a character, which UTF-8 cannot store: it would become '?'
+            throw new DomainException.InvalidRequest(
+                    "The body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff): not a character.");
+        }
         return root;
+    }
+
+    /** Whether every string and field name in the tree is whole Unicode (no unpaired surrogate). */
+    static boolean wellFormed(JsonNode node) {
+        if (node.isTextual()) {
+            return wellFormed(node.textValue());
+        }
+        var fields = node.fields();
+        while (fields.hasNext()) {
+            var field = fields.next();
+            if (!wellFormed(field.getKey()) || !wellFormed(field.getValue())) {
+                return false;
+            }
+        }
+        if (node.isArray()) {
+            for (JsonNode element : node) {
+                if (!wellFormed(element)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static boolean wellFormed(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String url(JsonNode root, Set<String> allowedSchemes, AddressPolicy addresses) {
@@ -92,7 +136,9 @@ record CreateTaskRequest(
         }
         String url = urlNode.asText().trim();
         validateUrl(url, allowedSchemes, addresses);
-        return url;
+        // schemes are case-insensitive, git's are not ("HTTPS://host/repo" is no URL to it): stored in lowercase
+        int colon = url.indexOf(':');
+        return url.substring(0, colon).toLowerCase(Locale.ROOT) + url.substring(colon);
     }
 
     private static List<String> parameters(JsonNode root) {
@@ -224,6 +270,14 @@ record CreateTaskRequest(
         }
         if (uri.getHost() == null || uri.getHost().isBlank()) {
             throw new DomainException.InvalidRequest("The " + field + " has no host.");
+        }
+        if (uri.getPort() == 0 || uri.getPort() > 65535) {
+            throw new DomainException.InvalidRequest("The " + field + "'s port must be from 1 to 65535.");
+        }
+        if (repository && (uri.getRawQuery() != null || uri.getRawFragment() != null)) {
+            // the worker refuses them: git and the address check could read such a URL differently
+            throw new DomainException.InvalidRequest(
+                    "The url must not contain a query ('?') or a fragment ('#'): name the repository only.");
         }
         if (uri.getRawUserInfo() != null) {
             throw new DomainException.InvalidRequest(

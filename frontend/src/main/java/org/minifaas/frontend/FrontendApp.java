@@ -10,7 +10,9 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
 import io.javalin.http.ForbiddenResponse;
+import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
+import io.javalin.http.MethodNotAllowedResponse;
 import io.javalin.http.ServiceUnavailableResponse;
 import java.io.IOException;
 import java.util.Map;
@@ -72,6 +74,7 @@ public final class FrontendApp {
             app.events.serverStopping(history::close);
 
             metrics.measure(app.routes);
+            app.routes.before(FrontendApp::refuseHead);
             app.routes.beforeMatched(ctx -> checkAccess(ctx, config, system));
             app.routes.apiBuilder(() -> {
                 get("/healthz", meta::health, Role.PUBLIC);
@@ -107,6 +110,18 @@ public final class FrontendApp {
             });
             mapErrors(app.routes, system, console);
         });
+    }
+
+    /**
+     * HEAD is answered 405 on every path. Javalin answers it for a GET route with an empty 200 of its own, without
+     * the route's role (an admin page, to anyone) and without running the route (a task id that is not the
+     * caller's, or not one at all): a status that tells nothing true. Every route is read with GET.
+     */
+    private static void refuseHead(Context ctx) {
+        if (ctx.method() == HandlerType.HEAD) {
+            ctx.header("Allow", "GET");
+            throw new MethodNotAllowedResponse("HEAD is not supported: use GET.");
+        }
     }
 
     /**

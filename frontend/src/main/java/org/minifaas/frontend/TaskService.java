@@ -38,6 +38,15 @@ public final class TaskService {
 
     private final NatsLayer nats;
     private final Limiter waiting;
+    /** Result downloads (whole results on the heap), see {@link #resultReadSlots}. */
+    private final Limiter resultReads;
+    /** Listings (up to a page of whole records on the heap, a user's parameters included). */
+    private final Limiter listings;
+
+    /** Listings at once, of all users and of one; more are refused (503, 429) instead of filling the heap. */
+    static final int MAX_LISTINGS = 16;
+
+    static final int MAX_LISTINGS_PER_USER = 4;
     private final FrontendMetrics metrics;
 
     /** With the default cap per user ({@link FrontendConfig#DEFAULT_MAX_WAITING_REQUESTS_PER_USER}). */
@@ -58,6 +67,19 @@ public final class TaskService {
         this.nats = nats;
         this.metrics = metrics;
         this.waiting = new Limiter(maxWaiting, maxWaitingPerUser, "waiting reads");
+        int reads = resultReadSlots(
+                Runtime.getRuntime().maxMemory(), nats.settings().maxResultBytes());
+        this.resultReads = new Limiter(reads, Math.max(1, (reads + 1) / 2), "result downloads");
+        this.listings = new Limiter(MAX_LISTINGS, MAX_LISTINGS_PER_USER, "task listings");
+    }
+
+    /**
+     * Result downloads at once: each holds up to two copies of a result (MAX_RESULT_BYTES) on the heap, and together
+     * they may take half of it; at least 1, at most 8 (3 with the frontend's 128 MiB heap and 10 MiB results). Twenty downloads of a 5 MiB result at once took the
+     * frontend's whole heap before there was a cap.
+     */
+    static int resultReadSlots(long maxHeap, long maxResultBytes) {
+        return (int) Math.max(1, Math.min(8, maxHeap / 2 / (2 * Math.max(1, maxResultBytes))));
     }
 
     /** The waiting reads {@code userId} holds now (tests). */
@@ -194,12 +216,15 @@ public final class TaskService {
         if (tasks.isEmpty()) {
             return new Page(List.of(), null);
         }
-        // the whole list is at most MAX_REQUESTS_PER_CLIENT records, read in one consumer
-        List<TaskRecord> matching = tasks.get().records().stream()
-                .filter(r -> status == null || r.status() == status)
-                .filter(r -> after == null || after.precedes(r))
-                .sorted(PageCursor.NEWEST_FIRST)
-                .toList();
+        List<TaskRecord> matching;
+        try (Limiter.Slot ignored = listings.acquire(userId)) {
+            // the whole list is at most MAX_REQUESTS_PER_CLIENT records, read in one consumer
+            matching = tasks.get().records().stream()
+                    .filter(r -> status == null || r.status() == status)
+                    .filter(r -> after == null || after.precedes(r))
+                    .sorted(PageCursor.NEWEST_FIRST)
+                    .toList();
+        }
         if (matching.size() <= limit) {
             return new Page(matching, null);
         }
@@ -313,7 +338,7 @@ public final class TaskService {
     public Optional<byte[]> resultZip(String userId, UUID taskId)
             throws IOException, JetStreamApiException, InterruptedException {
         TaskStatus status = status(userId, taskId);
-        return status.isFinal() ? Optional.of(zipOfResults(taskId)) : Optional.empty();
+        return status.isFinal() ? Optional.of(zipOfResults(userId, taskId)) : Optional.empty();
     }
 
     /** The zipped result files of a finished task; {@link DomainException.TaskNotFinished} before. */
@@ -323,16 +348,28 @@ public final class TaskService {
         if (!status.isFinal()) {
             throw new DomainException.TaskNotFinished(taskId, status);
         }
-        return zipOfResults(taskId);
+        return zipOfResults(userId, taskId);
     }
 
-    private byte[] zipOfResults(UUID taskId) throws IOException, JetStreamApiException, InterruptedException {
-        Map<String, byte[]> files = nats.results(taskId).read().orElse(Map.of());
-        if (files.isEmpty()) {
-            files = Map.of(
-                    "error.txt", "No result files were stored for this task.\n".getBytes(StandardCharsets.UTF_8));
+    private byte[] zipOfResults(String userId, UUID taskId)
+            throws IOException, JetStreamApiException, InterruptedException {
+        try (Limiter.Slot ignored = resultReads.acquire(userId)) {
+            Optional<byte[]> stored = nats.results(taskId).readZip();
+            if (stored.isPresent()) {
+                List<String> names = ResultStore.entryNames(stored.get());
+                if (!names.isEmpty()
+                        && names.equals(
+                                RESULT_FILES.stream().filter(names::contains).toList())) {
+                    return stored.get(); // already the flat zip of the known files, in order: no second copy
+                }
+            }
+            Map<String, byte[]> files = stored.isEmpty() ? Map.of() : ResultStore.unzip(stored.get());
+            if (files.isEmpty()) {
+                files = Map.of(
+                        "error.txt", "No result files were stored for this task.\n".getBytes(StandardCharsets.UTF_8));
+            }
+            return zip(files);
         }
-        return zip(files);
     }
 
     /** One result file of a finished task ({@link #RESULT_FILES} only). */
@@ -345,11 +382,11 @@ public final class TaskService {
         if (!status.isFinal()) {
             throw new DomainException.TaskNotFinished(taskId, status);
         }
-        byte[] content = nats.results(taskId).read().orElse(Map.of()).get(name);
-        if (content == null) {
-            throw new DomainException.FileNotFound(taskId, name);
+        try (Limiter.Slot ignored = resultReads.acquire(userId)) {
+            Optional<byte[]> stored = nats.results(taskId).readZip();
+            return (stored.isEmpty() ? Optional.<byte[]>empty() : ResultStore.entry(stored.get(), name))
+                    .orElseThrow(() -> new DomainException.FileNotFound(taskId, name));
         }
-        return content;
     }
 
     /** A flat zip of the known result files (no directories, no other names). */

@@ -53,10 +53,46 @@ class CreateTaskRequestTest {
     }
 
     @Test
-    void schemesAreCaseInsensitive() {
+    void schemesAreCaseInsensitiveAndStoredInLowercase() {
+        // git reads "HTTPS://host/repo" as no URL at all: the worker would refuse it
         assertEquals(
-                "HTTPS://example.com/a.git",
-                parse("{\"url\":\"HTTPS://example.com/a.git\"}").url());
+                "https://example.com/A.git",
+                parse("{\"url\":\"HTTPS://example.com/A.git\"}").url());
+    }
+
+    @Test
+    void refusesWhatTheWorkerWouldRefuseOrStoreOtherwise() {
+        for (String bad : List.of(
+                // a query or fragment: git and the address check could read the URL two ways; the worker refuses it
+                "{\"url\":\"https://example.com/a.git?x=1\"}",
+                "{\"url\":\"https://example.com/a.git#frag\"}",
+                // ports no connection can use
+                "{\"url\":\"https://example.com:99999/a.git\"}",
+                "{\"url\":\"https://example.com:0/a.git\"}",
+                // JSON followed by more than whitespace
+                "{\"url\":\"https://example.com/a.git\"} garbage",
+                "{\"url\":\"https://example.com/a.git\"}x",
+                "{\"url\":\"https://example.com/a.git\"}{}",
+                // half a character: UTF-8 cannot store it, it would become '?'
+                "{\"url\":\"https://example.com/a.git\",\"parameters\":[\"\\ud800\"]}",
+                "{\"url\":\"https://example.com/a.git\",\"parameters\":[\"a\\udc00b\"]}",
+                "{\"url\":\"https://example.com/a.git\\ud800\"}",
+                "{\"url\":\"https://example.com/a.git\",\"other\\udbff\":1}",
+                // an IPv6 zone id: git reaches the address before the '%', Java does not resolve it
+                "{\"url\":\"http://[::ffff:127.0.0.1%25lo]:8080/a.git\"}")) {
+            assertThrows(DomainException.InvalidRequest.class, () -> parse(bad), bad);
+        }
+        for (String bad : List.of(
+                "{\"url\":\"https://example.com/a.git\",\"ref\":\"main\\ud800\"}",
+                "{\"url\":\"https://example.com/a.git\",\"callbackUrl\":\"http://[::1%25lo]/hook\"}",
+                "{\"url\":\"https://example.com/a.git\",\"callbackUrl\":\"https://example.com:0/hook\"}")) {
+            assertThrows(DomainException.InvalidRequest.class, () -> parseV1(bad), bad);
+        }
+        // a whole character outside the BMP (a surrogate pair) is fine, and so is trailing whitespace
+        assertEquals(
+                List.of("\uD83D\uDE00"),
+                parse("{\"url\":\"https://example.com/a.git\",\"parameters\":[\"\\ud83d\\ude00\"]} \n")
+                        .parameters());
     }
 
     static CreateTaskRequest parseV1(String json) {

@@ -1,5 +1,6 @@
 package org.minifaas.frontend;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.minifaas.frontend.V1Client.json;
@@ -292,6 +293,29 @@ class FrontendIT {
     }
 
     @Test
+    void headIsRefusedEverywhereWithoutRunningARoute() throws Exception {
+        String owner = newUser();
+        UUID id = create(owner);
+        String other = newUser(); // not an admin, not the task's owner
+        for (String path : List.of(
+                "/getSystemStatus",
+                "/admin",
+                "/getTaskStatus?taskId=" + id,
+                "/getTaskStatus?taskId=zzz",
+                "/getTaskResult?taskId=" + id,
+                "/v1/tasks/" + id,
+                "/v1/tasks/not-a-uuid",
+                "/getAllTasks",
+                "/healthz")) {
+            HttpResponse<byte[]> r =
+                    api.send(api.request(other, path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+            assertEquals(405, r.statusCode(), path); // was an empty 200 on every GET route
+            assertEquals("GET", r.headers().firstValue("Allow").orElse(""), path);
+        }
+        assertEquals(200, get(owner, "/getTaskStatus?taskId=" + id).statusCode());
+    }
+
+    @Test
     void unknownAndForeignTasksAreTheSame404() throws Exception {
         String owner = newUser();
         UUID id = create(owner);
@@ -380,6 +404,43 @@ class FrontendIT {
         assertEquals(List.of("stdout.txt", "stderr.txt", "error.txt"), new ArrayList<>(entries.keySet()));
         assertEquals("hello\n", entries.get("stdout.txt"));
         assertEquals("exit code 3\n", entries.get("error.txt"));
+    }
+
+    @Test
+    void aStoredResultIsServedAsStoredAndOneFileAtATime() throws Exception {
+        String user = newUser();
+        UUID id = create(user);
+        byte[] big = new byte[3 << 20];
+        new java.util.Random(7).nextBytes(big);
+        Map<String, byte[]> files = new LinkedHashMap<>(); // the worker's order
+        files.put("stdout.txt", big);
+        files.put("stderr.txt", "warn\n".getBytes(StandardCharsets.UTF_8));
+        files.put("error.txt", "exit code 1\n".getBytes(StandardCharsets.UTF_8));
+        nats.results(id).write(files);
+        nats.userTasks(user).setStatus(id, TaskStatus.FINISHED_WITH_ERRORS);
+
+        // the stored object itself: no copy unzipped and zipped again on the frontend's heap
+        byte[] stored = nats.results(id).readZip().orElseThrow();
+        HttpResponse<byte[]> zip = get(user, "/getTaskResult?taskId=" + id);
+        assertEquals(200, zip.statusCode());
+        assertArrayEquals(stored, zip.body());
+        assertArrayEquals(stored, get(user, "/v1/tasks/" + id + "/result").body());
+        HttpResponse<byte[]> one = get(user, "/v1/tasks/" + id + "/files/stdout.txt");
+        assertEquals(200, one.statusCode());
+        assertArrayEquals(big, one.body());
+        assertEquals(
+                "warn\n",
+                new String(get(user, "/v1/tasks/" + id + "/files/stderr.txt").body(), StandardCharsets.UTF_8));
+        assertEquals(
+                404, get(newUser(), "/v1/tasks/" + id + "/files/stdout.txt").statusCode());
+    }
+
+    @Test
+    void resultDownloadsAtOnceAreCappedByTheHeap() {
+        // 128 MiB of heap and 10 MiB results (the defaults): 3 at once; never 0, never more than 8
+        assertEquals(3, TaskService.resultReadSlots(128L << 20, 10L << 20));
+        assertEquals(1, TaskService.resultReadSlots(128L << 20, 1L << 30));
+        assertEquals(8, TaskService.resultReadSlots(4L << 30, 1L << 20));
     }
 
     static Map<String, String> unzip(byte[] zip) throws Exception {

@@ -8,7 +8,9 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -58,10 +60,25 @@ public final class ResultStore {
 
     /** The stored files by name, in the order stored, or empty when nothing was stored (or it expired). */
     public Optional<Map<String, byte[]>> read() throws IOException, JetStreamApiException, InterruptedException {
+        Optional<byte[]> zipped = readStored();
+        return zipped.isPresent() ? Optional.of(unzip(zipped.get())) : readLegacy();
+    }
+
+    /**
+     * The stored files as one zip, entries in the order stored, or empty when nothing was stored (or it expired):
+     * the stored object itself, with no copy unzipped, for a download that would zip them again.
+     */
+    public Optional<byte[]> readZip() throws IOException, JetStreamApiException, InterruptedException {
+        Optional<byte[]> zipped = readStored();
+        return zipped.isPresent() ? zipped : readLegacy().map(ResultStore::zip);
+    }
+
+    /** The stored object of the current layout, or empty (none, expired, or results of the layout before). */
+    private Optional<byte[]> readStored() throws IOException, JetStreamApiException, InterruptedException {
         ObjectStore store = layer.resultsBucket().store();
         ObjectInfo info = store.getInfo(taskId.toString());
         if (info == null || info.isDeleted()) {
-            return readLegacy();
+            return Optional.empty();
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(info.getSize(), Integer.MAX_VALUE - 8));
         try {
@@ -74,7 +91,30 @@ public final class ResultStore {
             }
             throw e;
         }
-        return Optional.of(unzip(out.toByteArray()));
+        return Optional.of(out.toByteArray());
+    }
+
+    /** The names of a zip's entries, in order (their content is read through, not kept). */
+    public static List<String> entryNames(byte[] zipped) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(zipped))) {
+            for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                names.add(e.getName());
+            }
+        }
+        return names;
+    }
+
+    /** One entry of a zip, or empty when it has none of that name. */
+    public static Optional<byte[]> entry(byte[] zipped, String name) throws IOException {
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(zipped))) {
+            for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                if (e.getName().equals(name)) {
+                    return Optional.of(zip.readAllBytes());
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     static byte[] zip(Map<String, byte[]> files) {
@@ -91,7 +131,8 @@ public final class ResultStore {
         return bytes.toByteArray();
     }
 
-    static Map<String, byte[]> unzip(byte[] zipped) throws IOException {
+    /** The entries of a zip by name, in order. */
+    public static Map<String, byte[]> unzip(byte[] zipped) throws IOException {
         Map<String, byte[]> files = new LinkedHashMap<>();
         try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(zipped))) {
             for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {

@@ -81,8 +81,9 @@ public final class AddressPolicy {
     }
 
     /**
-     * Why a repository URL's host is refused, or empty when every address it resolves to is allowed. A host
-     * that does not resolve is not refused here: the clone reports it.
+     * Why a repository URL's host is refused, or empty when every address it resolves to is allowed. A host name
+     * that does not resolve is not refused here: the clone reports it. An IP literal in brackets that Java cannot
+     * read, a zone id among them, is refused.
      */
     public Optional<String> refusal(URI url) {
         if (allowPrivate) {
@@ -104,11 +105,16 @@ public final class AddressPolicy {
         if (lower.matches("(.*\\.)?0x[0-9a-f]*(\\..*)?")) {
             return Optional.of("hexadecimal host names are not allowed (" + host + ")");
         }
+        // a zone id ("[::1%25lo]"): Java does not resolve it, while git and curl reach the address before it
+        if (bare.indexOf('%') >= 0) {
+            return Optional.of("IPv6 zone ids are not allowed (" + host + ")");
+        }
         InetAddress[] addresses;
         try {
             addresses = InetAddress.getAllByName(bare);
         } catch (UnknownHostException e) {
-            return Optional.empty();
+            // an IP literal Java cannot read may still be read by git's resolver: only a name may resolve later
+            return host.startsWith("[") ? Optional.of("not a valid IPv6 address (" + host + ")") : Optional.empty();
         }
         for (InetAddress a : addresses) {
             if (!isPublic(a)) {

@@ -85,7 +85,12 @@ class AddressPolicyTest {
                 "http://0177.0.0.1:8765/a",
                 "http://017700000001/b",
                 "git://0177.0.0.1/c",
-                "http://8.8.8.010/x.git")) {
+                "http://8.8.8.010/x.git",
+                // zone ids: Java cannot resolve them, git and curl connect to the address before the "%"
+                "http://[::ffff:127.0.0.1%25lo]:8080/x.git",
+                "http://[::1%25lo]/x.git",
+                "http://[::ffff:169.254.169.254%25eth0]/latest",
+                "http://[fe80::1%251]/x.git")) {
             Optional<String> refused = strict.refusal(URI.create(url));
             assertTrue(refused.isPresent(), url);
         }
