@@ -29,7 +29,7 @@ final class Requests {
 
     /** The original API's {@code ?taskId=}. */
     static UUID taskIdQuery(Context ctx) {
-        String raw = ctx.queryParam("taskId");
+        String raw = query(ctx, "taskId");
         if (raw == null || raw.isBlank()) {
             throw new BadRequestResponse("Query parameter 'taskId' is required.");
         }
@@ -51,12 +51,14 @@ final class Requests {
 
     /** An optional whole-number query parameter within [min, max]. */
     static int intQuery(Context ctx, String name, int defaultValue, int min, int max) {
-        String raw = ctx.queryParam(name);
+        String raw = query(ctx, name);
         if (raw == null) {
             return defaultValue;
         }
+        String digits = raw.trim();
         try {
-            int value = Integer.parseInt(raw.trim());
+            // ASCII digits only: Integer.parseInt also reads other scripts' digits ("٥" is 5)
+            int value = digits.matches("-?[0-9]{1,10}") ? Integer.parseInt(digits) : Integer.MIN_VALUE;
             if (value >= min && value <= max) {
                 return value;
             }
@@ -65,6 +67,23 @@ final class Requests {
         }
         throw new BadRequestResponse(
                 "Query parameter '" + name + "' must be a whole number from " + min + " to " + max + ".");
+    }
+
+    /**
+     * A query parameter, or null when the query does not name it. One the server could not decode ({@code limit=%zz})
+     * is dropped by Jetty as if absent: that is a 400 here, not the default.
+     */
+    static String query(Context ctx, String name) {
+        String value = ctx.queryParam(name);
+        String raw = ctx.queryString();
+        if (value == null && raw != null) {
+            for (String pair : raw.split("&")) {
+                if (pair.equals(name) || pair.startsWith(name + "=")) {
+                    throw new BadRequestResponse("Query parameter '" + name + "' is not valid URL encoding.");
+                }
+            }
+        }
+        return value;
     }
 
     /** A task is sent as JSON (charset parameters allowed); a browser form cannot, without CORS, send that type. */

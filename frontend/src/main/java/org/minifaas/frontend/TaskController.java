@@ -54,7 +54,7 @@ final class TaskController {
     void list(Context ctx) throws Exception {
         TaskStatus status = statusQuery(ctx);
         int limit = Requests.intQuery(ctx, "limit", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
-        String cursor = ctx.queryParam("cursor");
+        String cursor = Requests.query(ctx, "cursor");
         PageCursor after = cursor == null || cursor.isEmpty() ? null : PageCursor.decode(cursor);
         TaskService.Page page = tasks.page(Requests.userId(ctx), status, limit, after);
         ObjectNode body = Json.MAPPER.createObjectNode();
@@ -114,7 +114,7 @@ final class TaskController {
     }
 
     private static TaskStatus statusQuery(Context ctx) {
-        String raw = ctx.queryParam("status");
+        String raw = Requests.query(ctx, "status");
         if (raw == null || raw.isEmpty()) {
             return null;
         }

@@ -48,6 +48,19 @@ final class V1Client {
         return send(request(user, path).GET());
     }
 
+    /** A GET sent as raw bytes (java.net.http refuses a malformed URL): the whole answer, headers and body. */
+    String rawGet(String user, String target) throws Exception {
+        URI uri = URI.create(base);
+        try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream()
+                    .write(("GET " + target + " HTTP/1.1\r\nHost: a\r\nX-Forwarded-User: " + user
+                                    + "\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
     HttpResponse<byte[]> delete(String user, String path) throws Exception {
         return send(request(user, path).DELETE());
     }

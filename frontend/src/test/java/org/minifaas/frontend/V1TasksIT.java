@@ -372,10 +372,16 @@ class V1TasksIT {
                         .get("status")
                         .asText());
         assertTrue((System.nanoTime() - start) / 1_000_000 < 1000);
-        for (String bad : List.of("61", "-1", "x", "1.5", "")) {
+        // "%D9%A5" is ARABIC-INDIC DIGIT FIVE, which Integer.parseInt reads as 5
+        for (String bad : List.of("61", "-1", "x", "1.5", "", "%D9%A5")) {
             HttpResponse<byte[]> b = api.get(user, "/v1/tasks/" + id + "?waitSeconds=" + bad);
             assertEquals(400, b.statusCode(), bad);
             assertTrue(json(b).get("error").asText().contains("waitSeconds"));
+        }
+        // not URL encoding at all: was dropped by the server as if absent, and the default used
+        for (String bad : List.of("%zz", "1%")) {
+            String answer = api.rawGet(user, "/v1/tasks/" + id + "?waitSeconds=" + bad);
+            assertTrue(answer.startsWith("HTTP/1.1 400 ") && answer.contains("waitSeconds"), answer);
         }
         assertEquals(400, api.get(user, "/v1/tasks/not-a-uuid").statusCode());
     }
@@ -440,6 +446,11 @@ class V1TasksIT {
             HttpResponse<byte[]> r = api.get(user, "/v1/tasks?" + bad);
             assertEquals(400, r.statusCode(), bad + " -> " + text(r));
             assertFalse(json(r).get("error").asText().isBlank());
+        }
+        // not URL encoding at all: was dropped by the server as if absent, and the default used
+        for (String bad : List.of("limit=%zz", "limit=1%", "status=%zz", "cursor=%zz")) {
+            String answer = api.rawGet(user, "/v1/tasks?" + bad);
+            assertTrue(answer.startsWith("HTTP/1.1 400 ") && answer.contains(bad.split("=")[0]), answer);
         }
     }
 
