@@ -22,6 +22,13 @@ public final class WorkerRegistry {
     /** What a worker running functions without a sandbox (SANDBOX=off) puts in its heartbeat's "sandbox". */
     public static final String SANDBOX_OFF = "off";
 
+    private static final KeyValueConfiguration CONFIG = KeyValueConfiguration.builder()
+            .name(BucketNames.WORKERS_BUCKET)
+            .maxHistoryPerKey(1)
+            .ttl(TTL)
+            .storageType(StorageType.Memory)
+            .build();
+
     private final NatsLayer layer;
     private final KeyValue kv;
 
@@ -31,18 +38,21 @@ public final class WorkerRegistry {
     }
 
     static WorkerRegistry open(NatsLayer layer) throws IOException, JetStreamApiException {
-        KeyValueConfiguration config = KeyValueConfiguration.builder()
-                .name(BucketNames.WORKERS_BUCKET)
-                .maxHistoryPerKey(1)
-                .ttl(TTL)
-                .storageType(StorageType.Memory)
-                .build();
-        return new WorkerRegistry(layer, layer.streams().ensureKeyValue(config));
+        return new WorkerRegistry(layer, layer.streams().ensureKeyValue(CONFIG));
     }
 
-    /** Registers or refreshes a worker; {@code workerId} must be a valid key ([A-Za-z0-9_-]). */
+    /**
+     * Registers or refreshes a worker; {@code workerId} must be a valid key ([A-Za-z0-9_-]). The bucket is kept in
+     * memory, so a NATS server that restarts has lost it: a beat that fails makes it again and beats once more.
+     */
     public void beat(String workerId, String info) throws IOException, JetStreamApiException {
-        kv.put(workerId, info.getBytes(StandardCharsets.UTF_8));
+        byte[] value = info.getBytes(StandardCharsets.UTF_8);
+        try {
+            kv.put(workerId, value);
+        } catch (IOException | JetStreamApiException e) {
+            layer.streams().ensureKeyValue(CONFIG);
+            kv.put(workerId, value);
+        }
     }
 
     /** Removes a stopping worker at once (no delete marker left behind to be counted). */
@@ -52,14 +62,26 @@ public final class WorkerRegistry {
 
     /** Workers that beat within the TTL: one message per live key, counted from the stream state. */
     public long live() throws IOException, JetStreamApiException {
-        return layer.jsm()
-                .getStreamInfo(NatsKeyValueUtil.toStreamName(BucketNames.WORKERS_BUCKET))
-                .getStreamState()
-                .getMsgCount();
+        try {
+            return layer.jsm()
+                    .getStreamInfo(NatsKeyValueUtil.toStreamName(BucketNames.WORKERS_BUCKET))
+                    .getStreamState()
+                    .getMsgCount();
+        } catch (JetStreamApiException e) {
+            if (ApiErrors.is(e, ApiErrors.STREAM_NOT_FOUND)) {
+                // lost with a NATS restart (kept in memory): made again, and no worker has beaten into it yet
+                layer.streams().ensureKeyValue(CONFIG);
+                return 0;
+            }
+            throw e;
+        }
     }
 
     /** The live workers that run functions without a sandbox (their ids). */
     public List<String> unsandboxed() throws IOException, JetStreamApiException, InterruptedException {
+        if (live() == 0) {
+            return List.of(); // also makes the bucket again if a NATS restart lost it (keys() would fail)
+        }
         List<String> ids = new ArrayList<>();
         for (String key : kv.keys()) {
             KeyValueEntry entry = kv.get(key);

@@ -64,4 +64,35 @@ class OutageIT {
             assertFalse(reader.isAlive());
         }
     }
+
+    @Test
+    void theWorkerRegistryKeptInMemoryIsMadeAgainAfterANatsRestart() throws Exception {
+        try (NatsTestServer server = NatsTestServer.start();
+                NatsLayer layer = NatsLayer.connect(server.settings(), "registry-test")) {
+            layer.workers().beat("w-1", "{}");
+            assertEquals(1, layer.workers().live());
+
+            server.kill(); // the registry's stream lives in the server's memory: gone with it
+            Poll.until(Duration.ofSeconds(10), layer::isConnected, connected -> !connected, "the disconnect");
+            server.restart();
+            Poll.until(Duration.ofSeconds(20), layer::isConnected, connected -> connected, "the reconnect");
+
+            // was "stream not found" on every read (the admin's system status a 500) until every service restarted
+            Poll.until(
+                    Duration.ofSeconds(10),
+                    () -> {
+                        try {
+                            return layer.workers().live();
+                        } catch (Exception e) {
+                            return -1L; // JetStream may still be starting
+                        }
+                    },
+                    n -> n == 0,
+                    "the registry to be readable again");
+            assertEquals(List.of(), layer.workers().unsandboxed());
+            layer.workers().beat("w-1", "{\"sandbox\":\"off\"}"); // failed with "no responders" before
+            assertEquals(1, layer.workers().live());
+            assertEquals(List.of("w-1"), layer.workers().unsandboxed());
+        }
+    }
 }
