@@ -187,6 +187,16 @@ public final class Worker implements AutoCloseable {
             return;
         }
         long delivered = message.metaData().deliveredCount();
+        // before the count of deliveries: JetStream counts the redeliveries of a task whose progress signals a stalled
+        // link to NATS held back too, so a high count alone does not mean that the task's workers died
+        if (runningHere.containsKey(task.taskId())) {
+            message.inProgress();
+            log.info(
+                    "task {} redelivered (delivery {}) while running here; left to the running execution",
+                    task.taskId(),
+                    delivered);
+            return;
+        }
         if (delivered > nats.settings().maxDeliveries()) {
             giveUp(message, task, delivered);
             return;
@@ -416,18 +426,45 @@ public final class Worker implements AutoCloseable {
         }
     }
 
+    /**
+     * A task delivered more than TASK_MAX_DELIVERIES times: ended UNEXPECTED_ERROR, unless it has ended already (its
+     * end's acknowledgement was lost: acknowledged now, its record and results left as they are) or its record says
+     * a worker that is alive runs it (a link to NATS that stalled past the ack wait: handed back for later).
+     */
     private void giveUp(Message message, Task task, long delivered) {
         UUID id = task.taskId();
         String reason = "given up after " + (delivered - 1) + " deliveries: the workers running it stopped "
                 + "before finishing (crashed or killed)";
         try {
             UserTasks tasks = nats.userTasks(task.userId());
-            if (tasks.status(id).orElse(null) != TaskStatus.CANCELLED) {
+            Optional<TaskRecord> current = tasks.record(id);
+            if (current.isPresent() && current.get().status().isFinal()) {
+                message.ackSync(Duration.ofSeconds(5));
+                log.info(
+                        "task {} had ended {} already; its delivery {} acknowledged",
+                        id,
+                        current.get().status(),
+                        delivered);
+                return;
+            }
+            if (current.isPresent()
+                    && current.get().status() == TaskStatus.EXECUTING
+                    && current.get().workerId() != null
+                    && nats.workers().isLive(current.get().workerId())) {
+                message.nakWithDelay(nats.settings().ackWait());
+                log.info(
+                        "task {} delivered {} times, but worker {} runs it and is alive; handed back",
+                        id,
+                        delivered,
+                        current.get().workerId());
+                return;
+            }
+            if (current.map(TaskRecord::status).orElse(null) != TaskStatus.CANCELLED) {
                 nats.results(id).write(Map.of("error.txt", (reason + "\n").getBytes(StandardCharsets.UTF_8)));
             }
             Optional<TaskRecord> ended = tasks.update(
                     id,
-                    r -> r.status() == TaskStatus.CANCELLED
+                    r -> r.status().isFinal()
                             ? r
                             : r.finished(
                                     TaskStatus.UNEXPECTED_ERROR, r.commit(), null, null, null, null, null, reason));

@@ -319,4 +319,121 @@ class WorkerRecoveryIT {
         }
         assertEquals(0, NatsInspect.taskStream(nats).getStreamState().getMsgCount(), "the task left the queue");
     }
+
+    /**
+     * The next delivery of a queued task, taken from the workers' consumer as a worker that never answers would (the
+     * other tasks taken are acknowledged): JetStream counts it in the message's delivery count.
+     */
+    Message nextDelivery(UUID id) throws Exception {
+        nats.taskQueue().ensure();
+        JetStreamSubscription sub = nats.connection()
+                .jetStream()
+                .subscribe(TaskQueue.SUBJECT, PullSubscribeOptions.bind(TaskQueue.STREAM, TaskQueue.CONSUMER));
+        try {
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline) {
+                // one at a time: a pull for more stays open and takes the redeliveries of a handed-back task
+                for (Message m : sub.fetch(1, Duration.ofSeconds(5))) {
+                    if (TaskQueue.decode(m).taskId().equals(id)) {
+                        return m;
+                    }
+                    m.ack();
+                }
+            }
+            throw new AssertionError("task " + id + " was not delivered");
+        } finally {
+            sub.unsubscribe();
+        }
+    }
+
+    /** Deliveries 1 and 2 of a queued task: the first handed back at once (nak), both kept. */
+    List<Message> twoDeliveries(UUID id) throws Exception {
+        Message first = nextDelivery(id);
+        first.nak();
+        Message second = nextDelivery(id);
+        assertEquals(2, second.metaData().deliveredCount());
+        return List.of(first, second);
+    }
+
+    @Test
+    void aRedeliveryPastTheLimitOfATaskRunningHereIsLeftToTheRun() throws Exception {
+        // JetStream counts the redeliveries of a task whose progress signals a stalled link held back: a high count
+        // does not mean its worker died. This worker runs the task when such a delivery reaches it.
+        NatsSettings oneDelivery = settings.withMaxDeliveries(1);
+        UUID id = submit(nats, git.createRepo("slow", Functions.SLOW), "3");
+        try (NatsLayer layer = NatsLayer.connect(oneDelivery, "limited");
+                Worker w = new Worker(
+                        layer,
+                        Fixture.executor(Fixture.config(oneDelivery, workDir.resolve("w"), Duration.ofSeconds(20))),
+                        1)) {
+            List<Message> deliveries = twoDeliveries(id);
+            // this worker runs the task from its first delivery...
+            Thread run = new Thread(() -> {
+                try {
+                    w.handle(deliveries.get(0));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            run.start();
+            awaitStatus(nats, id, TaskStatus.EXECUTING, WAIT);
+            // ...when the second, past the limit, reaches it
+            w.handle(deliveries.get(1));
+            // was given up at once: UNEXPECTED_ERROR "given up after 1 deliveries", while the function still ran
+            assertEquals(TaskStatus.EXECUTING, Fixture.status(nats, id).orElseThrow());
+            run.join(WAIT.toMillis());
+            assertEquals(TaskStatus.FINISHED, awaitFinal(nats, id, WAIT));
+            assertEquals("done\n", results(nats, id).get("stdout.txt"));
+        }
+    }
+
+    @Test
+    void aTaskThatEndedIsAcknowledgedNotGivenUp() throws Exception {
+        // its end was stored, its acknowledgement lost, and its deliveries are used up
+        NatsSettings oneDelivery = settings.withMaxDeliveries(1);
+        UUID id = submit(nats, git.createRepo("echo-ended", Functions.ECHO), "x");
+        nats.results(id)
+                .write(Map.of("stdout.txt", "the real output\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        nats.userTasks(Fixture.USER).setStatus(id, TaskStatus.FINISHED);
+        Message late = twoDeliveries(id).get(1);
+        try (NatsLayer layer = NatsLayer.connect(oneDelivery, "limited");
+                Worker w = new Worker(
+                        layer,
+                        Fixture.executor(Fixture.config(oneDelivery, workDir.resolve("w"), Duration.ofSeconds(20))),
+                        1)) {
+            w.handle(late);
+        }
+        // was UNEXPECTED_ERROR, its output replaced by "given up after 1 deliveries"
+        assertEquals(TaskStatus.FINISHED, Fixture.status(nats, id).orElseThrow());
+        assertEquals(Map.of("stdout.txt", "the real output\n"), results(nats, id));
+    }
+
+    @Test
+    void aTaskThatALiveWorkerRunsIsHandedBackNotGivenUp() throws Exception {
+        // its worker is alive (it beats) but its link to NATS stalled past the ack wait
+        NatsSettings oneDelivery = settings.withMaxDeliveries(1);
+        UUID id = submit(nats, git.createRepo("echo-elsewhere", Functions.ECHO), "x");
+        nats.userTasks(Fixture.USER).update(id, r -> r.started("stalled-worker", 1));
+        nats.workers().beat("stalled-worker", "{}");
+        Message late = twoDeliveries(id).get(1);
+        try (NatsLayer layer = NatsLayer.connect(oneDelivery, "limited");
+                Worker w = new Worker(
+                        layer,
+                        Fixture.executor(Fixture.config(oneDelivery, workDir.resolve("w"), Duration.ofSeconds(20))),
+                        1)) {
+            w.handle(late);
+        }
+        assertEquals(TaskStatus.EXECUTING, Fixture.status(nats, id).orElseThrow()); // was UNEXPECTED_ERROR
+        // once that worker is gone (its key expired or removed), the task is given up as before
+        nats.workers().leave("stalled-worker");
+        Message later = nextDelivery(id); // handed back with a delay of the ack wait
+        try (NatsLayer layer = NatsLayer.connect(oneDelivery, "limited");
+                Worker w = new Worker(
+                        layer,
+                        Fixture.executor(Fixture.config(oneDelivery, workDir.resolve("w2"), Duration.ofSeconds(20))),
+                        1)) {
+            w.handle(later);
+        }
+        assertEquals(TaskStatus.UNEXPECTED_ERROR, Fixture.status(nats, id).orElseThrow());
+    }
 }

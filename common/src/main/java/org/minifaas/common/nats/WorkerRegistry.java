@@ -55,6 +55,16 @@ public final class WorkerRegistry {
         }
     }
 
+    /** Whether {@code workerId} beat within the TTL (false also when the registry cannot be read). */
+    public boolean isLive(String workerId) {
+        try {
+            KeyValueEntry entry = kv.get(workerId);
+            return entry != null && entry.getValue() != null;
+        } catch (IOException | JetStreamApiException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** Removes a stopping worker at once (no delete marker left behind to be counted). */
     public void leave(String workerId) throws IOException, JetStreamApiException {
         layer.streams().purgeKey(BucketNames.WORKERS_BUCKET, workerId);
