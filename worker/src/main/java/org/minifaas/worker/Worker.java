@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.minifaas.common.Json;
 import org.minifaas.common.Threads;
 import org.minifaas.common.model.Task;
@@ -231,8 +232,12 @@ public final class Worker implements AutoCloseable {
             return;
         }
         long ackEveryMs = Math.max(500, nats.settings().ackWait().toMillis() / 3);
+        AtomicLong touched = new AtomicLong(System.nanoTime()); // the record's last write by this run
         ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(
-                () -> inProgress(message, id, tasks, cancellation), ackEveryMs, ackEveryMs, TimeUnit.MILLISECONDS);
+                () -> inProgress(message, id, tasks, cancellation, touched),
+                ackEveryMs,
+                ackEveryMs,
+                TimeUnit.MILLISECONDS);
         try {
             int attempt = (int) delivered;
             // retried like the final writes: a bucket the retention sweep holds for a moment refuses writes
@@ -323,6 +328,13 @@ public final class Worker implements AutoCloseable {
                                         .withCloneSkipped(execution.cloneSkipped())
                                         .withRuntime(execution.runtime(), execution.toolchain());
                     }));
+            if (ended.isEmpty()) {
+                log.error(
+                        "task {} has no record any more (expired or removed): its {} outcome is stored but cannot be "
+                                + "found by its user",
+                        id,
+                        ending.status());
+            }
             TaskStatus finalStatus = ended.map(TaskRecord::status).orElse(ending.status());
             persistently("announce the end of task " + id, () -> announceEnd(task, finalStatus));
             heartbeat.cancel(false);
@@ -360,12 +372,17 @@ public final class Worker implements AutoCloseable {
      * Keeps the message from being redelivered while the task runs, and cancels the run when its record says
      * CANCELLED (the cancel signal may have been lost: it is sent once, to whoever listens then).
      */
-    private void inProgress(Message message, UUID id, UserTasks tasks, Cancellation cancellation) {
+    private void inProgress(Message message, UUID id, UserTasks tasks, Cancellation cancellation, AtomicLong touched) {
         try {
             message.inProgress();
             if (!cancellation.isCancelled() && tasks.status(id).orElse(null) == TaskStatus.CANCELLED) {
                 cancellation.cancel();
                 log.info("task {} found cancelled in its record; stopping it", id);
+            }
+            // a record lives TASK_RETENTION_SECONDS from its last write: one running longer is written again
+            if (System.nanoTime() - touched.get() >= nats.settings().retention().toNanos() / 2) {
+                tasks.touch(id);
+                touched.set(System.nanoTime());
             }
         } catch (Exception e) {
             log.debug("task {}: progress signal failed: {}", id, e.toString());

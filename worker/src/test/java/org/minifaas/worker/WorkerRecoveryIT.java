@@ -436,4 +436,21 @@ class WorkerRecoveryIT {
         }
         assertEquals(TaskStatus.UNEXPECTED_ERROR, Fixture.status(nats, id).orElseThrow());
     }
+
+    @Test
+    void aTaskRunningLongerThanTheRetentionKeepsItsRecord() throws Exception {
+        // a record lives TASK_RETENTION_SECONDS from its last write; this task runs longer than that after its start
+        NatsSettings shortLived = settings.withRetention(Duration.ofSeconds(2));
+        try (NatsLayer layer = NatsLayer.connect(shortLived, "short-retention");
+                Worker w = new Worker(
+                        layer,
+                        Fixture.executor(Fixture.config(shortLived, workDir.resolve("w"), Duration.ofSeconds(20))),
+                        1)) {
+            UUID id = submit(layer, git.createRepo("slow-retained", Functions.SLOW), "5");
+            w.start();
+            // was 404 from about 2 s into the run on, and the FINISHED outcome stored for no record
+            assertEquals(TaskStatus.FINISHED, awaitFinal(layer, id, WAIT));
+            assertEquals("done\n", results(layer, id).get("stdout.txt"));
+        }
+    }
 }

@@ -167,6 +167,29 @@ public final class UserTasks {
     }
 
     /**
+     * Writes the record again as it is, so that its age starts anew: a record lives TASK_RETENTION_SECONDS from its
+     * last write, and a task may run longer than that. False when the task is unknown; a write by someone else
+     * meanwhile (which renewed it too) is not repeated.
+     */
+    public boolean touch(UUID taskId) throws IOException, JetStreamApiException {
+        Optional<Versioned> current = versioned(taskId);
+        if (current.isEmpty()) {
+            return false;
+        }
+        try {
+            kv.update(
+                    taskId.toString(),
+                    Json.toBytes(current.get().record()),
+                    current.get().revision());
+        } catch (JetStreamApiException e) {
+            if (!ApiErrors.is(e, ApiErrors.WRONG_LAST_SEQUENCE)) {
+                throw e;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Tells of writes to one task's record as they are published: a plain subscription to the key's subject (the
      * bucket's stream stores what is published there), no JetStream consumer and no extra round trip. Only a hint:
      * a write is heard when it is published, which in a cluster can be before the stream has stored it, and a
