@@ -8,7 +8,9 @@ import io.javalin.http.UploadedFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 /** Reading requests: the caller's identity, bodies within their limits, ids and numbers from the URL. */
 final class Requests {
@@ -33,20 +35,22 @@ final class Requests {
         if (raw == null || raw.isBlank()) {
             throw new BadRequestResponse("Query parameter 'taskId' is required.");
         }
-        try {
-            return UUID.fromString(raw.trim());
-        } catch (IllegalArgumentException e) {
-            throw new BadRequestResponse("Query parameter 'taskId' must be a task id (UUID).");
-        }
+        return uuid(raw.trim())
+                .orElseThrow(() -> new BadRequestResponse("Query parameter 'taskId' must be a task id (UUID)."));
+    }
+
+    private static final Pattern CANONICAL_UUID =
+            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+    /** A task id in its one written form (UUID.fromString also reads "1-1-1-1-1" as 00000001-0001-...). */
+    static Optional<UUID> uuid(String raw) {
+        return CANONICAL_UUID.matcher(raw).matches() ? Optional.of(UUID.fromString(raw)) : Optional.empty();
     }
 
     /** The v1 API's {@code /v1/tasks/{id}}. */
     static UUID taskIdPath(Context ctx) {
-        try {
-            return UUID.fromString(ctx.pathParam("id"));
-        } catch (IllegalArgumentException e) {
-            throw new BadRequestResponse("Path parameter 'id' must be a task id (UUID).");
-        }
+        return uuid(ctx.pathParam("id"))
+                .orElseThrow(() -> new BadRequestResponse("Path parameter 'id' must be a task id (UUID)."));
     }
 
     /** An optional whole-number query parameter within [min, max]. */

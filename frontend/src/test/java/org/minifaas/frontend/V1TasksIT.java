@@ -384,6 +384,8 @@ class V1TasksIT {
             assertTrue(answer.startsWith("HTTP/1.1 400 ") && answer.contains("waitSeconds"), answer);
         }
         assertEquals(400, api.get(user, "/v1/tasks/not-a-uuid").statusCode());
+        assertEquals(400, api.get(user, "/v1/tasks/1-1-1-1-1").statusCode()); // was read as 00000001-0001-...: 404
+        assertEquals(400, api.get(user, "/getTaskStatus?taskId=1-1-1-1-1").statusCode());
     }
 
     @Test
