@@ -8,6 +8,7 @@ import static io.javalin.apibuilder.ApiBuilder.post;
 import io.javalin.Javalin;
 import io.javalin.config.RoutesConfig;
 import io.javalin.config.SizeUnit;
+import io.javalin.http.BadRequestResponse;
 import io.javalin.http.Context;
 import io.javalin.http.ForbiddenResponse;
 import io.javalin.http.HandlerType;
@@ -15,6 +16,8 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.MethodNotAllowedResponse;
 import io.javalin.http.ServiceUnavailableResponse;
 import java.io.IOException;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.minifaas.common.nats.QuotaExceededException;
@@ -132,6 +135,12 @@ public final class FrontendApp {
     private static void checkAccess(Context ctx, FrontendConfig config, SystemService system) {
         if (ctx.routeRoles().contains(Role.PUBLIC)) {
             return;
+        }
+        // one value each: with several, which one a proxy set and which one the client sent cannot be told apart
+        for (String header : List.of(Identity.USER_HEADER, Identity.EMAIL_HEADER, TaskController.IDEMPOTENCY_HEADER)) {
+            if (Collections.list(ctx.req().getHeaders(header)).size() > 1) {
+                throw new BadRequestResponse("Send the header " + header + " once.");
+            }
         }
         Identity identity = Identity.fromHeaders(ctx.header(Identity.USER_HEADER), ctx.header(Identity.EMAIL_HEADER));
         ctx.attribute(Requests.IDENTITY, identity);

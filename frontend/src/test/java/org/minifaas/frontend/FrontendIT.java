@@ -146,6 +146,35 @@ class FrontendIT {
     }
 
     @Test
+    void repeatedIdentityOrIdempotencyHeadersAre400AndStoreNothing() throws Exception {
+        // a proxy that adds its header after the client's would otherwise leave the client's first, and in charge
+        long before = queued();
+        for (String[] headers : List.of(
+                new String[] {"X-Forwarded-User", "mallory", "X-Forwarded-User", "alice"},
+                new String[] {
+                    "X-Forwarded-User",
+                    "alice",
+                    "X-Forwarded-Email",
+                    "a@example.com",
+                    "X-Forwarded-Email",
+                    "admin@example.com"
+                },
+                new String[] {"X-Forwarded-User", "alice", "Idempotency-Key", "a", "Idempotency-Key", "b"})) {
+            HttpResponse<byte[]> r = api.send(api.request(null, "/v1/tasks")
+                    .headers(headers)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://example.com/a.git\"}")));
+            assertEquals(400, r.statusCode(), String.join(" ", headers)); // was 202, the first value winning
+            assertTrue(json(r).get("error").asText().contains("once"));
+        }
+        assertEquals(before, queued());
+        HttpResponse<byte[]> admin = api.send(api.request(null, "/getSystemStatus")
+                .headers(
+                        "X-Forwarded-User", "u", "X-Forwarded-Email", "admin@example.com", "X-Forwarded-Email", "x@y"));
+        assertEquals(400, admin.statusCode());
+    }
+
+    @Test
     void badRequestsAre400AndStoreNothing() throws Exception {
         String user = newUser();
         long before = queued();
