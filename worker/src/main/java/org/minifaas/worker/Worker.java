@@ -188,25 +188,13 @@ public final class Worker implements AutoCloseable {
             return;
         }
         long delivered = message.metaData().deliveredCount();
-        // before the count of deliveries: JetStream counts the redeliveries of a task whose progress signals a stalled
-        // link to NATS held back too, so a high count alone does not mean that the task's workers died
-        if (runningHere.containsKey(task.taskId())) {
-            message.inProgress();
-            log.info(
-                    "task {} redelivered (delivery {}) while running here; left to the running execution",
-                    task.taskId(),
-                    delivered);
-            return;
-        }
-        if (delivered > nats.settings().maxDeliveries()) {
-            giveUp(message, task, delivered);
-            return;
-        }
         // registered before the record says EXECUTING: from then on, a cancel signal finds the task here
         Cancellation cancellation = new Cancellation();
         if (runningHere.putIfAbsent(task.taskId(), cancellation) != null) {
-            // JetStream redelivered it while this process still runs it (say, NATS came back after an outage that
-            // ate the progress signals): the running execution acknowledges the message when it ends
+            // JetStream redelivered it while this process still runs it (NATS came back after an outage that ate
+            // the progress signals, or a stalled link held them back): the running execution acknowledges it when it
+            // ends. Asked before the count of deliveries, which such redeliveries raise too: a high count alone does
+            // not mean that the task's workers died.
             message.inProgress();
             log.info(
                     "task {} redelivered (delivery {}) while running here; left to the running execution",
@@ -215,7 +203,11 @@ public final class Worker implements AutoCloseable {
             return;
         }
         try {
-            execute(message, task, delivered, cancellation);
+            if (delivered > nats.settings().maxDeliveries()) {
+                giveUp(message, task, delivered);
+            } else {
+                execute(message, task, delivered, cancellation);
+            }
         } finally {
             runningHere.remove(task.taskId(), cancellation);
         }

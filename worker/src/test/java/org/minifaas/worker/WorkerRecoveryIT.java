@@ -355,6 +355,18 @@ class WorkerRecoveryIT {
         return List.of(first, second);
     }
 
+    /** Hands one delivery to a worker of its own (not started: it takes nothing from the queue itself). */
+    void handleOnce(NatsSettings s, Message delivery) throws Exception {
+        try (NatsLayer layer = NatsLayer.connect(s, "limited");
+                Worker w = new Worker(
+                        layer,
+                        Fixture.executor(Fixture.config(
+                                s, workDir.resolve("once-" + UUID.randomUUID()), Duration.ofSeconds(20))),
+                        1)) {
+            w.handle(delivery);
+        }
+    }
+
     @Test
     void aRedeliveryPastTheLimitOfATaskRunningHereIsLeftToTheRun() throws Exception {
         // JetStream counts the redeliveries of a task whose progress signals a stalled link held back: a high count
@@ -396,13 +408,7 @@ class WorkerRecoveryIT {
                 .write(Map.of("stdout.txt", "the real output\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         nats.userTasks(Fixture.USER).setStatus(id, TaskStatus.FINISHED);
         Message late = twoDeliveries(id).get(1);
-        try (NatsLayer layer = NatsLayer.connect(oneDelivery, "limited");
-                Worker w = new Worker(
-                        layer,
-                        Fixture.executor(Fixture.config(oneDelivery, workDir.resolve("w"), Duration.ofSeconds(20))),
-                        1)) {
-            w.handle(late);
-        }
+        handleOnce(oneDelivery, late);
         // was UNEXPECTED_ERROR, its output replaced by "given up after 1 deliveries"
         assertEquals(TaskStatus.FINISHED, Fixture.status(nats, id).orElseThrow());
         assertEquals(Map.of("stdout.txt", "the real output\n"), results(nats, id));
@@ -416,24 +422,12 @@ class WorkerRecoveryIT {
         nats.userTasks(Fixture.USER).update(id, r -> r.started("stalled-worker", 1));
         nats.workers().beat("stalled-worker", "{}");
         Message late = twoDeliveries(id).get(1);
-        try (NatsLayer layer = NatsLayer.connect(oneDelivery, "limited");
-                Worker w = new Worker(
-                        layer,
-                        Fixture.executor(Fixture.config(oneDelivery, workDir.resolve("w"), Duration.ofSeconds(20))),
-                        1)) {
-            w.handle(late);
-        }
+        handleOnce(oneDelivery, late);
         assertEquals(TaskStatus.EXECUTING, Fixture.status(nats, id).orElseThrow()); // was UNEXPECTED_ERROR
         // once that worker is gone (its key expired or removed), the task is given up as before
         nats.workers().leave("stalled-worker");
         Message later = nextDelivery(id); // handed back with a delay of the ack wait
-        try (NatsLayer layer = NatsLayer.connect(oneDelivery, "limited");
-                Worker w = new Worker(
-                        layer,
-                        Fixture.executor(Fixture.config(oneDelivery, workDir.resolve("w2"), Duration.ofSeconds(20))),
-                        1)) {
-            w.handle(later);
-        }
+        handleOnce(oneDelivery, later);
         assertEquals(TaskStatus.UNEXPECTED_ERROR, Fixture.status(nats, id).orElseThrow());
     }
 

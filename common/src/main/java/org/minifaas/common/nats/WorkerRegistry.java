@@ -89,11 +89,18 @@ public final class WorkerRegistry {
 
     /** The live workers that run functions without a sandbox (their ids). */
     public List<String> unsandboxed() throws IOException, JetStreamApiException, InterruptedException {
-        if (live() == 0) {
-            return List.of(); // also makes the bucket again if a NATS restart lost it (keys() would fail)
+        List<String> keys;
+        try {
+            keys = kv.keys();
+        } catch (JetStreamApiException e) {
+            if (ApiErrors.is(e, ApiErrors.STREAM_NOT_FOUND)) {
+                layer.streams().ensureKeyValue(CONFIG); // lost with a NATS restart, as in live()
+                return List.of();
+            }
+            throw e;
         }
         List<String> ids = new ArrayList<>();
-        for (String key : kv.keys()) {
+        for (String key : keys) {
             KeyValueEntry entry = kv.get(key);
             if (entry != null
                     && entry.getValue() != null
